@@ -1,0 +1,58 @@
+/**
+ * Typed errors. The library throws these; only `cli/` turns them into
+ * messages and exit codes (see docs/CLI.md: 0 ok, 1 runtime error, 2 usage error).
+ */
+
+/** Base class of every error arbor throws on purpose. */
+export class ArborError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** A bad argument or option value: exit code 2. */
+export class UsageError extends ArborError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** A malformed input file: names the file, the line and the offending value. */
+export class InputError extends ArborError {
+  readonly file: string;
+  readonly line: number;
+  readonly value: string;
+  constructor(file: string, line: number, what: string, value: string) {
+    super(`${file}:${line}: ${what}: ${JSON.stringify(value.length > 200 ? value.slice(0, 200) + '…' : value)}`);
+    this.file = file;
+    this.line = line;
+    this.value = value;
+  }
+}
+
+/** A model folder or artefact file that is missing, corrupt or of the wrong version. */
+export class ModelFormatError extends ArborError {
+  readonly file: string;
+  constructor(file: string, what: string) {
+    super(`${file}: ${what}`);
+    this.file = file;
+  }
+}
+
+/** Throws a UsageError unless `value` is a positive integer. */
+export function assertPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new UsageError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Throws a UsageError unless `value` is a non-negative integer. */
+export function assertNonNegativeInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new UsageError(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+}

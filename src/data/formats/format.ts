@@ -1,0 +1,37 @@
+/**
+ * What every input format provides to the ingest path.
+ */
+import type { LineHandler } from '../files.js';
+
+/** What an items file says about one item (null: not given). */
+export interface ItemInfo {
+  category: string | null;
+  title: string | null;
+}
+
+/** Item side information by external item id. */
+export type ItemInfoMap = Map<string, ItemInfo>;
+
+/** Receives the rows a data-file parser reads. */
+export interface RowSink {
+  /** A kept interaction; `category` is set when the row itself names one. */
+  event(user: string, item: string, behavior: string, ts: number, category: string | null): void;
+  /** A well-formed row dropped by a filter (`minRating`). */
+  dropped(): void;
+}
+
+/** One input format. */
+export interface FormatSpec {
+  /** Text encoding of the data file. */
+  readonly encoding: BufferEncoding;
+  /** Whether the `minRating` option applies. */
+  readonly takesMinRating: boolean;
+  /**
+   * A parser for one data file: it is fed the file's non-blank lines in
+   * order, reports rows to `sink` and throws InputError on a malformed line.
+   */
+  parser(file: string, sink: RowSink, minRating: number | undefined): LineHandler;
+  /** Parses an items file; absent when the format takes none. */
+  readItems?(file: string, bytes: Buffer): ItemInfoMap;
+}
+

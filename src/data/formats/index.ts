@@ -1,0 +1,28 @@
+/**
+ * The input formats by name.
+ */
+import { UsageError } from '../../core/errors.js';
+import type { InputFormat } from '../types.js';
+import type { FormatSpec } from './format.js';
+import { movieLensFormat } from './movielens.js';
+import { sequenceFormat } from './sequence.js';
+import { userBehaviorFormat } from './userbehavior.js';
+
+export type { FormatSpec, ItemInfo, ItemInfoMap, RowSink } from './format.js';
+
+/** Every supported input format. */
+export const INPUT_FORMATS: readonly InputFormat[] = ['userbehavior', 'movielens', 'sequence'];
+
+const SPECS: Record<InputFormat, FormatSpec> = {
+  userbehavior: userBehaviorFormat,
+  movielens: movieLensFormat,
+  sequence: sequenceFormat,
+};
+
+/** The spec of format `name`; UsageError for an unknown name. */
+export function formatSpec(name: string): FormatSpec {
+  if (!Object.hasOwn(SPECS, name)) {
+    throw new UsageError(`unknown format ${JSON.stringify(name)} (expected ${INPUT_FORMATS.join(', ')})`);
+  }
+  return SPECS[name as InputFormat];
+}

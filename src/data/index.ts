@@ -1,0 +1,14 @@
+/**
+ * The data layer: input formats, the SQLite store, the train/test split and
+ * the synthetic generator.
+ */
+export type {
+  Catalogue, DatasetInsertReport, EvalCase, IngestReport, InputFormat, SplitReport, StoreStats, UserRole, UserSequence,
+} from './types.js';
+export { Store, type SplitOptions } from './store.js';
+export type { IngestOptions } from './ingest.js';
+export { INPUT_FORMATS } from './formats/index.js';
+export { halfSplit } from './split.js';
+export {
+  generateSynthetic, writeUserBehaviorCsv, type SyntheticConfig, type SyntheticDataset, type SyntheticOptions,
+} from './synthetic.js';

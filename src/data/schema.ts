@@ -1,0 +1,68 @@
+/**
+ * The SQLite schema of a store, and opening a database file with it.
+ */
+import Database from 'better-sqlite3';
+import { ArborError } from '../core/errors.js';
+
+/** Version written to `meta.schema_version`; bumped on incompatible changes. */
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY, ext TEXT UNIQUE NOT NULL, role TEXT NOT NULL DEFAULT 'train');
+CREATE TABLE IF NOT EXISTS categories (id INTEGER PRIMARY KEY, ext TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+  id INTEGER PRIMARY KEY, ext TEXT UNIQUE NOT NULL,
+  category INTEGER NULL REFERENCES categories(id), title TEXT NULL);
+CREATE TABLE IF NOT EXISTS events (
+  user INTEGER NOT NULL, item INTEGER NOT NULL, behavior TEXT NOT NULL, ts INTEGER NOT NULL,
+  UNIQUE(user, item, behavior, ts));
+CREATE INDEX IF NOT EXISTS events_by_user_time ON events(user, ts);
+CREATE TABLE IF NOT EXISTS sources (
+  sha256 TEXT PRIMARY KEY, path TEXT, format TEXT, rows INTEGER, ingested_at TEXT,
+  options TEXT NOT NULL DEFAULT '');
+`;
+
+/**
+ * Opens (creating when absent) the SQLite file at `path` and makes sure it
+ * holds an arbor store of the current schema version.
+ */
+export function openDatabase(path: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw new ArborError(`cannot open store ${path}: ${(err as Error).message}`);
+  }
+  try {
+    db.pragma('journal_mode = DELETE');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('cache_size = -131072');
+    prepareSchema(db, path);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof ArborError) throw err;
+    throw new ArborError(`${path}: not an arbor store (${(err as Error).message})`);
+  }
+}
+
+function prepareSchema(db: Database.Database, path: string): void {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
+  if (tables.length > 0 && !tables.includes('meta')) {
+    throw new ArborError(`${path}: not an arbor store (no meta table)`);
+  }
+  if (tables.length === 0) {
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    })();
+    return;
+  }
+  const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get();
+  if (version !== String(SCHEMA_VERSION)) {
+    throw new ArborError(`${path}: store schema version ${String(version)}, expected ${SCHEMA_VERSION}`);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Synthetic interaction data with a planted hierarchy, for tests, demos and
+ * benchmarks: items belong to categories, categories to super-categories,
+ * and users browse a few related categories, favouring popular items.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { ArborError, UsageError, assertPositiveInteger } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { cumulative, sampleCumulative, zipfCumulative } from './sampling.js';
+
+/** Options of {@link generateSynthetic}; omitted ones get defaults scaled to the item count. */
+export interface SyntheticOptions {
+  items: number;
+  users: number;
+  seed: number;
+  /** Default: about (items / 25) / categoriesPerSuper, so categories hold about 25 items. */
+  superCategories?: number;
+  /** Default: 5 (fewer for under 125 items), or about (items / 25) / superCategories when that is given. */
+  categoriesPerSuper?: number;
+  /** Shortest user sequence (default 20). */
+  minEvents?: number;
+  /** Longest user sequence (default 80). */
+  maxEvents?: number;
+  /** Zipf exponent of item popularity within a category (default 1.0). */
+  zipf?: number;
+  /** Probability that an event is a globally popular item instead (default 0.05). */
+  noise?: number;
+}
+
+/** The options actually used. */
+export type SyntheticConfig = Required<SyntheticOptions>;
+
+/** A generated data set. Ids look like `i17`, `c3`, `s1`, `u42` (0-based). */
+export interface SyntheticDataset {
+  /** Every item, index k having id `i<k>`. */
+  items: { id: string; category: string; superCategory: string }[];
+  /** Events grouped by user, timestamps increasing within each user. */
+  events: { user: string; item: string; behavior: string; ts: number }[];
+  config: SyntheticConfig;
+}
+
+const ITEMS_PER_CATEGORY = 25;
+const CATEGORIES_PER_SUPER = 5;
+const MAX_INTERESTS = 4;
+/** Chance that a further interest comes from the first one's super-category. */
+const SAME_SUPER = 0.7;
+/** Chance that the next event stays with the current interest. */
+const STAY = 0.8;
+/** Spread of category sizes (sigma of a log-normal weight). */
+const SIZE_SPREAD = 0.8;
+const START_TS = 1_500_000_000;
+
+/**
+ * Generates a data set, deterministically for `opts.seed`. Every category
+ * holds at least one item; a user has 1-4 interest categories (further ones
+ * usually from the first one's super-category), a sequence of uniform length
+ * in [minEvents, maxEvents] that stays with its current interest with
+ * probability 0.8, and draws items by Zipf popularity within the category
+ * (or, with probability `noise`, by global popularity). Behavior is "pv".
+ */
+export function generateSynthetic(opts: SyntheticOptions): SyntheticDataset {
+  const config = resolveConfig(opts);
+  const { items: nItems, users: nUsers, superCategories, categoriesPerSuper, minEvents, maxEvents, zipf, noise } = config;
+  const nCategories = superCategories * categoriesPerSuper;
+  const rng = new Rng(config.seed);
+
+  // Items over categories: one each first (so none is empty), the rest by log-normal weights.
+  const categoryWeights = new Float64Array(nCategories);
+  for (let c = 0; c < nCategories; c++) categoryWeights[c] = Math.exp(SIZE_SPREAD * rng.normal());
+  const categoryCum = cumulative(categoryWeights);
+  const order = rng.shuffle(range(nItems));
+  const categoryOf = new Int32Array(nItems);
+  for (let k = 0; k < nItems; k++) categoryOf[order[k]] = k < nCategories ? k : sampleCumulative(categoryCum, nCategories, rng);
+
+  // Each category's items in popularity order (the random `order`), packed by category.
+  const start = new Int32Array(nCategories + 1);
+  for (let i = 0; i < nItems; i++) start[categoryOf[i] + 1]++;
+  for (let c = 0; c < nCategories; c++) start[c + 1] += start[c];
+  const byCategory = new Int32Array(nItems);
+  const fill = start.slice(0, nCategories);
+  for (let k = 0; k < nItems; k++) byCategory[fill[categoryOf[order[k]]]++] = order[k];
+  let largest = 0;
+  for (let c = 0; c < nCategories; c++) largest = Math.max(largest, start[c + 1] - start[c]);
+  const zipfCum = zipfCumulative(largest, zipf);
+  const globalOrder = rng.shuffle(range(nItems));
+  const globalCum = zipfCumulative(nItems, zipf);
+
+  const itemIds = Array.from({ length: nItems }, (_, k) => `i${k}`);
+  const categoryIds = Array.from({ length: nCategories }, (_, c) => `c${c}`);
+  const superIds = Array.from({ length: superCategories }, (_, s) => `s${s}`);
+  const items = itemIds.map((id, k) => ({
+    id,
+    category: categoryIds[categoryOf[k]],
+    superCategory: superIds[Math.floor(categoryOf[k] / categoriesPerSuper)],
+  }));
+
+  const events: SyntheticDataset['events'] = [];
+  for (let u = 0; u < nUsers; u++) {
+    const user = `u${u}`;
+    const interests = [sampleCumulative(categoryCum, nCategories, rng)];
+    const firstSuper = Math.floor(interests[0] / categoriesPerSuper);
+    // Draws 0-3 further interests; a repeated category is dropped.
+    for (let draws = rng.int(MAX_INTERESTS); draws > 0; draws--) {
+      const c = rng.next() < SAME_SUPER
+        ? firstSuper * categoriesPerSuper + rng.int(categoriesPerSuper)
+        : sampleCumulative(categoryCum, nCategories, rng);
+      if (!interests.includes(c)) interests.push(c);
+    }
+    const length = minEvents + rng.int(maxEvents - minEvents + 1);
+    let current = interests[0];
+    let ts = START_TS + rng.int(7 * 86400);
+    for (let t = 0; t < length; t++) {
+      if (t > 0 && rng.next() >= STAY) current = interests[rng.int(interests.length)];
+      let item: number;
+      if (rng.next() < noise) item = globalOrder[sampleCumulative(globalCum, nItems, rng)];
+      else item = byCategory[start[current] + sampleCumulative(zipfCum, start[current + 1] - start[current], rng)];
+      ts += 1 + rng.int(3600);
+      events.push({ user, item: itemIds[item], behavior: 'pv', ts });
+    }
+  }
+  return { items, events, config };
+}
+
+/**
+ * Writes `ds` as a Taobao UserBehavior CSV (`user,item,category,pv,ts`, no
+ * header), every event as a `pv`, so the ingest path can read it back.
+ */
+export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
+  const categories = categoryByItem(ds);
+  const fd = openSync(path, 'w');
+  try {
+    let lines: string[] = [];
+    const flush = () => {
+      if (lines.length > 0) writeSync(fd, lines.join('\n') + '\n');
+      lines = [];
+    };
+    for (const e of ds.events) {
+      const category = categories.get(e.item);
+      if (category === undefined) throw new ArborError(`event item ${e.item} is not among the data set's items`);
+      lines.push(`${e.user},${e.item},${category},pv,${e.ts}`);
+      if (lines.length === 65536) flush();
+    }
+    flush();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The category of each item of `ds`, by item id. */
+export function categoryByItem(ds: SyntheticDataset): Map<string, string> {
+  return new Map(ds.items.map((item) => [item.id, item.category]));
+}
+
+function resolveConfig(opts: SyntheticOptions): SyntheticConfig {
+  assertPositiveInteger('items', opts.items);
+  assertPositiveInteger('users', opts.users);
+  if (!Number.isInteger(opts.seed)) throw new UsageError(`seed must be an integer, got ${JSON.stringify(opts.seed)}`);
+  const wanted = Math.max(1, Math.round(opts.items / ITEMS_PER_CATEGORY));
+  const categoriesPerSuper =
+    opts.categoriesPerSuper ??
+    (opts.superCategories === undefined ? Math.min(CATEGORIES_PER_SUPER, wanted) : Math.max(1, Math.round(wanted / opts.superCategories)));
+  assertPositiveInteger('categoriesPerSuper', categoriesPerSuper);
+  const superCategories = opts.superCategories ?? Math.max(1, Math.round(wanted / categoriesPerSuper));
+  assertPositiveInteger('superCategories', superCategories);
+  if (superCategories * categoriesPerSuper > opts.items) {
+    throw new UsageError(
+      `${superCategories} super-categories x ${categoriesPerSuper} categories need at least as many items, got ${opts.items}`,
+    );
+  }
+  const minEvents = opts.minEvents ?? Math.min(20, opts.maxEvents ?? 20);
+  const maxEvents = opts.maxEvents ?? Math.max(80, minEvents);
+  assertPositiveInteger('minEvents', minEvents);
+  assertPositiveInteger('maxEvents', maxEvents);
+  if (maxEvents < minEvents) throw new UsageError(`maxEvents (${maxEvents}) must be >= minEvents (${minEvents})`);
+  const zipf = opts.zipf ?? 1.0;
+  if (!(zipf >= 0 && Number.isFinite(zipf))) throw new UsageError(`zipf must be a non-negative number, got ${zipf}`);
+  const noise = opts.noise ?? 0.05;
+  if (!(noise >= 0 && noise <= 1)) throw new UsageError(`noise must be in [0, 1], got ${noise}`);
+  return { items: opts.items, users: opts.users, seed: opts.seed, superCategories, categoriesPerSuper, minEvents, maxEvents, zipf, noise };
+}
+
+function range(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}

@@ -1,0 +1,42 @@
+/**
+ * The TDM node scorer's shape. Defaults follow the TDM paper: 24-d
+ * embeddings, 69 behaviours in 10 time windows, MLP 128-64-24 with PReLU.
+ */
+import { UsageError } from '../core/errors.js';
+
+/** Scorer hyper-parameters (stored in the model folder). */
+export interface ScorerConfig {
+  /** Network variant. */
+  kind: 'pooling';
+  /** Embedding size of items and nodes. */
+  embDim: number;
+  /** Hidden layer widths of the MLP. */
+  hidden: number[];
+  /** Time windows over the history, most recent first (their sum is the history length used). */
+  windows: number[];
+}
+
+/** The paper's defaults. Windows grow with age: the latest behaviours get windows of their own. */
+export const DEFAULT_SCORER_CONFIG: ScorerConfig = {
+  kind: 'pooling',
+  embDim: 24,
+  hidden: [128, 64, 24],
+  windows: [1, 1, 2, 2, 4, 4, 8, 8, 16, 23],
+};
+
+/** Longest history the scorer reads. */
+export function maxHistory(cfg: ScorerConfig): number {
+  return cfg.windows.reduce((a, b) => a + b, 0);
+}
+
+/** Validates a scorer config, naming the bad field. */
+export function validateScorerConfig(cfg: ScorerConfig): void {
+  if (cfg.kind !== 'pooling') throw new UsageError(`scorer kind must be "pooling", got ${JSON.stringify(cfg.kind)}`);
+  if (!Number.isInteger(cfg.embDim) || cfg.embDim <= 0) throw new UsageError(`embDim must be a positive integer, got ${cfg.embDim}`);
+  if (!Array.isArray(cfg.hidden) || cfg.hidden.length === 0 || cfg.hidden.some((h) => !Number.isInteger(h) || h <= 0)) {
+    throw new UsageError(`hidden must be a non-empty list of positive integers, got ${JSON.stringify(cfg.hidden)}`);
+  }
+  if (!Array.isArray(cfg.windows) || cfg.windows.length === 0 || cfg.windows.some((w) => !Number.isInteger(w) || w <= 0)) {
+    throw new UsageError(`windows must be a non-empty list of positive integers, got ${JSON.stringify(cfg.windows)}`);
+  }
+}

@@ -1,0 +1,7 @@
+/** The tfjs node scorer: config, network, backend, session and weights I/O. */
+export { initBackend, activeBackend, type BackendChoice } from './backend.js';
+export { DEFAULT_SCORER_CONFIG, maxHistory, validateScorerConfig, type ScorerConfig } from './config.js';
+export { ScorerNetwork, matMulT, mlpEntries, type MlpParams, type NamedArrays } from './network.js';
+export { NetworkScorer } from './session.js';
+export { encodeScorer, decodeScorer, SCORER_FORMAT, SCORER_VERSION, type ScorerFiles } from './io.js';
+export type { NodeScorer, ScoringSession } from './types.js';

@@ -1,0 +1,284 @@
+/**
+ * The TDM node-scoring network, split for speed into:
+ *  - embeddings (items and internal nodes) held in a plain Float32Array and
+ *    updated sparsely by the trainer (tfjs-wasm has no gather gradient, and a
+ *    sparse update touches only the rows a batch used);
+ *  - the user side: the history in time windows, each mean-pooled, computed
+ *    in JS once per user (`userVector`);
+ *  - the MLP in tfjs. Its first layer on [user windows ; node] is split into a
+ *    user half (computed once per user) and a node half, which is exactly the
+ *    concatenated layer but far cheaper when one user meets many nodes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ModelFormatError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { maxHistory, validateScorerConfig, type ScorerConfig } from './config.js';
+
+/** One hidden layer after the first: kernel, bias, PReLU slopes. */
+export interface DenseLayer {
+  kernel: tf.Variable;
+  bias: tf.Variable;
+  alpha: tf.Variable;
+}
+
+/** All MLP parameters. */
+export interface MlpParams {
+  /** First layer, user half: [windows·d, h1]. */
+  userKernel: tf.Variable;
+  /** First layer, node half: [d, h1]. */
+  nodeKernel: tf.Variable;
+  bias1: tf.Variable;
+  alpha1: tf.Variable;
+  /** Later hidden layers. */
+  layers: DenseLayer[];
+  /** Output layer: [h_last, 1] and [1]. */
+  outKernel: tf.Variable;
+  outBias: tf.Variable;
+}
+
+/** Raw weights by name, as saved in weights.bin. */
+export type NamedArrays = Map<string, { shape: number[]; data: Float32Array }>;
+
+/**
+ * Dense product x·w whose gradient transposes explicitly; on tfjs-wasm this
+ * trains several times faster than the autodiff of matMul.
+ */
+export const matMulT = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as tf.Tensor2D[];
+      return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
+
+/** The scorer's parameters and its forward passes. */
+export class ScorerNetwork {
+  readonly config: ScorerConfig;
+  /** Internal tree nodes (rows 0..numInternal-1 of the embedding table). */
+  readonly numInternal: number;
+  /** Items (rows numInternal..numInternal+numItems-1). */
+  readonly numItems: number;
+  /** Embedding table, row-major [numRows, embDim]. */
+  readonly emb: Float32Array;
+  readonly mlp: MlpParams;
+
+  private constructor(config: ScorerConfig, numInternal: number, numItems: number, emb: Float32Array, mlp: MlpParams) {
+    this.config = config;
+    this.numInternal = numInternal;
+    this.numItems = numItems;
+    this.emb = emb;
+    this.mlp = mlp;
+  }
+
+  /** Rows in the embedding table. */
+  get numRows(): number {
+    return this.numInternal + this.numItems;
+  }
+
+  /** Fresh weights: Glorot-uniform kernels, small normal embeddings, all from the seeded Rng. */
+  static init(config: ScorerConfig, numInternal: number, numItems: number, rng: Rng): ScorerNetwork {
+    validateScorerConfig(config);
+    const d = config.embDim;
+    const emb = new Float32Array((numInternal + numItems) * d);
+    for (let i = 0; i < emb.length; i++) emb[i] = rng.normal() * 0.05;
+    const glorot = (fanIn: number, fanOut: number, n = fanIn * fanOut) => {
+      const lim = Math.sqrt(6 / (fanIn + fanOut));
+      const a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = (rng.next() * 2 - 1) * lim;
+      return a;
+    };
+    const h = config.hidden;
+    const userIn = config.windows.length * d;
+    const w1 = glorot(userIn + d, h[0], (userIn + d) * h[0]);
+    const arrays: NamedArrays = new Map();
+    arrays.set('dense0/user_kernel', { shape: [userIn, h[0]], data: w1.subarray(0, userIn * h[0]) });
+    arrays.set('dense0/node_kernel', { shape: [d, h[0]], data: w1.subarray(userIn * h[0]) });
+    arrays.set('dense0/bias', { shape: [h[0]], data: new Float32Array(h[0]) });
+    arrays.set('dense0/alpha', { shape: [h[0]], data: new Float32Array(h[0]).fill(0.25) });
+    for (let i = 1; i < h.length; i++) {
+      arrays.set(`dense${i}/kernel`, { shape: [h[i - 1], h[i]], data: glorot(h[i - 1], h[i]) });
+      arrays.set(`dense${i}/bias`, { shape: [h[i]], data: new Float32Array(h[i]) });
+      arrays.set(`dense${i}/alpha`, { shape: [h[i]], data: new Float32Array(h[i]).fill(0.25) });
+    }
+    arrays.set('out/kernel', { shape: [h[h.length - 1], 1], data: glorot(h[h.length - 1], 1) });
+    arrays.set('out/bias', { shape: [1], data: new Float32Array(1) });
+    return new ScorerNetwork(config, numInternal, numItems, emb, makeMlp(config, arrays, '(init)'));
+  }
+
+  /** Rebuilds a network from saved arrays (`embedding` plus the MLP names); `file` names the source in errors. */
+  static fromArrays(config: ScorerConfig, numInternal: number, numItems: number, arrays: NamedArrays, file: string): ScorerNetwork {
+    validateScorerConfig(config);
+    const e = arrays.get('embedding');
+    const want = (numInternal + numItems) * config.embDim;
+    if (!e || e.data.length !== want) {
+      throw new ModelFormatError(file, `embedding must hold ${want} values, found ${e ? e.data.length : 'none'}`);
+    }
+    return new ScorerNetwork(config, numInternal, numItems, new Float32Array(e.data), makeMlp(config, arrays, file));
+  }
+
+  /** Every weight as a named array (embedding first), for saving or snapshots. */
+  toArrays(): NamedArrays {
+    const out: NamedArrays = new Map();
+    out.set('embedding', { shape: [this.numRows, this.config.embDim], data: new Float32Array(this.emb) });
+    for (const [name, v] of mlpEntries(this.mlp)) out.set(name, { shape: v.shape.slice(), data: v.dataSync() as Float32Array });
+    return out;
+  }
+
+  /** Overwrites all weights from a snapshot made by `toArrays()`. */
+  restore(arrays: NamedArrays): void {
+    this.emb.set(arrays.get('embedding')!.data);
+    for (const [name, v] of mlpEntries(this.mlp)) v.assign(tf.tensor(arrays.get(name)!.data, v.shape));
+  }
+
+  /** Frees the tfjs variables. */
+  dispose(): void {
+    for (const [, v] of mlpEntries(this.mlp)) v.dispose();
+  }
+
+  /** Length of the user vector: windows × embDim. */
+  get userDim(): number {
+    return this.config.windows.length * this.config.embDim;
+  }
+
+  /**
+   * The user side: the most recent `sum(windows)` behaviours, window 0 the
+   * latest, each window the mean of its items' embeddings (zeros if empty).
+   * Writes into `out` at `offset`; returns `out`.
+   */
+  userVector(history: Int32Array, out: Float32Array = new Float32Array(this.userDim), offset = 0): Float32Array {
+    const d = this.config.embDim;
+    const emb = this.emb;
+    const base = this.numInternal;
+    let pos = history.length - 1;
+    const stop = Math.max(0, history.length - maxHistory(this.config));
+    this.config.windows.forEach((size, w) => {
+      const o = offset + w * d;
+      out.fill(0, o, o + d);
+      let count = 0;
+      for (let j = 0; j < size && pos >= stop; j++, pos--) {
+        const r = (base + history[pos]) * d;
+        for (let t = 0; t < d; t++) out[o + t] += emb[r + t];
+        count++;
+      }
+      if (count > 1) for (let t = 0; t < d; t++) out[o + t] /= count;
+    });
+    return out;
+  }
+
+  /** Copies the embedding rows `rows` into a [rows.length, d] array. */
+  gatherRows(rows: Int32Array, out: Float32Array = new Float32Array(rows.length * this.config.embDim)): Float32Array {
+    const d = this.config.embDim;
+    const emb = this.emb;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] * d;
+      const o = i * d;
+      for (let t = 0; t < d; t++) out[o + t] = emb[r + t];
+    }
+    return out;
+  }
+
+  /**
+   * Logits for B users × M nodes each (training path, differentiable):
+   * `user` [B, windows·d], `nodes` [B·M, d] → [B·M].
+   */
+  logits(user: tf.Tensor2D, nodes: tf.Tensor2D, m: number): tf.Tensor1D {
+    const p = this.mlp;
+    const h1 = p.userKernel.shape[1] as number;
+    const hu = tf.add(matMulT(user, p.userKernel), p.bias1);
+    const hn = matMulT(nodes, p.nodeKernel);
+    const b = user.shape[0];
+    let h: tf.Tensor2D = tf.reshape(tf.add(tf.reshape(hn, [b, m, h1]), tf.expandDims(hu, 1)), [b * m, h1]);
+    h = tf.prelu(h, p.alpha1 as tf.Tensor) as tf.Tensor2D;
+    for (const layer of p.layers) h = tf.prelu(tf.add(matMulT(h, layer.kernel), layer.bias), layer.alpha as tf.Tensor) as tf.Tensor2D;
+    return tf.reshape(tf.add(matMulT(h, p.outKernel), p.outBias), [b * m]) as tf.Tensor1D;
+  }
+
+  /** The user half of the first layer plus its bias, [h1], computed in JS once per query. */
+  userHidden(userVec: Float32Array): Float32Array {
+    const t = tf.tidy(() => {
+      const u = tf.tensor2d(userVec, [1, userVec.length]);
+      return tf.add(tf.matMul(u, this.mlp.userKernel as tf.Tensor2D), this.mlp.bias1);
+    });
+    return takeData(t);
+  }
+
+  /** Inference: logits of `n` nodes ([n, d] embeddings) for one user whose `userHidden` is given. */
+  scoreNodes(userHidden: Float32Array, nodes: Float32Array, n: number): Float32Array {
+    const p = this.mlp;
+    const d = this.config.embDim;
+    const t = tf.tidy(() => {
+      const x = tf.tensor2d(nodes, [n, d]);
+      let h = tf.fused.matMul({
+        a: x,
+        b: p.nodeKernel as tf.Tensor2D,
+        bias: tf.tensor1d(userHidden),
+        activation: 'prelu',
+        preluActivationWeights: p.alpha1,
+      });
+      for (const layer of p.layers) {
+        h = tf.fused.matMul({ a: h, b: layer.kernel as tf.Tensor2D, bias: layer.bias, activation: 'prelu', preluActivationWeights: layer.alpha });
+      }
+      return tf.fused.matMul({ a: h, b: p.outKernel as tf.Tensor2D, bias: p.outBias });
+    });
+    return takeData(t);
+  }
+}
+
+/**
+ * Copies a tensor's values out and disposes it. (Results leave tf.tidy as
+ * tensors: tidy walks a returned typed array element by element.)
+ */
+function takeData(t: tf.Tensor): Float32Array {
+  const out = t.dataSync() as Float32Array;
+  t.dispose();
+  return out;
+}
+
+/** (name, variable) pairs of the MLP in a fixed order. */
+export function mlpEntries(p: MlpParams): [string, tf.Variable][] {
+  const out: [string, tf.Variable][] = [
+    ['dense0/user_kernel', p.userKernel],
+    ['dense0/node_kernel', p.nodeKernel],
+    ['dense0/bias', p.bias1],
+    ['dense0/alpha', p.alpha1],
+  ];
+  p.layers.forEach((l, i) => {
+    out.push([`dense${i + 1}/kernel`, l.kernel], [`dense${i + 1}/bias`, l.bias], [`dense${i + 1}/alpha`, l.alpha]);
+  });
+  out.push(['out/kernel', p.outKernel], ['out/bias', p.outBias]);
+  return out;
+}
+
+let variableCounter = 0;
+
+function makeMlp(config: ScorerConfig, arrays: NamedArrays, file: string): MlpParams {
+  const uid = ++variableCounter;
+  const v = (name: string, shape: number[]): tf.Variable => {
+    const a = arrays.get(name);
+    const size = shape.reduce((x, y) => x * y, 1);
+    if (!a) throw new ModelFormatError(file, `weight ${name} is missing`);
+    if (a.data.length !== size || a.shape.length !== shape.length || a.shape.some((s, i) => s !== shape[i])) {
+      throw new ModelFormatError(file, `weight ${name} has shape [${a.shape}] but the config needs [${shape}]`);
+    }
+    return tf.variable(tf.tensor(a.data, shape), true, `arbor${uid}/${name}`);
+  };
+  const d = config.embDim;
+  const h = config.hidden;
+  const userIn = config.windows.length * d;
+  const layers: DenseLayer[] = [];
+  for (let i = 1; i < h.length; i++) {
+    layers.push({ kernel: v(`dense${i}/kernel`, [h[i - 1], h[i]]), bias: v(`dense${i}/bias`, [h[i]]), alpha: v(`dense${i}/alpha`, [h[i]]) });
+  }
+  return {
+    userKernel: v('dense0/user_kernel', [userIn, h[0]]),
+    nodeKernel: v('dense0/node_kernel', [d, h[0]]),
+    bias1: v('dense0/bias', [h[0]]),
+    alpha1: v('dense0/alpha', [h[0]]),
+    layers,
+    outKernel: v('out/kernel', [h[h.length - 1], 1]),
+    outBias: v('out/bias', [1]),
+  };
+}

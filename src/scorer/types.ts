@@ -1,0 +1,23 @@
+/**
+ * The narrow interface between search and model: "score these nodes for this
+ * user". Beam search, brute force and tree learning see only this, so any
+ * faster backend (or a hand-made scorer in tests) can stand in.
+ */
+
+/** Scores nodes for one user. */
+export interface ScoringSession {
+  /**
+   * Scores of the given node codes, all on tree level `level` (higher is
+   * better; the tfjs scorer returns logits). The returned array is owned by
+   * the caller.
+   */
+  score(nodes: Int32Array, level: number): Float32Array;
+  /** Releases per-query state. */
+  close(): void;
+}
+
+/** Something that can score tree nodes for users. */
+export interface NodeScorer {
+  /** Opens a session for a user given their history (item indices, oldest first). */
+  open(history: Int32Array): ScoringSession;
+}

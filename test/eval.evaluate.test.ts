@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ArborError, UsageError } from '../src/core/errors.js';
+import type { RetrievalResult, RetrieveOptions, Retriever } from '../src/beam/retriever.js';
+import type { EvalCase } from '../src/data/types.js';
+import { evaluate, formatEvalTable, formatMarkdownTable, latencySummary, type EvalReport } from '../src/eval/index.js';
+
+/** Returns a fixed list per user (keyed by the first history item) and records the options it got. */
+class FakeRetriever implements Retriever {
+  readonly exact = true;
+  readonly calls: RetrieveOptions[] = [];
+  constructor(
+    readonly name: string,
+    private readonly lists: number[][],
+  ) {}
+  retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult {
+    this.calls.push(opts);
+    const items = Int32Array.from(this.lists[history[0]].slice(0, opts.k));
+    return { items, scores: new Float32Array(items.length), pairsScored: 10 * (history[0] + 1) };
+  }
+}
+
+const evalCase = (user: string, history: number[], truth: number[]): EvalCase => ({
+  user,
+  history: Int32Array.from(history),
+  truth: Int32Array.from(truth),
+});
+
+// The three users of eval.metrics.test.ts: averaged metrics are known by hand there.
+const cases = [evalCase('a', [0], [2, 5, 9]), evalCase('b', [1], [7, 8]), evalCase('c', [2], [1])];
+const lists = [[1, 2, 3, 4, 5, 6], [7], [4, 5, 6]];
+
+test('evaluate averages metrics per method and passes k = max(ks) and the beam', () => {
+  const beam = new FakeRetriever('beam', lists);
+  const other = new FakeRetriever('other', [[], [], []]);
+  const report = evaluate([{ retriever: beam, beam: 7 }, { retriever: other }], cases, [1, 3, 5]);
+  assert.equal(report.users, 3);
+  assert.deepEqual(report.ks, [1, 3, 5]);
+  assert.deepEqual(beam.calls, [
+    { k: 5, beam: 7 },
+    { k: 5, beam: 7 },
+    { k: 5, beam: 7 },
+  ]);
+  const [b, o] = report.methods;
+  assert.equal(b.name, 'beam');
+  assert.equal(b.beam, 7);
+  assert.ok(!('beam' in o));
+  const expected = [
+    [1, 1 / 3, 1 / 6, 2 / 9],
+    [3, 2 / 9, 5 / 18, 11 / 45],
+    [5, 1 / 5, 7 / 18, 11 / 42],
+  ];
+  b.metrics.forEach((m, i) => {
+    const [k, p, r, f] = expected[i];
+    assert.equal(m.k, k);
+    assert.ok(Math.abs(m.precision - p) < 1e-12 && Math.abs(m.recall - r) < 1e-12 && Math.abs(m.f - f) < 1e-12);
+  });
+  assert.ok(o.metrics.every((m) => m.precision === 0 && m.recall === 0 && m.f === 0));
+  assert.equal(b.pairsPerQuery, 20); // (10 + 20 + 30) / 3
+  assert.ok(b.msPerQuery.p50 >= 0 && b.msPerQuery.p95 >= b.msPerQuery.p50 && b.totalMs >= 0);
+});
+
+test('evaluate reports progress through the logger', () => {
+  const updates: number[] = [];
+  let stopped = 0;
+  const logger = {
+    info() {},
+    warn() {},
+    progress: () => ({ update: (done: number) => updates.push(done), stop: () => stopped++ }),
+  };
+  evaluate([{ retriever: new FakeRetriever('x', lists) }], cases, [1], { logger });
+  assert.deepEqual(updates, [3]);
+  assert.equal(stopped, 1);
+});
+
+test('evaluate validates ks and cases', () => {
+  const methods = [{ retriever: new FakeRetriever('x', lists) }];
+  assert.throws(() => evaluate(methods, cases, []), UsageError);
+  assert.throws(() => evaluate(methods, cases, [5, -1]), (e: unknown) => e instanceof UsageError && e.message.includes('-1'));
+  assert.throws(() => evaluate(methods, cases, [1.5]), (e: unknown) => e instanceof UsageError && e.message.includes('1.5'));
+  assert.throws(
+    () => evaluate(methods, [], [1]),
+    (e: unknown) => e instanceof ArborError && !(e instanceof UsageError) && e.message === 'no test users: run `arbor split` first',
+  );
+});
+
+test('latencySummary: mean and nearest-rank percentiles', () => {
+  assert.deepEqual(latencySummary(Float64Array.of(5, 1, 3, 2, 4)), { mean: 3, p50: 3, p95: 5 });
+  assert.deepEqual(latencySummary(new Float64Array(0)), { mean: 0, p50: 0, p95: 0 });
+});
+
+const report: EvalReport = {
+  users: 3,
+  ks: [10],
+  methods: [
+    { name: 'beam', beam: 50, metrics: [{ k: 10, precision: 0.1234, recall: 0.05, f: 0.0712 }], pairsPerQuery: 1234.5, msPerQuery: { mean: 2, p50: 1.5, p95: 3 }, totalMs: 6 },
+    { name: 'popularity', metrics: [{ k: 10, precision: 0.01, recall: 0.002, f: 0.00333 }], pairsPerQuery: 0, msPerQuery: { mean: 0.01, p50: 0.0123, p95: 0.02 }, totalMs: 0.03 },
+  ],
+};
+
+test('formatEvalTable: aligned columns, percentages with 2 decimals', () => {
+  const lines = formatEvalTable(report).split('\n');
+  assert.equal(lines.length, 4);
+  assert.ok(lines.every((l) => l.length === lines[0].length));
+  assert.match(lines[0], /^method\s+recall@10\s+precision@10\s+F@10\s+pairs\/query\s+ms\/query p50$/);
+  assert.match(lines[2], /^beam \(beam=50\)\s+5\.00%\s+12\.34%\s+7\.12%\s+1234\.5\s+1\.500$/);
+  assert.match(lines[3], /^popularity\s+0\.20%\s+1\.00%\s+0\.33%\s+0\.0\s+0\.012$/);
+});
+
+test('formatMarkdownTable: same content as a markdown table', () => {
+  assert.equal(
+    formatMarkdownTable(report),
+    [
+      '| method | recall@10 | precision@10 | F@10 | pairs/query | ms/query p50 |',
+      '| :--- | ---: | ---: | ---: | ---: | ---: |',
+      '| beam (beam=50) | 5.00% | 12.34% | 7.12% | 1234.5 | 1.500 |',
+      '| popularity | 0.20% | 1.00% | 0.33% | 0.0 | 0.012 |',
+    ].join('\n'),
+  );
+});
