@@ -1,0 +1,274 @@
+/**
+ * The arbor commands. Library calls do the work; this file reads options,
+ * prints results (data on stdout, logs on stderr) and nothing else.
+ */
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ArborError, InputError, UsageError } from '../src/core/errors.js';
+import { stderrLogger, type Logger } from '../src/core/log.js';
+import { Store, generateSynthetic, writeUserBehaviorCsv, type InputFormat } from '../src/data/index.js';
+import { formatEvalTable } from '../src/eval/table.js';
+import { readModel } from '../src/model/folder.js';
+import { createModelFolder, evaluateModel, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
+import { storeToTree, mapItems } from '../src/pipeline/items.js';
+import { initBackend, type BackendChoice } from '../src/scorer/backend.js';
+import { NetworkScorer } from '../src/scorer/session.js';
+import { BeamSearch } from '../src/beam/beam.js';
+import type { Resolved } from './program.js';
+
+const out = (s: string) => process.stdout.write(s + '\n');
+const logger = (): Logger => stderrLogger();
+
+/** Starts the tfjs backend and says which one runs (stderr). */
+async function startBackend(o: Resolved): Promise<string> {
+  const name = await initBackend(o.backend as BackendChoice);
+  process.stderr.write(`arbor: tfjs backend ${name}\n`);
+  return name;
+}
+
+function need(o: Resolved, key: string, flag: string): string {
+  const v = o[key];
+  if (v === undefined || v === '') throw new UsageError(`missing required option --${flag}`);
+  return v as string;
+}
+
+function trainOptions(o: Resolved) {
+  return {
+    train: {
+      epochs: o.epochs as number,
+      batchSize: o.batchSize as number,
+      lr: o.lr as number,
+      negatives: o.negatives as string,
+      patience: o.patience as number,
+      validK: o.validK as number,
+      maxSamplesPerEpoch: o.maxSamples as number,
+    },
+    embDim: o.embDim as number,
+    seed: o.seed as number,
+  };
+}
+
+/** `arbor ingest FILE --format F [--items FILE] [--db FILE] [--min-rating R]` */
+export async function ingestCommand(o: Resolved, [file]: string[]): Promise<void> {
+  const format = need(o, 'format', 'format') as InputFormat;
+  const store = Store.open(o.db as string);
+  try {
+    const r = await store.ingest(file, format, { items: o.items as string | undefined, minRating: o.minRating as number | undefined, logger: logger() });
+    if (r.alreadyIngested) process.stderr.write(`arbor: ${file} was already ingested into ${o.db}: nothing changed\n`);
+    out(JSON.stringify(r));
+  } finally {
+    store.close();
+  }
+}
+
+/** `arbor split --test-users N --valid-users N --seed S` */
+export async function splitCommand(o: Resolved): Promise<void> {
+  const store = Store.open(o.db as string, { mustExist: true });
+  try {
+    const r = store.split({ testUsers: o.testUsers as number, validUsers: o.validUsers as number, seed: o.seed as number });
+    out(o.json ? JSON.stringify(r) : `split ${o.db}: ${r.trainUsers} train, ${r.validUsers} validation, ${r.testUsers} test users (seed ${r.seed})`);
+  } finally {
+    store.close();
+  }
+}
+
+/** `arbor build-tree --db FILE --out DIR [--init category|random] [--branching K]` */
+export async function buildTreeCommand(o: Resolved): Promise<void> {
+  const dir = need(o, 'out', 'out');
+  const store = Store.open(o.db as string, { mustExist: true });
+  try {
+    const m = await createModelFolder(store, dir, { init: o.init as 'category' | 'random', branching: o.branching as number, seed: o.seed as number }, logger());
+    out(o.json ? JSON.stringify(m) : `wrote ${dir}: ${m.tree.numItems} items, branching ${m.tree.branching}, depth ${m.tree.depth}`);
+  } finally {
+    store.close();
+  }
+}
+
+/** `arbor train --db FILE --model DIR [...]` */
+export async function trainCommand(o: Resolved): Promise<void> {
+  const dir = need(o, 'model', 'model');
+  await startBackend(o);
+  const store = Store.open(o.db as string, { mustExist: true });
+  try {
+    const { summary } = await trainModelFolder(store, dir, trainOptions(o), logger());
+    if (o.json) out(JSON.stringify(summary));
+    else {
+      const last = summary.epochs[summary.epochs.length - 1];
+      out(
+        `trained ${dir}: ${summary.epochs.length} epochs (kept epoch ${summary.bestEpoch}), final loss ${last.loss.toFixed(4)}, ` +
+          `${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s, ${summary.pairsPerSample} pairs a sample)`,
+      );
+    }
+  } finally {
+    store.close();
+  }
+}
+
+interface Query {
+  user: string | null;
+  history: string[];
+}
+
+function readQueries(file: string): Query[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ArborError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const queries: Query[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      throw new InputError(file, i + 1, 'not valid JSON', line);
+    }
+    const q = doc as { user?: unknown; history?: unknown };
+    if (!q || typeof q !== 'object' || !Array.isArray(q.history) || q.history.some((h) => typeof h !== 'string' && typeof h !== 'number')) {
+      throw new InputError(file, i + 1, 'expected {"user": "...", "history": ["item", ...]}', line);
+    }
+    queries.push({ user: q.user === undefined ? null : String(q.user), history: q.history.map(String) });
+  });
+  return queries;
+}
+
+/** `arbor retrieve --model DIR (--user ID --db FILE | --history I1,I2 | --input FILE) -k K --beam B` */
+export async function retrieveCommand(o: Resolved): Promise<void> {
+  const dir = need(o, 'model', 'model');
+  const sources = ['user', 'history', 'input'].filter((s) => o[s] !== undefined);
+  if (sources.length !== 1) throw new UsageError('give exactly one of --user (with --db), --history or --input');
+  const k = o.k as number;
+  const beam = (o.beam as number | undefined) ?? 2 * k;
+  if (beam < k) throw new UsageError(`beam must be >= k (beam ${beam}, k ${k})`);
+  await startBackend(o);
+  const model = readModel(dir, { requireScorer: true });
+  const { tree } = model;
+  const index = new Map<string, number>();
+  tree.items.itemIds.forEach((id, i) => index.set(id, i));
+  let queries: { user: string | null; items: Int32Array }[];
+  let unknown = 0;
+  const toItems = (ids: string[]) => {
+    const got: number[] = [];
+    for (const id of ids) {
+      const i = index.get(id);
+      if (i === undefined) unknown++;
+      else got.push(i);
+    }
+    return Int32Array.from(got);
+  };
+  if (o.user !== undefined) {
+    const store = Store.open(o.db as string, { mustExist: true });
+    try {
+      const h = store.userHistory(o.user as string);
+      if (!h) throw new ArborError(`user ${JSON.stringify(o.user)} is not in ${o.db}`);
+      const mapped = mapItems(h, storeToTree(store.catalogue(), tree));
+      unknown += h.length - mapped.length;
+      queries = [{ user: o.user as string, items: mapped }];
+    } finally {
+      store.close();
+    }
+  } else if (o.history !== undefined) {
+    queries = [{ user: null, items: toItems(o.history as string[]) }];
+  } else {
+    queries = readQueries(o.input as string).map((q) => ({ user: q.user, items: toItems(q.history) }));
+  }
+  if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
+  const search = new BeamSearch(tree, new NetworkScorer(model.network!, tree));
+  for (const q of queries) {
+    const r = search.retrieve(q.items, { k: Math.min(k, tree.numItems), beam: Math.min(beam, Math.max(tree.numItems, k)) });
+    const items = Array.from(r.items, (it, i) => ({ item: tree.items.itemIds[it], score: Number(r.scores[i].toFixed(6)) }));
+    if (o.json) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored }));
+    else {
+      out(`# ${q.user ?? 'query'}: ${items.length} items, ${r.pairsScored} pairs scored`);
+      items.forEach((it, i) => out(`${i + 1}\t${it.item}\t${it.score}`));
+    }
+  }
+}
+
+function printEval(report: ModelEvalReport, config: Record<string, unknown>, json: boolean): void {
+  if (json) out(JSON.stringify({ config, ...report }));
+  else {
+    out(`${report.users} test users`);
+    out(formatEvalTable(report));
+  }
+}
+
+function evalOptions(o: Resolved) {
+  const ks = o.k as number[];
+  const maxK = Math.max(...ks);
+  const beam = (o.beam as number | undefined) ?? 2 * maxK;
+  if (beam < maxK) throw new UsageError(`beam must be >= the largest k (beam ${beam}, k ${maxK})`);
+  const baselines = (o.baselines as string[]).filter((b) => b !== '');
+  return { ks, beam, oracle: o.oracle as boolean, baselines, maxUsers: (o.maxUsers as number | undefined) ?? 0, seed: o.seed as number };
+}
+
+/** `arbor eval --db FILE --model DIR -k 10,50,200 --beam B [--no-oracle] [--baselines ...] [--json]` */
+export async function evalCommand(o: Resolved): Promise<void> {
+  const dir = need(o, 'model', 'model');
+  const eo = evalOptions(o);
+  await startBackend(o);
+  const model = readModel(dir, { requireScorer: true });
+  const store = Store.open(o.db as string, { mustExist: true });
+  try {
+    const report = evaluateModel(store, model, eo, logger());
+    printEval(report, { ...eo, db: o.db, model: dir, modelConfig: model.manifest.config }, Boolean(o.json));
+  } finally {
+    store.close();
+  }
+}
+
+/** `arbor demo`: synthetic data → split → build-tree → train → eval. */
+export async function demoCommand(o: Resolved): Promise<void> {
+  const eo = { ...evalOptions(o), maxUsers: 0 };
+  const log = logger();
+  await startBackend(o);
+  const keep = o.keep as string | undefined;
+  const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'arbor-demo-'));
+  if (keep) mkdirSync(dir, { recursive: true });
+  const started = Date.now();
+  const store = Store.open(join(dir, 'demo.db'));
+  try {
+    const ds = generateSynthetic({ items: o.items as number, users: o.users as number, seed: o.seed as number });
+    const ins = store.insertDataset(ds, 'synthetic');
+    log.info(`demo: ${ins.itemsInserted} items, ${ins.usersInserted} users, ${ins.eventsInserted} events (synthetic, seed ${o.seed}) in ${dir}`);
+    const split = store.split({ testUsers: o.testUsers as number, validUsers: o.validUsers as number, seed: o.seed as number });
+    log.info(`demo: split ${split.trainUsers} train / ${split.validUsers} validation / ${split.testUsers} test users`);
+    const modelDir = join(dir, 'model');
+    await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: o.seed as number }, log);
+    const { summary } = await trainModelFolder(store, modelDir, trainOptions(o), log);
+    const report = evaluateModel(store, readModel(modelDir, { requireScorer: true }), eo, log);
+    const config = { demo: { items: o.items, users: o.users, testUsers: o.testUsers, validUsers: o.validUsers }, ...eo, train: summary.options };
+    if (o.json) {
+      out(JSON.stringify({ config, training: summary, ...report }));
+    } else {
+      printEval(report, config, false);
+      const by = (n: string) => report.methods.find((m) => m.name === n);
+      const beam = by('beam')!;
+      const brute = by('brute-force');
+      const pop = by('popularity');
+      const kk = eo.ks[eo.ks.length - 1];
+      const r = (m: typeof beam | undefined) => m?.metrics[m.metrics.length - 1].recall ?? NaN;
+      out('');
+      out(`training: ${summary.epochs.length} epochs, ${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s)`);
+      if (brute) out(`beam recall@${kk} / brute-force recall@${kk}: ${(r(beam) / r(brute)).toFixed(3)}`);
+      if (pop) out(`beam recall@${kk} / popularity recall@${kk}: ${(r(beam) / r(pop)).toFixed(2)}`);
+      if (brute) out(`pairs scored, beam / brute force: ${((100 * beam.pairsPerQuery) / brute.pairsPerQuery).toFixed(2)} %`);
+      out(`demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s${keep ? `; store and model kept in ${dir}` : ''}`);
+    }
+  } finally {
+    store.close();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `arbor synth --out FILE [--items N --users N --seed S]` */
+export async function synthCommand(o: Resolved): Promise<void> {
+  const file = need(o, 'out', 'out');
+  const ds = generateSynthetic({ items: o.items as number, users: o.users as number, seed: o.seed as number });
+  writeUserBehaviorCsv(ds, file);
+  out(`wrote ${file}: ${ds.events.length} events, ${o.users} users, ${o.items} items (Taobao UserBehavior CSV; ingest with --format userbehavior)`);
+}

@@ -1,0 +1,56 @@
+/**
+ * The `arbor` command line. The only place that reads argv, prints results
+ * and exits. Exit codes: 0 success, 1 runtime error, 2 usage error.
+ */
+import { Command, CommanderError } from 'commander';
+import { ArborError } from '../src/core/errors.js';
+import { addCommand } from './program.js';
+import * as c from './commands.js';
+
+const program = new Command();
+program
+  .name('arbor')
+  .description('Tree-based deep retrieval (TDM) for recommendation: ingest logs, build an item tree, train a node scorer, retrieve with beam search, evaluate.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+const common = `Options may also come from ARBOR_<NAME> environment variables (e.g. ARBOR_SEED=7) or a --config JSON file;
+flags win over the environment, which wins over the file. Data goes to stdout, logs and progress to stderr.
+Exit codes: 0 success, 1 runtime error, 2 usage error.`;
+
+addCommand(program, 'ingest', '<file>', 'Read an interaction log into the SQLite store (one transaction: a bad row changes nothing).', c.ingestCommand,
+  `Formats:
+  userbehavior  Taobao CSV, no header: user,item,category,behavior(pv|cart|fav|buy),timestamp
+  movielens     ratings.dat (::), u.data (tab) or ratings.csv (header); --items movies.dat|u.item|movies.csv for genres
+  sequence      one user a line: user item1 item2 ... (time order); --items JSON {item: [attribute ids]}
+Re-ingesting the same file adds nothing. Prints an ingest report (JSON) on stdout.
+${common}`);
+addCommand(program, 'split', '', 'Hold out test and validation users (papers\' protocol: first half of a held-out user\'s behaviours is input, second half truth).', c.splitCommand, common);
+addCommand(program, 'build-tree', '', 'Create a model folder with the initial item tree.', c.buildTreeCommand, common);
+addCommand(program, 'train', '', "Train the node scorer for a model folder's tree (written atomically into the folder).", c.trainCommand,
+  `Trains on the store's training users; validation users (arbor split --valid-users) drive early stopping
+and the best epoch's weights are kept. Without a split every user is a training user.
+${common}`);
+addCommand(program, 'retrieve', '', 'Retrieve the top k items for users with beam search.', c.retrieveCommand,
+  `With --json each query prints one line: {"user": "...", "items": [{"item": "...", "score": 0.0}], "pairsScored": N}.
+Unknown history items are skipped and counted on stderr.
+${common}`);
+addCommand(program, 'eval', '', 'Precision/recall/F@k on the test users: beam search vs brute force vs baselines, with cost per query.', c.evalCommand, common);
+addCommand(program, 'demo', '', 'Synthetic data → split → build-tree → train → eval, printing the comparison table.', c.demoCommand, common);
+addCommand(program, 'synth', '', 'Write a seeded synthetic data set (planted category hierarchy) as a Taobao-format CSV.', c.synthCommand, common);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+  } else if (e instanceof ArborError) {
+    process.stderr.write(`arbor: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  } else {
+    process.stderr.write(`arbor: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

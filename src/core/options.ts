@@ -1,0 +1,197 @@
+/**
+ * Options are data: every command-line option is declared once here (name,
+ * type, default, help, environment variable) and the CLI, the docs table
+ * (docs/CLI.md) and config-file validation are all built from these specs.
+ * Precedence when resolving: flags > environment (ARBOR_*) > config file > defaults.
+ */
+import { UsageError } from './errors.js';
+
+/** Value types an option can take. */
+export type OptionType = 'int' | 'number' | 'string' | 'bool' | 'ints' | 'strings';
+
+/** One option. */
+export interface OptionSpec {
+  /** Long name without dashes, e.g. "batch-size". */
+  name: string;
+  /** One-letter alias, e.g. "k". */
+  short?: string;
+  type: OptionType;
+  /** Placeholder in help, e.g. "N" or "FILE". */
+  arg?: string;
+  default?: unknown;
+  /** Allowed values (for string options). */
+  choices?: string[];
+  help: string;
+  /** False to keep out of ARBOR_* environment lookup (e.g. per-call inputs). */
+  env?: boolean;
+}
+
+const seed: OptionSpec = { name: 'seed', type: 'int', arg: 'S', default: 42, help: 'random seed: the same seed gives the same split, tree, weights and results' };
+const db: OptionSpec = { name: 'db', type: 'string', arg: 'FILE', default: 'arbor.db', help: 'SQLite store to read or write' };
+const json: OptionSpec = { name: 'json', type: 'bool', default: false, help: 'print machine-readable JSON on stdout', env: false };
+const config: OptionSpec = { name: 'config', type: 'string', arg: 'FILE', help: 'JSON file of option values (keys are option names); flags and ARBOR_* variables override it', env: false };
+const backend: OptionSpec = { name: 'backend', type: 'string', arg: 'NAME', default: 'auto', choices: ['auto', 'node', 'wasm', 'cpu'], help: 'tfjs backend: auto tries tfjs-node, then wasm, then cpu' };
+const k: OptionSpec = { name: 'k', short: 'k', type: 'int', arg: 'K', default: 200, help: 'number of items to return' };
+const beam: OptionSpec = { name: 'beam', type: 'int', arg: 'B', help: 'nodes kept per tree level (>= k; default: 2 × k)' };
+
+const oracle: OptionSpec = { name: 'oracle', type: 'bool', default: true, help: 'also run brute force with the same scorer (--no-oracle to skip)' };
+const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST', default: ['popularity', 'itemcf'], help: 'baselines to compare: popularity, itemcf (empty string for none)' };
+
+/** Training options shared by `train` and `demo`. */
+export const TRAIN_OPTIONS: OptionSpec[] = [
+  { name: 'epochs', type: 'int', arg: 'N', default: 8, help: 'maximum passes over the training samples (stops early on validation users when the store has them)' },
+  { name: 'batch-size', type: 'int', arg: 'N', default: 256, help: 'target items per training step (each brings one positive and its negatives per level)' },
+  { name: 'lr', type: 'number', arg: 'X', default: 0.003, help: 'Adam learning rate' },
+  { name: 'negatives', type: 'string', arg: 'LIST', default: 'auto', help: 'negatives per tree level: "auto" (1,1,2,2,3,3,... by depth) or a comma list (the last value repeats)' },
+  { name: 'patience', type: 'int', arg: 'N', default: 2, help: 'epochs without validation improvement before stopping' },
+  { name: 'valid-k', type: 'int', arg: 'K', default: 50, help: 'k (and beam) of the validation recall used for early stopping' },
+  { name: 'max-samples', type: 'int', arg: 'N', default: 0, help: 'cap on training samples per epoch, a fresh seeded subset each epoch (0: all)' },
+  { name: 'emb-dim', type: 'int', arg: 'D', default: 24, help: 'embedding size of items and nodes' },
+];
+
+/** Every command's options, in help order. */
+export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
+  ingest: [
+    { name: 'format', type: 'string', arg: 'F', choices: ['userbehavior', 'movielens', 'sequence'], help: 'input format (see docs/FORMATS.md)', env: false },
+    { name: 'items', type: 'string', arg: 'FILE', help: 'item side file: movies.dat / u.item / movies.csv (movielens) or attributes JSON (sequence)', env: false },
+    { name: 'min-rating', type: 'number', arg: 'R', help: 'movielens only: keep ratings >= R (the papers use 4); default keeps all', env: false },
+    db, config,
+  ],
+  split: [
+    { name: 'test-users', type: 'int', arg: 'N', default: 0, help: 'users held out for testing (their first half of behaviours is input, the second half truth)' },
+    { name: 'valid-users', type: 'int', arg: 'N', default: 0, help: 'users held out for validation (early stopping); never trained on' },
+    db, seed, json, config,
+  ],
+  'build-tree': [
+    { name: 'out', type: 'string', arg: 'DIR', help: 'model folder to create (replaced atomically if it exists)', env: false },
+    { name: 'init', type: 'string', arg: 'HOW', default: 'category', choices: ['category', 'random'], help: 'initial leaf order: by category (TDM) or random' },
+    { name: 'branching', type: 'int', arg: 'K', default: 2, help: 'children per tree node' },
+    db, seed, json, config,
+  ],
+  train: [{ name: 'model', type: 'string', arg: 'DIR', help: 'model folder made by build-tree; the trained scorer is written into it', env: false }, ...TRAIN_OPTIONS, db, seed, backend, json, config],
+  retrieve: [
+    { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder', env: false },
+    { name: 'user', type: 'string', arg: 'ID', help: "a user id in the store (--db): retrieve for that user's whole history", env: false },
+    { name: 'history', type: 'strings', arg: 'I1,I2,...', help: 'item ids, oldest first', env: false },
+    { name: 'input', type: 'string', arg: 'FILE', help: 'JSON lines {"user": "...", "history": ["item", ...]}, one query a line', env: false },
+    k, beam, db, backend, json, config,
+  ],
+  eval: [
+    { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder', env: false },
+    { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 50, 200], help: 'cut-offs for precision/recall/F' },
+    { ...beam, help: 'beam width (>= the largest k; default: 2 × the largest k)' },
+    oracle,
+    baselines,
+    { name: 'max-users', type: 'int', arg: 'N', default: 0, help: 'evaluate at most N test users (a seeded subset; 0: all)' },
+    db, seed, backend, json, config,
+  ],
+  demo: [
+    { name: 'items', type: 'int', arg: 'N', default: 20000, help: 'synthetic catalogue size' },
+    { name: 'users', type: 'int', arg: 'N', default: 4000, help: 'synthetic users' },
+    { name: 'test-users', type: 'int', arg: 'N', default: 400, help: 'held-out test users' },
+    { name: 'valid-users', type: 'int', arg: 'N', default: 200, help: 'held-out validation users' },
+    { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 20, 50], help: 'cut-offs for precision/recall/F' },
+    { ...beam, default: 50, help: 'beam width (>= the largest k)' },
+    oracle,
+    baselines,
+    { name: 'keep', type: 'string', arg: 'DIR', help: 'keep the store and model in DIR instead of a temporary folder', env: false },
+    ...TRAIN_OPTIONS,
+    seed, backend, json, config,
+  ],
+  synth: [
+    { name: 'out', type: 'string', arg: 'FILE', help: 'CSV to write (Taobao UserBehavior format)', env: false },
+    { name: 'items', type: 'int', arg: 'N', default: 20000, help: 'catalogue size' },
+    { name: 'users', type: 'int', arg: 'N', default: 4000, help: 'users' },
+    seed, config,
+  ],
+};
+
+/** camelCase key of an option name ("batch-size" → "batchSize"). */
+export function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Environment variable of an option ("batch-size" → ARBOR_BATCH_SIZE). */
+export function envName(name: string): string {
+  return 'ARBOR_' + name.toUpperCase().replace(/-/g, '_');
+}
+
+/** Converts a raw value (string from argv/env, or JSON from a config file) to the option's type. */
+export function coerce(spec: OptionSpec, raw: unknown, source: string): unknown {
+  const bad = (what: string) => new UsageError(`${source}: --${spec.name} ${what}, got ${JSON.stringify(raw)}`);
+  const num = (v: unknown, int: boolean): number => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!Number.isFinite(n) || (int && !Number.isInteger(n))) throw bad(int ? 'must be an integer' : 'must be a number');
+    return n;
+  };
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : typeof v === 'string' ? (v.trim() === '' ? [] : v.split(',').map((x) => x.trim())) : [v]);
+  let value: unknown;
+  switch (spec.type) {
+    case 'int':
+      value = num(raw, true);
+      break;
+    case 'number':
+      value = num(raw, false);
+      break;
+    case 'bool':
+      if (typeof raw === 'boolean') value = raw;
+      else if (raw === 'true' || raw === '1') value = true;
+      else if (raw === 'false' || raw === '0') value = false;
+      else throw bad('must be true or false');
+      break;
+    case 'ints':
+      value = list(raw).map((x) => num(x, true));
+      break;
+    case 'strings':
+      value = list(raw).map(String);
+      break;
+    default:
+      if (typeof raw !== 'string') throw bad('must be a string');
+      value = raw;
+  }
+  if (spec.choices && !spec.choices.includes(value as string)) throw bad(`must be one of ${spec.choices.join(', ')}`);
+  return value;
+}
+
+/**
+ * Resolves a command's options: flags (already parsed, keyed by camelCase;
+ * undefined when not given) > ARBOR_* environment > config file values >
+ * defaults. Returns camelCase keys.
+ */
+export function resolveOptions(
+  specs: OptionSpec[],
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  configFile: Record<string, unknown> = {},
+  configSource = 'config file',
+): Record<string, unknown> {
+  const known = new Set(specs.map((s) => s.name));
+  for (const key of Object.keys(configFile)) {
+    if (!known.has(key) && !known.has(key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()))) {
+      throw new UsageError(`${configSource}: unknown option ${JSON.stringify(key)} for this command`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const spec of specs) {
+    if (spec.name === 'config') continue;
+    const key = camel(spec.name);
+    const ev = spec.env === false ? undefined : env[envName(spec.name)];
+    if (flags[key] !== undefined) out[key] = coerce(spec, flags[key], 'command line');
+    else if (ev !== undefined && ev !== '') out[key] = coerce(spec, ev, envName(spec.name));
+    else if (configFile[spec.name] !== undefined) out[key] = coerce(spec, configFile[spec.name], configSource);
+    else if (configFile[key] !== undefined) out[key] = coerce(spec, configFile[key], configSource);
+    else if (spec.default !== undefined) out[key] = spec.default;
+  }
+  return out;
+}
+
+/** A markdown table of a command's options (for docs/CLI.md). */
+export function optionsMarkdown(specs: OptionSpec[]): string {
+  const rows = specs.map((s) => {
+    const flag = `${s.short ? `-${s.short}, ` : ''}--${s.name}${s.arg ? ` ${s.arg}` : ''}`;
+    const def = s.default === undefined ? '' : Array.isArray(s.default) ? s.default.join(',') : String(s.default);
+    const env = s.env === false ? '' : envName(s.name);
+    return `| \`${flag}\` | ${def} | ${env} | ${s.help.replace(/\|/g, '\\|')}${s.choices ? ` (${s.choices.join(', ')})` : ''} |`;
+  });
+  return ['| option | default | environment | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}

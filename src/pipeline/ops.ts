@@ -1,0 +1,124 @@
+/**
+ * The pipeline stages as library calls (the CLI, the demo and the benchmark
+ * all go through these): build a tree from a store, train a model folder's
+ * scorer, evaluate a model against brute force and baselines.
+ */
+import { ArborError, UsageError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { Rng } from '../core/rng.js';
+import { BeamSearch } from '../beam/beam.js';
+import { BruteForce } from '../beam/brute.js';
+import type { Store } from '../data/store.js';
+import { evaluate, type EvalMethod, type EvalReport } from '../eval/evaluate.js';
+import { ItemCFRetriever } from '../eval/itemcf.js';
+import { PopularityRetriever } from '../eval/popularity.js';
+import { readModel, writeModel, type Manifest, type Model } from '../model/folder.js';
+import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../scorer/config.js';
+import { ScorerNetwork } from '../scorer/network.js';
+import { NetworkScorer } from '../scorer/session.js';
+import { trainScorer, type TrainOptions, type TrainSummary } from '../trainer/train.js';
+import { buildCategoryTree, buildRandomTree } from '../tree/build.js';
+import type { Tree } from '../tree/tree.js';
+import { mapCases, mapSequences, storeToTree } from './items.js';
+
+/** Options of `build-tree`. */
+export interface BuildOptions {
+  init: 'category' | 'random';
+  branching: number;
+  seed: number;
+}
+
+/** Builds the initial tree over a store's whole catalogue. */
+export function buildTreeFromStore(store: Store, o: BuildOptions, logger: Logger = silentLogger): Tree {
+  const cat = store.catalogue();
+  if (cat.itemIds.length < 2) throw new ArborError(`the store ${store.path} holds ${cat.itemIds.length} items: ingest data first`);
+  if (o.init === 'category' && cat.categoryIds.length === 0) {
+    logger.warn('the store has no item categories: the category tree degenerates to a random order');
+  }
+  const items = { itemIds: cat.itemIds, itemCategory: cat.itemCategory, categoryIds: cat.categoryIds };
+  const build = o.init === 'random' ? buildRandomTree : o.init === 'category' ? buildCategoryTree : undefined;
+  if (!build) throw new UsageError(`init must be category or random, got ${JSON.stringify(o.init)}`);
+  return build(items, { branching: o.branching, seed: o.seed });
+}
+
+/** Creates (or replaces) a model folder holding a new tree and no scorer yet. */
+export async function createModelFolder(store: Store, dir: string, o: BuildOptions, logger: Logger = silentLogger): Promise<Manifest> {
+  const tree = buildTreeFromStore(store, o, logger);
+  logger.info(`tree: ${tree.numItems} items, branching ${tree.layout.branching}, depth ${tree.layout.depth}, init ${o.init}`);
+  return writeModel(dir, { tree, seed: o.seed, config: { build: { ...o, store: store.path } } });
+}
+
+/** Options of `train`. */
+export interface TrainModelOptions {
+  train: Partial<TrainOptions>;
+  embDim: number;
+  seed: number;
+}
+
+/**
+ * Trains a fresh scorer for the model folder's tree on the store's training
+ * users (validation users, if any, drive early stopping) and rewrites the
+ * folder atomically. Test users are never read.
+ */
+export async function trainModelFolder(store: Store, dir: string, o: TrainModelOptions, logger: Logger = silentLogger): Promise<{ summary: TrainSummary; manifest: Manifest }> {
+  const model = readModel(dir);
+  const { tree } = model;
+  const map = storeToTree(store.catalogue(), tree);
+  const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
+  const valid = mapCases(store.evalCases('valid'), map).cases;
+  logger.info(`training on ${sequences.length} users${valid.length ? `, validating on ${valid.length}` : ' (no validation users: fixed epochs)'}`);
+  const config: ScorerConfig = { ...DEFAULT_SCORER_CONFIG, embDim: o.embDim };
+  const network = ScorerNetwork.init(config, tree.layout.numInternal, tree.numItems, new Rng(o.seed ^ 0x51ed));
+  try {
+    const summary = trainScorer(tree, network, { sequences, valid }, { ...o.train, seed: o.seed }, logger);
+    const manifest = await writeModel(dir, {
+      tree,
+      network,
+      seed: o.seed,
+      config: { ...model.manifest.config, scorer: config, train: summary.options },
+      training: summary,
+    });
+    return { summary, manifest };
+  } finally {
+    network.dispose();
+  }
+}
+
+/** Options of `eval`. */
+export interface EvalOptions {
+  ks: number[];
+  beam: number;
+  oracle: boolean;
+  baselines: string[];
+  maxUsers: number;
+  seed: number;
+}
+
+/** An evaluation report plus what the caller should know about the data. */
+export interface ModelEvalReport extends EvalReport {
+  /** Truth items of test users that the model's catalogue lacks (kept, unreachable). */
+  unknownTruthItems: number;
+}
+
+/** Evaluates a trained model on the store's test users, side by side with brute force and baselines. */
+export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger: Logger = silentLogger): ModelEvalReport {
+  const { tree, network } = model;
+  if (!network) throw new ArborError('the model has no trained scorer: run `arbor train` first');
+  const map = storeToTree(store.catalogue(), tree);
+  let { cases, unknownTruth } = mapCases(store.evalCases('test'), map);
+  cases = cases.filter((c) => c.truth.length > 0);
+  if (cases.length === 0) throw new ArborError(`no test users in ${store.path}: run \`arbor split --test-users N\` first`);
+  if (o.maxUsers > 0 && cases.length > o.maxUsers) cases = new Rng(o.seed).shuffle(cases.slice()).slice(0, o.maxUsers);
+  const scorer = new NetworkScorer(network, tree);
+  const methods: EvalMethod[] = [{ retriever: new BeamSearch(tree, scorer), beam: o.beam }];
+  if (o.oracle) methods.push({ retriever: new BruteForce(tree, scorer) });
+  const needTrain = o.baselines.length > 0;
+  const trainSeqs = needTrain ? mapSequences(store.sequences(['train']), map) : [];
+  for (const b of o.baselines) {
+    if (b === 'popularity') methods.push({ retriever: new PopularityRetriever(trainSeqs, tree.numItems) });
+    else if (b === 'itemcf') methods.push({ retriever: new ItemCFRetriever(trainSeqs, tree.numItems) });
+    else throw new UsageError(`unknown baseline ${JSON.stringify(b)} (known: popularity, itemcf)`);
+  }
+  const report = evaluate(methods, cases, o.ks, { logger });
+  return { ...report, unknownTruthItems: unknownTruth };
+}

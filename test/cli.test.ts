@@ -1,0 +1,150 @@
+/**
+ * The CLI spawned as a user would: the whole pipeline on a small synthetic
+ * set, `--json` outputs parsed, exit codes and error messages checked.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderCliDocs } from '../tools/cli-docs.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'arbor.js');
+
+function arbor(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'arbor-cli-'));
+const db = join(dir, 'a.db');
+const model = join(dir, 'model');
+const csv = join(dir, 'synth.csv');
+
+test('full pipeline through the CLI with --json outputs', async (t) => {
+  await t.test('synth + ingest', () => {
+    const s = arbor(['synth', '--out', csv, '--items', '400', '--users', '160', '--seed', '3']);
+    assert.equal(s.code, 0, s.stderr);
+    const r = arbor(['ingest', csv, '--format', 'userbehavior', '--db', db]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.ok(rep.eventsInserted > 1000);
+    const again = arbor(['ingest', csv, '--format', 'userbehavior', '--db', db]);
+    assert.equal(again.code, 0);
+    assert.equal(JSON.parse(again.stdout).alreadyIngested, true);
+  });
+  await t.test('split', () => {
+    const r = arbor(['split', '--db', db, '--test-users', '30', '--valid-users', '10', '--seed', '1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual({ t: JSON.parse(r.stdout).testUsers, v: JSON.parse(r.stdout).validUsers }, { t: 30, v: 10 });
+  });
+  await t.test('build-tree', () => {
+    const r = arbor(['build-tree', '--db', db, '--out', model, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assert.equal(m.format, 'arbor-model');
+    assert.equal(m.tree.branching, 2);
+    assert.ok(existsSync(join(model, 'tree.msgpack')));
+  });
+  await t.test('train', () => {
+    const r = arbor(['train', '--db', db, '--model', model, '--epochs', '2', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /tfjs backend (wasm|cpu|tensorflow)/);
+    const s = JSON.parse(r.stdout);
+    assert.ok(s.epochs.length >= 1 && s.samplesPerSecond > 0);
+    const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
+    assert.ok(manifest.files['scorer/weights.bin']);
+    assert.equal(manifest.config.train.epochs, 2);
+    // nothing half-written left beside the folder
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-') || f.includes('.old-')), []);
+  });
+  await t.test('retrieve: --history, --user, --input', () => {
+    const h = arbor(['retrieve', '--model', model, '--history', 'i1,i2,nope', '-k', '5', '--beam', '10', '--json']);
+    assert.equal(h.code, 0, h.stderr);
+    const line = JSON.parse(h.stdout.trim());
+    assert.equal(line.items.length, 5);
+    assert.ok(line.pairsScored > 0);
+    assert.match(h.stderr, /skipped 1 history item/);
+    const u = arbor(['retrieve', '--model', model, '--db', db, '--user', 'u0', '-k', '5', '--json']);
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(JSON.parse(u.stdout).user, 'u0');
+    const input = join(dir, 'q.jsonl');
+    writeFileSync(input, '{"user": "a", "history": ["i3", "i4"]}\n{"user": "b", "history": []}\n');
+    const f = arbor(['retrieve', '--model', model, '--input', input, '-k', '3', '--json']);
+    assert.equal(f.code, 0, f.stderr);
+    const lines = f.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.user), ['a', 'b']);
+    assert.ok(lines.every((l) => l.items.length === 3));
+    writeFileSync(input, '{"user": "a", "history": ["i3"]}\n{oops\n');
+    const bad = arbor(['retrieve', '--model', model, '--input', input, '-k', '3']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /q\.jsonl:2: not valid JSON: "\{oops"/);
+  });
+  await t.test('eval --json', () => {
+    const r = arbor(['eval', '--db', db, '--model', model, '-k', '5,10', '--beam', '20', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.deepEqual(rep.ks, [5, 10]);
+    assert.deepEqual(rep.methods.map((m: { name: string }) => m.name), ['beam', 'brute-force', 'popularity', 'itemcf']);
+    assert.equal(rep.config.beam, 20);
+    for (const m of rep.methods) for (const x of m.metrics) assert.ok(x.recall >= 0 && x.recall <= 1);
+  });
+});
+
+test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
+  assert.equal(arbor(['--help']).code, 0);
+  assert.equal(arbor(['train', '--help']).code, 0);
+  const unknown = arbor(['train', '--bogus']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option '--bogus'/);
+  const badBeam = arbor(['eval', '--db', db, '--model', model, '-k', '50', '--beam', '10']);
+  assert.equal(badBeam.code, 2);
+  assert.match(badBeam.stderr, /beam must be >= the largest k \(beam 10, k 50\)/);
+  const badInt = arbor(['split', '--db', db, '--test-users', 'ten']);
+  assert.equal(badInt.code, 2);
+  assert.match(badInt.stderr, /--test-users must be an integer, got "ten"/);
+  const envBad = arbor(['split', '--db', db], { ARBOR_TEST_USERS: 'x' });
+  assert.equal(envBad.code, 2);
+  assert.match(envBad.stderr, /ARBOR_TEST_USERS/);
+  const missing = arbor(['eval', '--db', join(dir, 'none.db'), '--model', model]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /store not found/);
+  const noModel = arbor(['retrieve', '--model', join(dir, 'nomodel'), '--history', 'i1']);
+  assert.equal(noModel.code, 1);
+  assert.match(noModel.stderr, /model folder does not exist/);
+});
+
+test('a malformed row stops the ingest: file:line, exit 1, store unchanged', () => {
+  const bad = join(dir, 'bad.csv');
+  writeFileSync(bad, '1,10,5,pv,1500000000\n1,11,5,click,1500000001\n');
+  const fresh = join(dir, 'fresh.db');
+  const r = arbor(['ingest', bad, '--format', 'userbehavior', '--db', fresh]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bad\.csv:2: .*"click"/);
+  assert.equal(existsSync(fresh), false);
+  const before = readFileSync(db);
+  const r2 = arbor(['ingest', bad, '--format', 'userbehavior', '--db', db]);
+  assert.equal(r2.code, 1);
+  assert.deepEqual(readFileSync(db), before);
+});
+
+test('a config file sets options; flags override it', () => {
+  const cfg = join(dir, 'cfg.json');
+  writeFileSync(cfg, JSON.stringify({ 'test-users': 12, 'valid-users': 3 }));
+  const r = arbor(['split', '--db', db, '--config', cfg, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).testUsers, 12);
+  const r2 = arbor(['split', '--db', db, '--config', cfg, '--test-users', '7', '--json']);
+  assert.equal(JSON.parse(r2.stdout).testUsers, 7);
+  writeFileSync(cfg, JSON.stringify({ 'test-userz': 1 }));
+  const r3 = arbor(['split', '--db', db, '--config', cfg]);
+  assert.equal(r3.code, 2);
+  assert.match(r3.stderr, /unknown option "test-userz"/);
+});
+
+test('docs/CLI.md matches the option specs (run `npm run docs` after changing options)', () => {
+  assert.equal(readFileSync(join(root, 'docs', 'CLI.md'), 'utf8'), renderCliDocs());
+});
