@@ -41,7 +41,7 @@ const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST',
 export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: 'epochs', type: 'int', arg: 'N', default: 8, help: 'maximum passes over the training samples (stops early on validation users when the store has them)' },
   { name: 'batch-size', type: 'int', arg: 'N', default: 256, help: 'target items per training step (each brings one positive and its negatives per level)' },
-  { name: 'lr', type: 'number', arg: 'X', default: 0.003, help: 'Adam learning rate' },
+  { name: 'lr', type: 'number', arg: 'X', default: 0.01, help: 'Adam learning rate' },
   { name: 'negatives', type: 'string', arg: 'LIST', default: 'auto', help: 'negatives per tree level: "auto" (1,1,2,2,3,3,... by depth) or a comma list (the last value repeats)' },
   { name: 'patience', type: 'int', arg: 'N', default: 2, help: 'epochs without validation improvement before stopping' },
   { name: 'valid-k', type: 'int', arg: 'K', default: 50, help: 'k (and beam) of the validation recall used for early stopping' },

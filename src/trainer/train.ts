@@ -42,7 +42,7 @@ export interface TrainOptions {
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   epochs: 8,
   batchSize: 256,
-  lr: 0.003,
+  lr: 0.01,
   negatives: 'auto',
   seed: 42,
   patience: 2,
