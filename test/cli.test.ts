@@ -131,6 +131,25 @@ test('a malformed row stops the ingest: file:line, exit 1, store unchanged', () 
   assert.deepEqual(readFileSync(db), before);
 });
 
+test('every format: a malformed row gives file:line and the value, exit 1, no store left behind', () => {
+  const cases: { format: string; name: string; text: string; want: RegExp }[] = [
+    { format: 'movielens', name: 'bad-ratings.dat', text: '1::10::4::978300760\n1::11::nine::978300761\n', want: /bad-ratings\.dat:2: .*nine/ },
+    { format: 'movielens', name: 'bad-u.data', text: '1\t10\t4\t878542960\n2\t11\t4\n', want: /bad-u\.data:2: / },
+    { format: 'movielens', name: 'bad-ratings.csv', text: 'userId,movieId,rating,timestamp\n1,10,4.0,964982703\n1,11,4.0,yesterday\n', want: /bad-ratings\.csv:3: .*yesterday/ },
+    { format: 'sequence', name: 'bad-seq.txt', text: 'u1 i1 i2 i3\nu2\n', want: /bad-seq\.txt:2: / },
+    { format: 'userbehavior', name: 'bad-ub.csv', text: '1,10,5,pv,1500000000\n1,11,5,pv\n', want: /bad-ub\.csv:2: / },
+  ];
+  for (const c of cases) {
+    const file = join(dir, c.name);
+    writeFileSync(file, c.text);
+    const store = join(dir, `${c.name}.db`);
+    const r = arbor(['ingest', file, '--format', c.format, '--db', store]);
+    assert.equal(r.code, 1, `${c.name}: ${r.stderr}`);
+    assert.match(r.stderr, c.want);
+    assert.equal(existsSync(store), false, `${c.name}: a store was left behind`);
+  }
+});
+
 test('a config file sets options; flags override it', () => {
   const cfg = join(dir, 'cfg.json');
   writeFileSync(cfg, JSON.stringify({ 'test-users': 12, 'valid-users': 3 }));

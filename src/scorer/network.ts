@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelFormatError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { maxHistory, validateScorerConfig, type ScorerConfig } from './config.js';
+import { denseBiasPrelu, userNodePrelu } from './fast-grad.js';
 
 /** One hidden layer after the first: kernel, bias, PReLU slopes. */
 export interface DenseLayer {
@@ -186,14 +187,22 @@ export class ScorerNetwork {
    */
   logits(user: tf.Tensor2D, nodes: tf.Tensor2D, m: number): tf.Tensor1D {
     const p = this.mlp;
+    const hu = tf.add(matMulT(user, p.userKernel), p.bias1) as tf.Tensor2D;
+    let h = userNodePrelu(hu, matMulT(nodes, p.nodeKernel), p.alpha1, m);
+    for (const layer of p.layers) h = denseBiasPrelu(h, layer.kernel, layer.bias, layer.alpha);
+    return tf.reshape(tf.add(matMulT(h, p.outKernel), p.outBias), [h.shape[0]]) as tf.Tensor1D;
+  }
+
+  /** The same logits through tfjs autodiff ops only (a reference for tests of the fast gradients). */
+  logitsReference(user: tf.Tensor2D, nodes: tf.Tensor2D, m: number): tf.Tensor1D {
+    const p = this.mlp;
     const h1 = p.userKernel.shape[1] as number;
-    const hu = tf.add(matMulT(user, p.userKernel), p.bias1);
-    const hn = matMulT(nodes, p.nodeKernel);
+    const hu = tf.add(tf.matMul(user, p.userKernel as tf.Tensor2D), p.bias1);
+    const hn = tf.matMul(nodes, p.nodeKernel as tf.Tensor2D);
     const b = user.shape[0];
-    let h: tf.Tensor2D = tf.reshape(tf.add(tf.reshape(hn, [b, m, h1]), tf.expandDims(hu, 1)), [b * m, h1]);
-    h = tf.prelu(h, p.alpha1 as tf.Tensor) as tf.Tensor2D;
-    for (const layer of p.layers) h = tf.prelu(tf.add(matMulT(h, layer.kernel), layer.bias), layer.alpha as tf.Tensor) as tf.Tensor2D;
-    return tf.reshape(tf.add(matMulT(h, p.outKernel), p.outBias), [b * m]) as tf.Tensor1D;
+    let h = tf.prelu(tf.reshape(tf.add(tf.reshape(hn, [b, m, h1]), tf.expandDims(hu, 1)), [b * m, h1]), p.alpha1 as tf.Tensor) as tf.Tensor2D;
+    for (const layer of p.layers) h = tf.prelu(tf.add(tf.matMul(h, layer.kernel as tf.Tensor2D), layer.bias), layer.alpha as tf.Tensor) as tf.Tensor2D;
+    return tf.reshape(tf.add(tf.matMul(h, p.outKernel as tf.Tensor2D), p.outBias), [b * m]) as tf.Tensor1D;
   }
 
   /** The user half of the first layer plus its bias, [h1], computed in JS once per query. */
