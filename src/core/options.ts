@@ -86,16 +86,17 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     db, seed, backend, json, config,
   ],
   demo: [
-    { name: 'items', type: 'int', arg: 'N', default: 20000, help: 'synthetic catalogue size' },
-    { name: 'users', type: 'int', arg: 'N', default: 4000, help: 'synthetic users' },
-    { name: 'test-users', type: 'int', arg: 'N', default: 400, help: 'held-out test users' },
-    { name: 'valid-users', type: 'int', arg: 'N', default: 200, help: 'held-out validation users' },
+    { name: 'items', type: 'int', arg: 'N', default: 30000, help: 'synthetic catalogue size (items that occur in no event are dropped)' },
+    { name: 'users', type: 'int', arg: 'N', default: 2000, help: 'synthetic users' },
+    { name: 'test-users', type: 'int', arg: 'N', default: 300, help: 'held-out test users' },
+    { name: 'valid-users', type: 'int', arg: 'N', default: 100, help: 'held-out validation users' },
     { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 20, 50], help: 'cut-offs for precision/recall/F' },
     { ...beam, default: 50, help: 'beam width (>= the largest k)' },
     oracle,
     baselines,
     { name: 'keep', type: 'string', arg: 'DIR', help: 'keep the store and model in DIR instead of a temporary folder', env: false },
-    ...TRAIN_OPTIONS,
+    // the demo trains briefly by default so that it finishes in a couple of minutes
+    ...TRAIN_OPTIONS.map((o) => (o.name === 'epochs' ? { ...o, default: 2, help: 'training epochs (the demo keeps this short; `arbor train` defaults to 8 with early stopping)' } : o)),
     seed, backend, json, config,
   ],
   synth: [
