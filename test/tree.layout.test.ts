@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../src/core/errors.js';
@@ -68,7 +69,7 @@ describe('TreeLayout arithmetic', () => {
     assert.throws(() => new TreeLayout(2, 0), UsageError);
     assert.throws(() => new TreeLayout(2, 31), UsageError);
     assert.throws(() => TreeLayout.forItems(1, 2), UsageError);
-    assert.throws(() => TreeLayout.forItems(10, 1), UsageError);
+    assert.throws(() => TreeLayout.forItems(10, 2.5), UsageError);
   });
 
   it('parent(firstChild(c) + j) === c for every internal code (property)', () => {
@@ -81,6 +82,24 @@ describe('TreeLayout arithmetic', () => {
         return l.firstChild(l.numInternal - 1) + k === l.numNodes;
       }),
     );
+  });
+
+  // Run in child processes with a time limit: the failure mode is an endless loop.
+  it('forItems rejects branching 1 and 0 instead of looping forever', async () => {
+    const layoutUrl = new URL('../src/tree/layout.js', import.meta.url).href;
+    const run = (k: number) =>
+      new Promise<{ out: string; killed: boolean }>((done) => {
+        const script = `import { TreeLayout } from ${JSON.stringify(layoutUrl)};
+          try { TreeLayout.forItems(10, ${k}); console.log('returned'); } catch (e) { console.log(e.name); }`;
+        execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 2000 }, (err, stdout) =>
+          done({ out: stdout.trim(), killed: Boolean(err && (err as { killed?: boolean }).killed) }),
+        );
+      });
+    const results = await Promise.all([1, 0].map(run));
+    results.forEach((r, i) => {
+      assert.ok(!r.killed, `forItems(10, ${[1, 0][i]}) did not return within 2 s`);
+      assert.equal(r.out, 'UsageError');
+    });
   });
 });
 

@@ -103,6 +103,7 @@ export function readModel(dir: string, opts: { requireScorer?: boolean } = {}): 
   } catch (e) {
     throw new ModelFormatError(manifestPath, `not valid JSON (${(e as Error).message})`);
   }
+  if (!manifest || typeof manifest !== 'object') throw new ModelFormatError(manifestPath, 'not an arbor model (expected a JSON object)');
   if (manifest.format !== MODEL_FORMAT) throw new ModelFormatError(manifestPath, `not an arbor model (format ${JSON.stringify(manifest.format)})`);
   if (manifest.version !== MODEL_VERSION) {
     throw new ModelFormatError(manifestPath, `model version ${JSON.stringify(manifest.version)} is not supported (expected ${MODEL_VERSION})`);

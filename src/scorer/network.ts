@@ -131,7 +131,11 @@ export class ScorerNetwork {
   /** Overwrites all weights from a snapshot made by `toArrays()`. */
   restore(arrays: NamedArrays): void {
     this.emb.set(arrays.get('embedding')!.data);
-    for (const [name, v] of mlpEntries(this.mlp)) v.assign(tf.tensor(arrays.get(name)!.data, v.shape));
+    for (const [name, v] of mlpEntries(this.mlp)) {
+      const t = tf.tensor(arrays.get(name)!.data, v.shape);
+      v.assign(t);
+      t.dispose();
+    }
   }
 
   /** Frees the tfjs variables. */
@@ -214,25 +218,38 @@ export class ScorerNetwork {
     return takeData(t);
   }
 
-  /** Inference: logits of `n` nodes ([n, d] embeddings) for one user whose `userHidden` is given. */
+  /** Inference: logits of `n` nodes ([n, d] embeddings) for one user whose `userHidden` ([h1]) is given. */
   scoreNodes(userHidden: Float32Array, nodes: Float32Array, n: number): Float32Array {
     const p = this.mlp;
-    const d = this.config.embDim;
     const t = tf.tidy(() => {
-      const x = tf.tensor2d(nodes, [n, d]);
-      let h = tf.fused.matMul({
-        a: x,
-        b: p.nodeKernel as tf.Tensor2D,
-        bias: tf.tensor1d(userHidden),
-        activation: 'prelu',
-        preluActivationWeights: p.alpha1,
-      });
-      for (const layer of p.layers) {
-        h = tf.fused.matMul({ a: h, b: layer.kernel as tf.Tensor2D, bias: layer.bias, activation: 'prelu', preluActivationWeights: layer.alpha });
-      }
-      return tf.fused.matMul({ a: h, b: p.outKernel as tf.Tensor2D, bias: p.outBias });
+      const x = tf.tensor2d(nodes, [n, this.config.embDim]);
+      const h = tf.fused.matMul({ a: x, b: p.nodeKernel as tf.Tensor2D, bias: tf.tensor1d(userHidden), activation: 'prelu', preluActivationWeights: p.alpha1 });
+      return this.upperLayers(h as tf.Tensor2D);
     });
     return takeData(t);
+  }
+
+  /**
+   * Inference for many users at once: row i pairs node embedding `nodes[i]`
+   * with user hidden `userHidden[i]` ([n, h1], from `userHidden()`).
+   */
+  scoreRows(userHidden: Float32Array, nodes: Float32Array, n: number): Float32Array {
+    const p = this.mlp;
+    const h1 = p.bias1.shape[0] as number;
+    const t = tf.tidy(() => {
+      const z = tf.add(tf.matMul(tf.tensor2d(nodes, [n, this.config.embDim]), p.nodeKernel as tf.Tensor2D), tf.tensor2d(userHidden, [n, h1]));
+      return this.upperLayers(tf.prelu(z, p.alpha1 as tf.Tensor) as tf.Tensor2D);
+    });
+    return takeData(t);
+  }
+
+  /** Hidden layers after the first, and the output logit (inference). */
+  private upperLayers(h: tf.Tensor2D): tf.Tensor2D {
+    const p = this.mlp;
+    for (const layer of p.layers) {
+      h = tf.fused.matMul({ a: h, b: layer.kernel as tf.Tensor2D, bias: layer.bias, activation: 'prelu', preluActivationWeights: layer.alpha }) as tf.Tensor2D;
+    }
+    return tf.fused.matMul({ a: h, b: p.outKernel as tf.Tensor2D, bias: p.outBias }) as tf.Tensor2D;
   }
 }
 

@@ -4,6 +4,7 @@
  * `score` call then runs only the node half and the rest of the MLP, batched
  * over all given nodes.
  */
+import { UsageError } from '../core/errors.js';
 import type { Tree } from '../tree/tree.js';
 import type { ScorerNetwork } from './network.js';
 import type { NodeScorer, ScoringSession } from './types.js';
@@ -26,6 +27,10 @@ export class NetworkScorer implements NodeScorer {
   }
 
   open(history: Int32Array): ScoringSession {
+    const n = this.network.numItems;
+    for (const it of history) {
+      if (!(it >= 0 && it < n)) throw new UsageError(`history item index ${it} is outside the catalogue (0..${n - 1})`);
+    }
     const hidden = this.network.userHidden(this.network.userVector(history));
     return {
       score: (nodes: Int32Array) => this.scoreWith(hidden, nodes),

@@ -36,6 +36,9 @@ export class TreeLayout {
 
   /** The smallest layout whose last level has room for `numItems` leaves. */
   static forItems(numItems: number, branching: number): TreeLayout {
+    if (!Number.isInteger(branching) || branching < 2) {
+      throw new UsageError(`branching must be an integer >= 2, got ${JSON.stringify(branching)}`);
+    }
     if (!Number.isInteger(numItems) || numItems < 2) {
       throw new UsageError(`a tree needs at least 2 items, got ${numItems}`);
     }
