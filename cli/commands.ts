@@ -10,7 +10,7 @@ import { stderrLogger, type Logger } from '../src/core/log.js';
 import { Store, generateSynthetic, writeUserBehaviorCsv, type InputFormat } from '../src/data/index.js';
 import { formatEvalTable } from '../src/eval/table.js';
 import { readModel } from '../src/model/folder.js';
-import { createModelFolder, evaluateModel, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
+import { createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
 import { storeToTree, mapItems } from '../src/pipeline/items.js';
 import { initBackend, type BackendChoice } from '../src/scorer/backend.js';
 import { NetworkScorer } from '../src/scorer/session.js';
@@ -46,6 +46,7 @@ function trainOptions(o: Resolved) {
     },
     embDim: o.embDim as number,
     seed: o.seed as number,
+    ...(o.joint ? { joint: { rounds: o.rounds as number, gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number } } : {}),
   };
 }
 
@@ -78,7 +79,9 @@ export async function buildTreeCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'out', 'out');
   const store = Store.open(o.db as string, { mustExist: true });
   try {
-    const m = await createModelFolder(store, dir, { init: o.init as 'category' | 'random', branching: o.branching as number, seed: o.seed as number }, logger());
+    const init = o.init as 'category' | 'random' | 'kmeans';
+    if (init === 'kmeans') await startBackend(o);
+    const m = await createModelFolder(store, dir, { init, branching: o.branching as number, seed: o.seed as number, from: o.from as string | undefined }, logger());
     out(o.json ? JSON.stringify(m) : `wrote ${dir}: ${m.tree.numItems} items, branching ${m.tree.branching}, depth ${m.tree.depth}`);
   } finally {
     store.close();
@@ -100,6 +103,20 @@ export async function trainCommand(o: Resolved): Promise<void> {
           `${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s, ${summary.pairsPerSample} pairs a sample)`,
       );
     }
+  } finally {
+    store.close();
+  }
+}
+
+/** `arbor learn-tree --model DIR --db FILE [--gap D]`: one JTM tree-learning step. */
+export async function learnTreeCommand(o: Resolved): Promise<void> {
+  const dir = need(o, 'model', 'model');
+  await startBackend(o);
+  const store = Store.open(o.db as string, { mustExist: true });
+  try {
+    const r = await learnTreeInFolder(store, dir, { gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number, seed: o.seed as number }, logger());
+    const res = { moved: r.moved, seconds: r.seconds, scoredNodes: r.scoredNodes };
+    out(o.json ? JSON.stringify(res) : `learned the tree of ${dir}: ${(r.moved * 100).toFixed(1)}% of items moved, ${r.scoredNodes} (pair, node) scorings, ${r.seconds.toFixed(1)} s; retrain the scorer (arbor train) to adapt it`);
   } finally {
     store.close();
   }
@@ -194,6 +211,13 @@ function printEval(report: ModelEvalReport, config: Record<string, unknown>, jso
   else {
     out(`${report.users} test users`);
     out(formatEvalTable(report));
+    const t = report.tree;
+    const pur = t.categoryPurityByLevel;
+    if (pur.length > 0) {
+      const show = pur.map((p, i) => `L${i + 1} ${(p * 100).toFixed(0)}%`).filter((_, i) => i >= pur.length - 8);
+      out(`tree (${t.init}, depth ${t.depth}): category purity by level ${show.join(', ')}; category cohesion ${t.categoryCohesion.toFixed(3)}`);
+    }
+    if (t.rounds) out(`joint rounds: ${t.rounds.map((r) => `#${r.round} moved ${(r.moved * 100).toFixed(1)}%${r.validRecall !== undefined ? ` valid recall ${(r.validRecall * 100).toFixed(2)}%` : ''}`).join('; ')}`);
   }
 }
 

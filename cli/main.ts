@@ -28,10 +28,20 @@ addCommand(program, 'ingest', '<file>', 'Read an interaction log into the SQLite
 Re-ingesting the same file adds nothing. Prints an ingest report (JSON) on stdout.
 ${common}`);
 addCommand(program, 'split', '', 'Hold out test and validation users (papers\' protocol: first half of a held-out user\'s behaviours is input, second half truth).', c.splitCommand, common);
-addCommand(program, 'build-tree', '', 'Create a model folder with the initial item tree.', c.buildTreeCommand, common);
+addCommand(program, 'build-tree', '', 'Create a model folder with an item tree (by category, random, or k-means on a trained model).', c.buildTreeCommand,
+  `--init kmeans --from MODEL is the TDM rebuild: recursive balanced k-means (2-means for branching 2) on MODEL's
+learned item embeddings; train the new folder afterwards.
+${common}`);
 addCommand(program, 'train', '', "Train the node scorer for a model folder's tree (written atomically into the folder).", c.trainCommand,
   `Trains on the store's training users; validation users (arbor split --valid-users) drive early stopping
 and the best epoch's weights are kept. Without a split every user is a training user.
+--joint (JTM) alternates training and tree learning for --rounds rounds and keeps the round with the best
+validation recall; every round's figures go into manifest.json.
+${common}`);
+addCommand(program, 'learn-tree', '', 'JTM tree learning: re-assign items to leaves with the trained scorer (one step; retrain afterwards).', c.learnTreeCommand,
+  `Greedy from the root, --gap levels at a time, every item picks the descendant that maximises the summed
+log-probabilities of its training pairs' ancestors, under capacities that keep the tree balanced.
+\`arbor train --joint --rounds R\` alternates this with training and keeps the best round.
 ${common}`);
 addCommand(program, 'retrieve', '', 'Retrieve the top k items for users with beam search.', c.retrieveCommand,
   `With --json each query prints one line: {"user": "...", "items": [{"item": "...", "score": 0.0}], "pairsScored": N}.

@@ -10,8 +10,9 @@ import { COMMAND_OPTIONS, optionsMarkdown } from '../src/core/options.js';
 const USAGE: Record<string, string> = {
   ingest: 'arbor ingest FILE --format F [--items FILE] [--db FILE] [--min-rating R]',
   split: 'arbor split --test-users N --valid-users N [--seed S] [--db FILE]',
-  'build-tree': 'arbor build-tree --db FILE --out DIR [--init category|random] [--branching 2]',
-  train: 'arbor train --db FILE --model DIR [--epochs N] [--batch-size N] [--lr X]',
+  'build-tree': 'arbor build-tree --db FILE --out DIR [--init category|random|kmeans [--from MODEL]] [--branching 2]',
+  train: 'arbor train --db FILE --model DIR [--epochs N] [--batch-size N] [--lr X] [--joint --rounds R [--gap D]]',
+  'learn-tree': 'arbor learn-tree --model DIR --db FILE [--gap D] [--max-pairs-per-item N]',
   retrieve: 'arbor retrieve --model DIR (--user ID --db FILE | --history I1,I2,... | --input FILE.jsonl) -k K --beam B [--json]',
   eval: 'arbor eval --db FILE --model DIR -k 10,50,200 --beam B [--no-oracle] [--baselines popularity,itemcf] [--json]',
   demo: 'arbor demo [--items N --users N --seed S]',

@@ -49,6 +49,13 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: 'emb-dim', type: 'int', arg: 'D', default: 24, help: 'embedding size of items and nodes' },
 ];
 
+/** Tree-learning options (JTM) shared by `train --joint` and `learn-tree`. */
+export const LEARN_OPTIONS: OptionSpec[] = [
+  { name: 'rounds', type: 'int', arg: 'R', default: 2, help: 'with --joint: tree-learning rounds after the initial training' },
+  { name: 'gap', type: 'int', arg: 'D', default: 7, help: 'tree learning assigns items D levels at a time (JTM; smaller is faster and greedier)' },
+  { name: 'max-pairs-per-item', type: 'int', arg: 'N', default: 0, help: 'tree learning uses at most N training pairs per item, a seeded subset (0: all)' },
+];
+
 /** Every command's options, in help order. */
 export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   ingest: [
@@ -64,11 +71,23 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   ],
   'build-tree': [
     { name: 'out', type: 'string', arg: 'DIR', help: 'model folder to create (replaced atomically if it exists)', env: false },
-    { name: 'init', type: 'string', arg: 'HOW', default: 'category', choices: ['category', 'random'], help: 'initial leaf order: by category (TDM) or random' },
+    { name: 'init', type: 'string', arg: 'HOW', default: 'category', choices: ['category', 'random', 'kmeans'], help: 'leaf order: by category (TDM), random, or kmeans: recursive balanced k-means on the item embeddings of a trained model (--from; the TDM rebuild)' },
+    { name: 'from', type: 'string', arg: 'DIR', help: 'trained model whose item embeddings --init kmeans clusters', env: false },
     { name: 'branching', type: 'int', arg: 'K', default: 2, help: 'children per tree node' },
     db, seed, json, config,
   ],
-  train: [{ name: 'model', type: 'string', arg: 'DIR', help: 'model folder made by build-tree; the trained scorer is written into it', env: false }, ...TRAIN_OPTIONS, db, seed, backend, json, config],
+  train: [
+    { name: 'model', type: 'string', arg: 'DIR', help: 'model folder made by build-tree; the trained scorer is written into it', env: false },
+    ...TRAIN_OPTIONS,
+    { name: 'joint', type: 'bool', default: false, help: 'JTM: alternate scorer training and tree learning for --rounds rounds, keep the round with the best validation recall' },
+    ...LEARN_OPTIONS,
+    db, seed, backend, json, config,
+  ],
+  'learn-tree': [
+    { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder; its tree is re-learned with its scorer and rewritten (atomically)', env: false },
+    ...LEARN_OPTIONS.filter((o) => o.name !== 'rounds'),
+    db, seed, backend, json, config,
+  ],
   retrieve: [
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder', env: false },
     { name: 'user', type: 'string', arg: 'ID', help: "a user id in the store (--db): retrieve for that user's whole history", env: false },

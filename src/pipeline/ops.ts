@@ -18,14 +18,22 @@ import { ScorerNetwork } from '../scorer/network.js';
 import { NetworkScorer } from '../scorer/session.js';
 import { trainScorer, type TrainOptions, type TrainSummary } from '../trainer/train.js';
 import { buildCategoryTree, buildRandomTree } from '../tree/build.js';
+import { buildKMeansTree } from '../tree/kmeans.js';
+import { learnTree } from '../tree/learn.js';
+import { groupCohesion, purityByLevel } from '../eval/tree-quality.js';
+import { jointTrain, type JointOptions } from '../trainer/joint.js';
+import { pairScoring } from '../trainer/pair-scorer.js';
+import { slidingWindowSamples } from '../trainer/samples.js';
 import type { Tree } from '../tree/tree.js';
 import { mapCases, mapSequences, storeToTree } from './items.js';
 
 /** Options of `build-tree`. */
 export interface BuildOptions {
-  init: 'category' | 'random';
+  init: 'category' | 'random' | 'kmeans';
   branching: number;
   seed: number;
+  /** With init kmeans: the trained model folder whose item embeddings are clustered. */
+  from?: string;
 }
 
 /** Builds the initial tree over a store's whole catalogue. */
@@ -36,9 +44,24 @@ export function buildTreeFromStore(store: Store, o: BuildOptions, logger: Logger
     logger.warn('the store has no item categories: the category tree degenerates to a random order');
   }
   const items = { itemIds: cat.itemIds, itemCategory: cat.itemCategory, categoryIds: cat.categoryIds };
+  if (o.init === 'kmeans') return kmeansTreeFrom(o, logger);
   const build = o.init === 'random' ? buildRandomTree : o.init === 'category' ? buildCategoryTree : undefined;
-  if (!build) throw new UsageError(`init must be category or random, got ${JSON.stringify(o.init)}`);
+  if (!build) throw new UsageError(`init must be category, random or kmeans, got ${JSON.stringify(o.init)}`);
   return build(items, { branching: o.branching, seed: o.seed });
+}
+
+/** The TDM rebuild: recursive balanced k-means on a trained model's item embeddings (over that model's catalogue). */
+function kmeansTreeFrom(o: BuildOptions, logger: Logger): Tree {
+  if (!o.from) throw new UsageError('--init kmeans needs --from DIR: a trained model whose item embeddings to cluster');
+  const source = readModel(o.from, { requireScorer: true });
+  const net = source.network!;
+  const d = net.config.embDim;
+  const emb = net.emb.subarray(net.numInternal * d, (net.numInternal + net.numItems) * d);
+  const started = Date.now();
+  const tree = buildKMeansTree(source.tree.items, emb, d, { branching: o.branching, seed: o.seed });
+  net.dispose();
+  logger.info(`k-means tree over ${tree.numItems} item embeddings from ${o.from} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return tree;
 }
 
 /** Creates (or replaces) a model folder holding a new tree and no scorer yet. */
@@ -53,6 +76,8 @@ export interface TrainModelOptions {
   train: Partial<TrainOptions>;
   embDim: number;
   seed: number;
+  /** JTM joint training (tree learning rounds); absent for plain TDM training. */
+  joint?: JointOptions;
 }
 
 /**
@@ -70,15 +95,61 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
   const config: ScorerConfig = { ...DEFAULT_SCORER_CONFIG, embDim: o.embDim };
   const network = ScorerNetwork.init(config, tree.layout.numInternal, tree.numItems, new Rng(o.seed ^ 0x51ed));
   try {
-    const summary = trainScorer(tree, network, { sequences, valid }, { ...o.train, seed: o.seed }, logger);
+    let summary: TrainSummary;
+    let finalTree = tree;
+    let training: unknown;
+    if (o.joint) {
+      const result = jointTrain(tree, network, { sequences, valid }, { ...o.train, seed: o.seed }, o.joint, logger);
+      finalTree = result.tree;
+      summary = result.rounds[result.bestRound].training;
+      training = { ...summary, joint: { ...o.joint, bestRound: result.bestRound, rounds: result.rounds.map(({ training: t, ...r }) => ({ ...r, epochs: t.epochs })) } };
+    } else {
+      summary = trainScorer(tree, network, { sequences, valid }, { ...o.train, seed: o.seed }, logger);
+      training = summary;
+    }
     const manifest = await writeModel(dir, {
-      tree,
+      tree: finalTree,
       network,
       seed: o.seed,
-      config: { ...model.manifest.config, scorer: config, train: summary.options },
-      training: summary,
+      config: { ...model.manifest.config, scorer: config, train: summary.options, ...(o.joint ? { joint: o.joint } : {}) },
+      training,
     });
     return { summary, manifest };
+  } finally {
+    network.dispose();
+  }
+}
+
+/** Options of `learn-tree`. */
+export interface LearnTreeOptions {
+  gap: number;
+  maxPairsPerItem: number;
+  seed: number;
+}
+
+/**
+ * One JTM tree-learning step on a trained model folder: re-assigns items to
+ * leaves with the folder's scorer over the store's training pairs, and
+ * rewrites the folder (same scorer weights; retrain to adapt them).
+ */
+export async function learnTreeInFolder(store: Store, dir: string, o: LearnTreeOptions, logger: Logger = silentLogger): Promise<{ moved: number; seconds: number; scoredNodes: number; manifest: Manifest }> {
+  const model = readModel(dir, { requireScorer: true });
+  const network = model.network!;
+  try {
+    const map = storeToTree(store.catalogue(), model.tree);
+    const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
+    const scoring = pairScoring(network, model.tree, slidingWindowSamples(sequences));
+    if (scoring.data.numPairs === 0) throw new ArborError(`no training pairs in ${store.path}: tree learning needs training users with two or more behaviours`);
+    const learned = learnTree(model.tree, scoring.data, scoring.score, { gap: o.gap, maxPairsPerItem: o.maxPairsPerItem, seed: o.seed, logger });
+    const history = Array.isArray(model.manifest.config.treeLearning) ? (model.manifest.config.treeLearning as unknown[]) : [];
+    const manifest = await writeModel(dir, {
+      tree: learned.tree,
+      network,
+      seed: model.manifest.seed,
+      config: { ...model.manifest.config, treeLearning: [...history, { ...o, moved: learned.moved, seconds: learned.seconds, scoredNodes: learned.scoredNodes }] },
+      training: model.manifest.training,
+    });
+    return { moved: learned.moved, seconds: learned.seconds, scoredNodes: learned.scoredNodes, manifest };
   } finally {
     network.dispose();
   }
@@ -94,10 +165,37 @@ export interface EvalOptions {
   seed: number;
 }
 
+/** Tree quality figures reported by `eval`. */
+export interface TreeQuality {
+  init: string;
+  depth: number;
+  /** Purity of item categories under the nodes of each level 1..depth-1 (NaN without categories). */
+  categoryPurityByLevel: number[];
+  /** Category cohesion (see groupCohesion); NaN without categories. */
+  categoryCohesion: number;
+  /** Joint training rounds recorded in the manifest (fraction of items moved, validation recall). */
+  rounds?: { round: number; moved: number; validRecall?: number }[];
+}
+
 /** An evaluation report plus what the caller should know about the data. */
 export interface ModelEvalReport extends EvalReport {
   /** Truth items of test users that the model's catalogue lacks (kept, unreachable). */
   unknownTruthItems: number;
+  tree: TreeQuality;
+}
+
+/** Category purity and cohesion of a model's tree, plus its recorded rounds. */
+export function treeQuality(model: Model): TreeQuality {
+  const { tree } = model;
+  const hasCats = tree.items.categoryIds.length > 0;
+  const joint = (model.manifest.training as { joint?: { rounds?: { round: number; moved: number; validRecall?: number }[] } } | undefined)?.joint;
+  return {
+    init: tree.meta.init,
+    depth: tree.layout.depth,
+    categoryPurityByLevel: hasCats ? purityByLevel(tree, tree.items.itemCategory) : [],
+    categoryCohesion: hasCats ? groupCohesion(tree, tree.items.itemCategory) : NaN,
+    ...(joint?.rounds ? { rounds: joint.rounds.map((r) => ({ round: r.round, moved: r.moved, validRecall: r.validRecall })) } : {}),
+  };
 }
 
 /** Evaluates a trained model on the store's test users, side by side with brute force and baselines. */
@@ -120,5 +218,5 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
     else throw new UsageError(`unknown baseline ${JSON.stringify(b)} (known: popularity, itemcf)`);
   }
   const report = evaluate(methods, cases, o.ks, { logger });
-  return { ...report, unknownTruthItems: unknownTruth };
+  return { ...report, unknownTruthItems: unknownTruth, tree: treeQuality(model) };
 }

@@ -1,0 +1,96 @@
+/**
+ * Joint optimisation (JTM): alternate "train the scorer on the current tree"
+ * and "learn the tree with the current scorer", measure validation recall
+ * after every round, and keep the best round's tree and weights.
+ */
+import { UsageError, assertPositiveInteger } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
+import { learnTree } from '../tree/learn.js';
+import type { Tree } from '../tree/tree.js';
+import { pairScoring } from './pair-scorer.js';
+import { slidingWindowSamples } from './samples.js';
+import { trainScorer, validationRecall, type TrainData, type TrainOptions, type TrainSummary } from './train.js';
+
+/** Joint training knobs. */
+export interface JointOptions {
+  /** Tree-learning rounds after the initial training (0: plain TDM training). */
+  rounds: number;
+  /** Levels assigned per tree-learning step. */
+  gap: number;
+  /** Cap on training pairs per item used in tree learning (0: all). */
+  maxPairsPerItem: number;
+}
+
+/** Figures of one round (round 0 is the initial tree). */
+export interface RoundReport {
+  round: number;
+  /** Fraction of items whose leaf changed in this round's tree learning (0 for round 0). */
+  moved: number;
+  treeLearningSeconds: number;
+  /** (pair, node) scorings tree learning made. */
+  scoredNodes: number;
+  training: TrainSummary;
+  /** Validation recall@validK (beam search) after this round's training; undefined without validation users. */
+  validRecall?: number;
+}
+
+/** Result of joint training: the tree and weights kept (the network holds them). */
+export interface JointResult {
+  tree: Tree;
+  rounds: RoundReport[];
+  bestRound: number;
+}
+
+/** Runs `rounds` JTM rounds; leaves the best round's weights in `network` and returns its tree. */
+export function jointTrain(
+  tree0: Tree,
+  network: ScorerNetwork,
+  data: TrainData,
+  train: Partial<TrainOptions> & { seed: number; validK?: number },
+  joint: JointOptions,
+  logger: Logger = silentLogger,
+): JointResult {
+  if (!Number.isInteger(joint.rounds) || joint.rounds < 0) throw new UsageError(`rounds must be a non-negative integer, got ${joint.rounds}`);
+  assertPositiveInteger('gap', joint.gap);
+  const samples = slidingWindowSamples(data.sequences);
+  const validK = train.validK ?? 50;
+  const valid = data.valid ?? [];
+  const rounds: RoundReport[] = [];
+  let tree = tree0;
+  let best: { round: number; recall: number; tree: Tree; weights: NamedArrays } | undefined;
+  for (let round = 0; round <= joint.rounds; round++) {
+    let moved = 0;
+    let treeLearningSeconds = 0;
+    let scoredNodes = 0;
+    if (round > 0) {
+      logger.info(`round ${round}: learning the tree (gap ${joint.gap})`);
+      const scoring = pairScoring(network, tree, samples);
+      const learned = learnTree(tree, scoring.data, scoring.score, {
+        gap: joint.gap,
+        maxPairsPerItem: joint.maxPairsPerItem,
+        seed: train.seed + round,
+        logger,
+      });
+      tree = learned.tree;
+      moved = learned.moved;
+      treeLearningSeconds = learned.seconds;
+      scoredNodes = learned.scoredNodes;
+      logger.info(`round ${round}: ${(moved * 100).toFixed(1)}% of items moved, ${treeLearningSeconds.toFixed(1)} s`);
+    }
+    const training = trainScorer(tree, network, data, { ...train, seed: train.seed + round }, logger);
+    const report: RoundReport = { round, moved, treeLearningSeconds, scoredNodes, training };
+    if (valid.length > 0) {
+      report.validRecall = validationRecall(tree, network, valid, validK);
+      logger.info(`round ${round}: validation recall@${validK} ${(report.validRecall * 100).toFixed(2)}%`);
+    }
+    rounds.push(report);
+    const score = report.validRecall ?? round; // without validation the last round wins
+    if (!best || score > best.recall) best = { round, recall: score, tree, weights: network.toArrays() };
+  }
+  if (best!.round !== joint.rounds) {
+    network.restore(best!.weights);
+    logger.info(`kept round ${best!.round} (best validation recall)`);
+  }
+  return { tree: best!.tree, rounds, bestRound: best!.round };
+}

@@ -1,0 +1,68 @@
+/**
+ * The scorer that tree learning (src/tree/learn.ts) calls: log-probabilities
+ * of tree nodes for the users of training pairs. The user half of the first
+ * layer is computed once per pair up front (the network does not change
+ * while a tree is learned), so each call runs only the node half and the
+ * rest of the MLP, batched over all its rows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ScorerNetwork } from '../scorer/network.js';
+import type { Tree } from '../tree/tree.js';
+import type { SampleSet } from './samples.js';
+
+/** Training pairs as tree learning sees them, with their scorer. */
+export interface PairScoring {
+  data: { numPairs: number; target: Int32Array };
+  /** log p(node | user of pair) for rows (pairs[i], nodes[i]) of tree level `level`. */
+  score: (pairs: Int32Array, nodes: Int32Array, level: number) => Float32Array;
+}
+
+/** Users per batched call when precomputing user halves. */
+const USER_BATCH = 2048;
+
+/** Builds the pair scorer for `samples` under `network` and `tree`. */
+export function pairScoring(network: ScorerNetwork, tree: Tree, samples: SampleSet): PairScoring {
+  const n = samples.seq.length;
+  const h1 = network.mlp.bias1.shape[0] as number;
+  const userDim = network.userDim;
+  const d = network.config.embDim;
+  const target = new Int32Array(n);
+  const hidden = new Float32Array(n * h1);
+  const u = new Float32Array(USER_BATCH * userDim);
+  for (let s = 0; s < n; s += USER_BATCH) {
+    const e = Math.min(n, s + USER_BATCH);
+    for (let p = s; p < e; p++) {
+      const seq = samples.sequences[samples.seq[p]];
+      const pos = samples.pos[p];
+      target[p] = seq[pos];
+      network.userVector(seq.subarray(0, pos), u, (p - s) * userDim);
+    }
+    const t = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(u.subarray(0, (e - s) * userDim), [e - s, userDim]), network.mlp.userKernel as tf.Tensor2D), network.mlp.bias1));
+    hidden.set(t.dataSync() as Float32Array, s * h1);
+    t.dispose();
+  }
+  let huRows = new Float32Array(0);
+  let nodeRows = new Int32Array(0);
+  let feats = new Float32Array(0);
+  const score = (pairs: Int32Array, nodes: Int32Array): Float32Array => {
+    const m = pairs.length;
+    if (huRows.length < m * h1) {
+      huRows = new Float32Array(m * h1);
+      nodeRows = new Int32Array(m);
+      feats = new Float32Array(m * d);
+    }
+    for (let i = 0; i < m; i++) {
+      huRows.set(hidden.subarray(pairs[i] * h1, pairs[i] * h1 + h1), i * h1);
+      nodeRows[i] = tree.nodeRow(nodes[i]);
+    }
+    network.gatherRows(nodeRows.subarray(0, m), feats.subarray(0, m * d));
+    const logits = network.scoreRows(huRows.subarray(0, m * h1), feats.subarray(0, m * d), m);
+    // log σ(x) = −(max(−x, 0) + log(1 + e^{−|x|}))
+    for (let i = 0; i < m; i++) {
+      const x = logits[i];
+      logits[i] = -(Math.max(-x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
+    }
+    return logits;
+  };
+  return { data: { numPairs: n, target }, score };
+}
