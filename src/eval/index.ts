@@ -8,3 +8,4 @@ export type { ItemCFOptions } from './itemcf.js';
 export { evaluate, latencySummary, methodLabel } from './evaluate.js';
 export type { EvalMethod, EvalReport, EvaluateOptions, LatencySummary, MethodReport } from './evaluate.js';
 export { formatEvalTable, formatMarkdownTable } from './table.js';
+export { groupPurity, purityByLevel, groupCohesion, movedFraction } from './tree-quality.js';
