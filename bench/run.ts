@@ -5,10 +5,22 @@
  * time-sorted behaviours as input, second half as truth). Writes
  * docs/BENCHMARKS.md (readable tables) and docs/benchmarks.json.
  *
+ * Per data set: TDM (category-initialised tree, default training) against
+ * brute force with the same scorer, popularity and item-CF; then TDM + the
+ * k-means rebuild (a fresh scorer on a balanced k-means tree of the TDM item
+ * embeddings); then JTM rounds starting from the TDM model (tree learning +
+ * `--round-epochs` of training per round), each evaluated on the test users.
+ *
+ * Each data set's figures go to docs/bench/<name>.json as soon as it is done;
+ * docs/BENCHMARKS.md and docs/benchmarks.json are then rebuilt from every
+ * file in docs/bench (so data sets can be run separately or in parallel:
+ * `--only movielens`, `--report` to only rebuild the page).
+ *
  * Options: --datasets DIR (default ../shared/datasets), --only a,b (names:
- * synthetic, taobao, movielens, amazon), --epochs N, --out DIR (default docs).
+ * synthetic, taobao, movielens, amazon), --epochs N (TDM), --rounds R (default
+ * 2), --round-epochs N (default 3), --out DIR (default docs), --report.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +30,8 @@ import { Store, generateSynthetic, type InputFormat } from '../src/data/index.js
 import { formatMarkdownTable } from '../src/eval/table.js';
 import { readModel } from '../src/model/folder.js';
 import { createModelFolder, evaluateModel, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
+import { mapCases, mapSequences, storeToTree } from '../src/pipeline/items.js';
+import { jointTrain } from '../src/trainer/joint.js';
 import { initBackend } from '../src/scorer/backend.js';
 import type { TrainSummary } from '../src/trainer/train.js';
 
@@ -41,6 +55,16 @@ interface DatasetSpec {
 }
 
 const DATASETS: DatasetSpec[] = [
+  {
+    name: 'tiny',
+    title: 'Tiny synthetic smoke test (only with --only tiny)',
+    synthetic: { items: 2000, users: 500 },
+    testUsers: 60,
+    validUsers: 40,
+    ks: [10, 50],
+    beam: 100,
+    note: 'a quick check of the bench itself',
+  },
   {
     name: 'synthetic',
     title: 'Synthetic (planted hierarchy, 30k items, 4k users, seed 42)',
@@ -89,10 +113,16 @@ const DATASETS: DatasetSpec[] = [
   },
 ];
 
+interface StageEval {
+  label: string;
+  eval: ModelEvalReport;
+}
+
 interface Row {
   dataset: string;
   title: string;
   note: string;
+  meta: Record<string, unknown>;
   users: number;
   items: number;
   events: number;
@@ -102,7 +132,11 @@ interface Row {
   training: TrainSummary;
   modelBytes: number;
   tree: { depth: number; branching: number };
+  /** TDM with brute force and baselines. */
   eval: ModelEvalReport;
+  kmeans?: StageEval & { buildSeconds: number; trainSeconds: number; epochs: number };
+  jtm?: (StageEval & { round: number; moved: number; treeLearningSeconds: number; scoredNodes: number; validRecall?: number })[];
+  jtmRoundEpochs?: number;
 }
 
 function folderBytes(dir: string): number {
@@ -114,10 +148,18 @@ function folderBytes(dir: string): number {
   return total;
 }
 
-async function runOne(spec: DatasetSpec, datasetsDir: string, epochs: number | undefined): Promise<Row | undefined> {
+interface RunOptions {
+  datasetsDir: string;
+  epochs?: number;
+  rounds: number;
+  roundEpochs: number;
+  meta: Record<string, unknown>;
+}
+
+async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined> {
   const log = stderrLogger();
-  if (spec.file && !existsSync(join(datasetsDir, spec.file))) {
-    log.warn(`skipping ${spec.name}: ${join(datasetsDir, spec.file)} not found`);
+  if (spec.file && !existsSync(join(o.datasetsDir, spec.file))) {
+    log.warn(`skipping ${spec.name}: ${join(o.datasetsDir, spec.file)} not found`);
     return undefined;
   }
   log.info(`\n=== ${spec.title}`);
@@ -128,8 +170,8 @@ async function runOne(spec: DatasetSpec, datasetsDir: string, epochs: number | u
     if (spec.synthetic) {
       store.insertDataset(generateSynthetic({ ...spec.synthetic, seed: 42 }), 'synthetic');
     } else {
-      await store.ingest(join(datasetsDir, spec.file!), spec.format!, {
-        items: spec.items ? join(datasetsDir, spec.items) : undefined,
+      await store.ingest(join(o.datasetsDir, spec.file!), spec.format!, {
+        items: spec.items ? join(o.datasetsDir, spec.items) : undefined,
         minRating: spec.minRating,
         logger: log,
       });
@@ -137,23 +179,23 @@ async function runOne(spec: DatasetSpec, datasetsDir: string, epochs: number | u
     const ingestSeconds = (Date.now() - t) / 1000;
     store.split({ testUsers: spec.testUsers, validUsers: spec.validUsers, seed: 42 });
     const stats = store.stats();
-    const modelDir = join(work, 'model');
+    const evalOpts = { ks: spec.ks, beam: spec.beam, oracle: true, baselines: [] as string[], maxUsers: 0, seed: 42 };
+
+    // TDM: category tree, default training
+    const tdmDir = join(work, 'tdm');
     t = Date.now();
-    const manifest = await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: 42 }, log);
+    const manifest = await createModelFolder(store, tdmDir, { init: 'category', branching: 2, seed: 42 }, log);
     const buildSeconds = (Date.now() - t) / 1000;
     t = Date.now();
-    const { summary } = await trainModelFolder(store, modelDir, { train: epochs ? { epochs } : {}, embDim: 24, seed: 42 }, log);
+    const { summary } = await trainModelFolder(store, tdmDir, { train: o.epochs ? { epochs: o.epochs } : {}, embDim: 24, seed: 42 }, log);
     const trainSeconds = (Date.now() - t) / 1000;
-    const report = evaluateModel(
-      store,
-      readModel(modelDir, { requireScorer: true }),
-      { ks: spec.ks, beam: spec.beam, oracle: true, baselines: ['popularity', 'itemcf'], maxUsers: 0, seed: 42 },
-      log,
-    );
-    return {
+    const tdm = readModel(tdmDir, { requireScorer: true });
+    const report = evaluateModel(store, tdm, { ...evalOpts, baselines: ['popularity', 'itemcf'] }, log);
+    const row: Row = {
       dataset: spec.name,
       title: spec.title,
       note: spec.note,
+      meta: o.meta,
       users: stats.users,
       items: stats.items,
       events: stats.events,
@@ -161,23 +203,93 @@ async function runOne(spec: DatasetSpec, datasetsDir: string, epochs: number | u
       buildSeconds,
       trainSeconds,
       training: summary,
-      modelBytes: folderBytes(modelDir),
+      modelBytes: folderBytes(tdmDir),
       tree: { depth: manifest.tree.depth, branching: manifest.tree.branching },
       eval: report,
     };
+
+    // TDM + k-means rebuild: balanced k-means on the TDM item embeddings, fresh scorer
+    const kmDir = join(work, 'kmeans');
+    t = Date.now();
+    await createModelFolder(store, kmDir, { init: 'kmeans', branching: 2, seed: 42, from: tdmDir }, log);
+    const kmBuild = (Date.now() - t) / 1000;
+    t = Date.now();
+    const km = await trainModelFolder(store, kmDir, { train: o.epochs ? { epochs: o.epochs } : {}, embDim: 24, seed: 42 }, log);
+    row.kmeans = {
+      label: 'TDM + k-means rebuild',
+      buildSeconds: kmBuild,
+      trainSeconds: (Date.now() - t) / 1000,
+      epochs: km.summary.epochs.length,
+      eval: evaluateModel(store, readModel(kmDir, { requireScorer: true }), evalOpts, log),
+    };
+
+    // JTM: rounds of tree learning + training, starting from the trained TDM model
+    const map = storeToTree(store.catalogue(), tdm.tree);
+    const sequences = mapSequences(store.sequences(['train']), map).map((x) => x.items);
+    const valid = mapCases(store.evalCases('valid'), map).cases;
+    row.jtm = [];
+    row.jtmRoundEpochs = o.roundEpochs;
+    const jtmRows = row.jtm;
+    jointTrain(
+      tdm.tree,
+      tdm.network!,
+      { sequences, valid },
+      { epochs: o.roundEpochs, seed: 42 },
+      {
+        rounds: o.rounds,
+        gap: 7,
+        maxPairsPerItem: 50,
+        startTrained: true,
+        onRound: (r, tree, network) => {
+          const model = { tree, network, manifest: { ...tdm.manifest, training: undefined } };
+          jtmRows.push({
+            label: r.round === 0 ? 'JTM round 0 (= TDM)' : `JTM round ${r.round}`,
+            round: r.round,
+            moved: r.moved,
+            treeLearningSeconds: r.treeLearningSeconds,
+            scoredNodes: r.scoredNodes,
+            validRecall: r.validRecall,
+            eval: evaluateModel(store, model, evalOpts, log),
+          });
+        },
+      },
+      log,
+    );
+    tdm.network!.dispose();
+    return row;
   } finally {
     store.close();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function markdown(rows: Row[], meta: Record<string, unknown>): string {
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+function stageTable(r: Row): string {
+  const ks = r.eval.ks;
+  const lines = [
+    `| model | ${ks.map((k) => `recall@${k} beam`).join(' | ')} | ${ks.map((k) => `recall@${k} brute force`).join(' | ')} | purity (category, level ${r.tree.depth - 5}) | moved | tree learning s |`,
+    `| :--- | ${ks.map(() => '---:').join(' | ')} | ${ks.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
+  ];
+  const row = (label: string, e: ModelEvalReport, moved = '', secs = '') => {
+    const beam = e.methods.find((m) => m.name === 'beam')!;
+    const brute = e.methods.find((m) => m.name === 'brute-force');
+    const pur = e.tree.categoryPurityByLevel[r.tree.depth - 6];
+    lines.push(
+      `| ${label} | ${beam.metrics.map((m) => pct(m.recall)).join(' | ')} | ${brute ? brute.metrics.map((m) => pct(m.recall)).join(' | ') : ks.map(() => '').join(' | ')} | ${pur !== undefined ? pur.toFixed(3) : 'n/a'} | ${moved} | ${secs} |`,
+    );
+  };
+  row('TDM (category init)', r.eval);
+  if (r.kmeans) row(r.kmeans.label, r.kmeans.eval);
+  for (const j of r.jtm ?? []) if (j.round > 0) row(j.label, j.eval, pct(j.moved), j.treeLearningSeconds.toFixed(1));
+  return lines.join('\n');
+}
+
+function markdown(rows: Row[]): string {
   const out: string[] = [
     '# arbor benchmarks',
     '',
-    '<!-- written by `npm run bench`; numbers from one run on the machine described below -->',
-    '',
-    `Run ${meta.date} on ${meta.cpu} (${meta.cores} cores), Node ${meta.node}, tfjs backend \`${meta.backend}\`. Command: \`${meta.command}\`.`,
+    '<!-- written by `npm run bench` from docs/bench/*.json; each data set\'s figures come from one run on the machine it names -->',
     '',
     'Protocol (TDM/JTM papers): held-out test users; each one\'s behaviours sorted by time, the first half is the',
     'model input and the distinct items of the second half the truth; precision, recall and F-measure@k per user,',
@@ -188,15 +300,20 @@ function markdown(rows: Row[], meta: Record<string, unknown>): string {
     '',
   ];
   for (const r of rows) {
-    const by = (n: string) => r.eval.methods.find((m) => m.name === n)!;
+    const m = r.meta;
+    const by = (n: string) => r.eval.methods.find((x) => x.name === n)!;
     const kMax = r.eval.ks[r.eval.ks.length - 1];
     const rec = (n: string) => by(n).metrics[by(n).metrics.length - 1].recall;
     out.push(
       `## ${r.title}`,
       '',
       `${r.users} users, ${r.items} items, ${r.events} events; ${r.eval.users} test users; ${r.note}.`,
+      `Run ${m.date} on ${m.cpu} (${m.cores} cores), Node ${m.node}, tfjs backend \`${m.backend}\`; \`${m.command}\`.`,
+      '',
+      `### TDM against brute force and the baselines`,
+      '',
       `Tree: branching ${r.tree.branching}, depth ${r.tree.depth}. Ingest ${r.ingestSeconds.toFixed(1)} s, tree build ${r.buildSeconds.toFixed(2)} s, ` +
-        `training ${r.trainSeconds.toFixed(0)} s (${r.training.epochs.length} epochs, best ${r.training.bestEpoch}; ` +
+        `training ${r.trainSeconds.toFixed(0)} s (${r.training.epochs.length} epochs, kept ${r.training.bestEpoch}; ` +
         `${Math.round(r.training.samplesPerSecond)} samples/s = ${Math.round(r.training.pairsPerSecond)} (user, node) pairs/s, ${r.training.pairsPerSample} pairs a sample). ` +
         `Model folder ${(r.modelBytes / 1e6).toFixed(1)} MB.`,
       '',
@@ -212,8 +329,34 @@ function markdown(rows: Row[], meta: Record<string, unknown>): string {
         '.',
       '',
     );
+    if (r.kmeans || r.jtm) {
+      out.push(
+        '### Learned trees: k-means rebuild and JTM rounds',
+        '',
+        `Same test users. k-means: a fresh scorer trained (${r.kmeans?.epochs ?? '?'} epochs) on a balanced k-means tree of the TDM item embeddings (build ${r.kmeans?.buildSeconds.toFixed(1) ?? '?'} s). ` +
+          `JTM: from the TDM model, each round learns the tree (gap 7, at most 50 training pairs per item) and trains up to ${r.jtmRoundEpochs} more epochs; "moved" is the share of items whose leaf changed. ` +
+          'Purity: share of items under each node of that level belonging to its majority category (category-initialised trees start near 1 by construction).',
+        '',
+        stageTable(r),
+        '',
+      );
+    }
   }
   return out.join('\n');
+}
+
+function writeReport(outDir: string): void {
+  const dir = join(outDir, 'bench');
+  const order = DATASETS.map((d) => d.name);
+  const rows: Row[] = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Row)
+        .sort((a, b) => order.indexOf(a.dataset) - order.indexOf(b.dataset))
+    : [];
+  writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
+  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows));
+  process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
 
 async function main(): Promise<void> {
@@ -222,32 +365,40 @@ async function main(): Promise<void> {
       datasets: { type: 'string', default: resolve(root, '..', 'shared', 'datasets') },
       only: { type: 'string' },
       epochs: { type: 'string' },
+      rounds: { type: 'string', default: '2' },
+      'round-epochs': { type: 'string', default: '3' },
       out: { type: 'string', default: join(root, 'docs') },
+      report: { type: 'boolean', default: false },
     },
   });
-  const backend = await initBackend();
-  process.stderr.write(`arbor bench: tfjs backend ${backend}\n`);
-  const only = values.only ? new Set(values.only.split(',')) : undefined;
-  const epochs = values.epochs ? Number(values.epochs) : undefined;
-  if (!existsSync(values.datasets!)) process.stderr.write(`arbor bench: ${values.datasets} not found: real data sets skipped, synthetic only\n`);
-  const rows: Row[] = [];
-  for (const spec of DATASETS) {
-    if (only && !only.has(spec.name)) continue;
-    const row = await runOne(spec, values.datasets!, epochs);
-    if (row) rows.push(row);
+  const outDir = values.out!;
+  if (!values.report) {
+    const backend = await initBackend();
+    process.stderr.write(`arbor bench: tfjs backend ${backend}\n`);
+    const only = values.only ? new Set(values.only.split(',')) : undefined;
+    if (!existsSync(values.datasets!)) process.stderr.write(`arbor bench: ${values.datasets} not found: real data sets skipped, synthetic only\n`);
+    const meta = {
+      date: new Date().toISOString(),
+      cpu: cpus()[0]?.model ?? 'unknown CPU',
+      cores: cpus().length,
+      node: process.version,
+      backend,
+      command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
+    };
+    mkdirSync(join(outDir, 'bench'), { recursive: true });
+    for (const spec of DATASETS) {
+      if (only ? !only.has(spec.name) : spec.name === 'tiny') continue;
+      const row = await runOne(spec, {
+        datasetsDir: values.datasets!,
+        epochs: values.epochs ? Number(values.epochs) : undefined,
+        rounds: Number(values.rounds),
+        roundEpochs: Number(values['round-epochs']),
+        meta,
+      });
+      if (row) writeFileSync(join(outDir, 'bench', `${spec.name}.json`), JSON.stringify(row, null, 2) + '\n');
+    }
   }
-  const meta = {
-    date: new Date().toISOString(),
-    cpu: cpus()[0]?.model ?? 'unknown CPU',
-    cores: cpus().length,
-    node: process.version,
-    backend,
-    command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
-  };
-  mkdirSync(values.out!, { recursive: true });
-  writeFileSync(join(values.out!, 'benchmarks.json'), JSON.stringify({ meta, results: rows }, null, 2) + '\n');
-  writeFileSync(join(values.out!, 'BENCHMARKS.md'), markdown(rows, meta));
-  process.stdout.write(markdown(rows, meta) + '\n');
+  writeReport(outDir);
 }
 
 await main();

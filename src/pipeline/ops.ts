@@ -101,8 +101,8 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
     if (o.joint) {
       const result = jointTrain(tree, network, { sequences, valid }, { ...o.train, seed: o.seed }, o.joint, logger);
       finalTree = result.tree;
-      summary = result.rounds[result.bestRound].training;
-      training = { ...summary, joint: { ...o.joint, bestRound: result.bestRound, rounds: result.rounds.map(({ training: t, ...r }) => ({ ...r, epochs: t.epochs })) } };
+      summary = result.rounds[result.bestRound].training!;
+      training = { ...summary, joint: { ...o.joint, bestRound: result.bestRound, rounds: result.rounds.map(({ training: t, ...r }) => ({ ...r, epochs: t?.epochs })) } };
     } else {
       summary = trainScorer(tree, network, { sequences, valid }, { ...o.train, seed: o.seed }, logger);
       training = summary;

@@ -20,6 +20,10 @@ export interface JointOptions {
   gap: number;
   /** Cap on training pairs per item used in tree learning (0: all). */
   maxPairsPerItem: number;
+  /** True when the network is already trained for the initial tree: round 0 then only measures. */
+  startTrained?: boolean;
+  /** Called after every round with that round's tree and the network (e.g. to evaluate held-out users). */
+  onRound?: (report: RoundReport, tree: Tree, network: ScorerNetwork) => void;
 }
 
 /** Figures of one round (round 0 is the initial tree). */
@@ -30,7 +34,8 @@ export interface RoundReport {
   treeLearningSeconds: number;
   /** (pair, node) scorings tree learning made. */
   scoredNodes: number;
-  training: TrainSummary;
+  /** Training of this round (absent for round 0 when it started trained). */
+  training?: TrainSummary;
   /** Validation recall@validK (beam search) after this round's training; undefined without validation users. */
   validRecall?: number;
 }
@@ -78,13 +83,14 @@ export function jointTrain(
       scoredNodes = learned.scoredNodes;
       logger.info(`round ${round}: ${(moved * 100).toFixed(1)}% of items moved, ${treeLearningSeconds.toFixed(1)} s`);
     }
-    const training = trainScorer(tree, network, data, { ...train, seed: train.seed + round }, logger);
-    const report: RoundReport = { round, moved, treeLearningSeconds, scoredNodes, training };
+    const training = round === 0 && joint.startTrained ? undefined : trainScorer(tree, network, data, { ...train, seed: train.seed + round }, logger);
+    const report: RoundReport = { round, moved, treeLearningSeconds, scoredNodes, ...(training ? { training } : {}) };
     if (valid.length > 0) {
       report.validRecall = validationRecall(tree, network, valid, validK);
       logger.info(`round ${round}: validation recall@${validK} ${(report.validRecall * 100).toFixed(2)}%`);
     }
     rounds.push(report);
+    joint.onRound?.(report, tree, network);
     const score = report.validRecall ?? round; // without validation the last round wins
     if (!best || score > best.recall) best = { round, recall: score, tree, weights: network.toArrays() };
   }
