@@ -46,6 +46,7 @@ function trainOptions(o: Resolved) {
     },
     embDim: o.embDim as number,
     seed: o.seed as number,
+    hierarchical: o.hierarchical as boolean,
     ...(o.joint ? { joint: { rounds: o.rounds as number, gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number } } : {}),
   };
 }

@@ -76,6 +76,8 @@ export interface TrainModelOptions {
   train: Partial<TrainOptions>;
   embDim: number;
   seed: number;
+  /** JTM's hierarchical user preference (see ScorerConfig.hierarchical). */
+  hierarchical?: boolean;
   /** JTM joint training (tree learning rounds); absent for plain TDM training. */
   joint?: JointOptions;
 }
@@ -92,7 +94,7 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
   const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
   const valid = mapCases(store.evalCases('valid'), map).cases;
   logger.info(`training on ${sequences.length} users${valid.length ? `, validating on ${valid.length}` : ' (no validation users: fixed epochs)'}`);
-  const config: ScorerConfig = { ...DEFAULT_SCORER_CONFIG, embDim: o.embDim };
+  const config: ScorerConfig = { ...DEFAULT_SCORER_CONFIG, embDim: o.embDim, hierarchical: Boolean(o.hierarchical) };
   const network = ScorerNetwork.init(config, tree.layout.numInternal, tree.numItems, new Rng(o.seed ^ 0x51ed));
   try {
     let summary: TrainSummary;

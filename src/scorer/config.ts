@@ -14,6 +14,12 @@ export interface ScorerConfig {
   hidden: number[];
   /** Time windows over the history, most recent first (their sum is the history length used). */
   windows: number[];
+  /**
+   * JTM's hierarchical user preference: when scoring a node on level j, each
+   * history item is represented by its ancestor on level j (its own
+   * embedding on the leaf level), so the user side speaks the node's level.
+   */
+  hierarchical?: boolean;
 }
 
 /** The paper's defaults. Windows grow with age: the latest behaviours get windows of their own. */
@@ -35,6 +41,9 @@ export function validateScorerConfig(cfg: ScorerConfig): void {
   if (!Number.isInteger(cfg.embDim) || cfg.embDim <= 0) throw new UsageError(`embDim must be a positive integer, got ${cfg.embDim}`);
   if (!Array.isArray(cfg.hidden) || cfg.hidden.length === 0 || cfg.hidden.some((h) => !Number.isInteger(h) || h <= 0)) {
     throw new UsageError(`hidden must be a non-empty list of positive integers, got ${JSON.stringify(cfg.hidden)}`);
+  }
+  if (cfg.hierarchical !== undefined && typeof cfg.hierarchical !== 'boolean') {
+    throw new UsageError(`hierarchical must be true or false, got ${JSON.stringify(cfg.hierarchical)}`);
   }
   if (!Array.isArray(cfg.windows) || cfg.windows.length === 0 || cfg.windows.some((w) => !Number.isInteger(w) || w <= 0)) {
     throw new UsageError(`windows must be a non-empty list of positive integers, got ${JSON.stringify(cfg.windows)}`);

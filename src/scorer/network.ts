@@ -151,9 +151,11 @@ export class ScorerNetwork {
   /**
    * The user side: the most recent `sum(windows)` behaviours, window 0 the
    * latest, each window the mean of its items' embeddings (zeros if empty).
-   * Writes into `out` at `offset`; returns `out`.
+   * `rowOf` maps an item to the embedding row that represents it (default:
+   * the item's own row; `Tree.levelRows(level)` for the hierarchical user
+   * preference). Writes into `out` at `offset`; returns `out`.
    */
-  userVector(history: Int32Array, out: Float32Array = new Float32Array(this.userDim), offset = 0): Float32Array {
+  userVector(history: Int32Array, out: Float32Array = new Float32Array(this.userDim), offset = 0, rowOf?: Int32Array): Float32Array {
     const d = this.config.embDim;
     const emb = this.emb;
     const base = this.numInternal;
@@ -164,13 +166,19 @@ export class ScorerNetwork {
       out.fill(0, o, o + d);
       let count = 0;
       for (let j = 0; j < size && pos >= stop; j++, pos--) {
-        const r = (base + history[pos]) * d;
+        const r = (rowOf ? rowOf[history[pos]] : base + history[pos]) * d;
         for (let t = 0; t < d; t++) out[o + t] += emb[r + t];
         count++;
       }
       if (count > 1) for (let t = 0; t < d; t++) out[o + t] /= count;
     });
     return out;
+  }
+
+  /** User halves of the first layer (bias included) for `n` user vectors ([n, windows·d]) at once: [n, h1]. */
+  userHiddenRows(userVecs: Float32Array, n: number): Float32Array {
+    const t = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(userVecs, [n, this.userDim]), this.mlp.userKernel as tf.Tensor2D), this.mlp.bias1));
+    return takeData(t);
   }
 
   /** Copies the embedding rows `rows` into a [rows.length, d] array. */
@@ -197,6 +205,29 @@ export class ScorerNetwork {
     return tf.reshape(tf.add(matMulT(h, p.outKernel), p.outBias), [h.shape[0]]) as tf.Tensor1D;
   }
 
+  /**
+   * Logits for groups of users with a fixed number of nodes each (training
+   * path): group g takes the next `users` rows of `user` and the next
+   * `users · m` rows of `nodes`. With one group this is `logits`.
+   */
+  logitsGrouped(user: tf.Tensor2D, nodes: tf.Tensor2D, groups: { users: number; m: number }[]): tf.Tensor1D {
+    if (groups.length === 1) return this.logits(user, nodes, groups[0].m);
+    const p = this.mlp;
+    const hu = tf.add(matMulT(user, p.userKernel), p.bias1) as tf.Tensor2D;
+    const hn = matMulT(nodes, p.nodeKernel);
+    const parts: tf.Tensor2D[] = [];
+    let u0 = 0;
+    let n0 = 0;
+    for (const g of groups) {
+      parts.push(userNodePrelu(tf.slice(hu, [u0, 0], [g.users, -1]), tf.slice(hn, [n0, 0], [g.users * g.m, -1]), p.alpha1, g.m));
+      u0 += g.users;
+      n0 += g.users * g.m;
+    }
+    let h = tf.concat(parts, 0) as tf.Tensor2D;
+    for (const layer of p.layers) h = denseBiasPrelu(h, layer.kernel, layer.bias, layer.alpha);
+    return tf.reshape(tf.add(matMulT(h, p.outKernel), p.outBias), [h.shape[0]]) as tf.Tensor1D;
+  }
+
   /** The same logits through tfjs autodiff ops only (a reference for tests of the fast gradients). */
   logitsReference(user: tf.Tensor2D, nodes: tf.Tensor2D, m: number): tf.Tensor1D {
     const p = this.mlp;
@@ -209,13 +240,9 @@ export class ScorerNetwork {
     return tf.reshape(tf.add(tf.matMul(h, p.outKernel as tf.Tensor2D), p.outBias), [b * m]) as tf.Tensor1D;
   }
 
-  /** The user half of the first layer plus its bias, [h1], computed in JS once per query. */
+  /** The user half of the first layer plus its bias, [h1], computed once per query. */
   userHidden(userVec: Float32Array): Float32Array {
-    const t = tf.tidy(() => {
-      const u = tf.tensor2d(userVec, [1, userVec.length]);
-      return tf.add(tf.matMul(u, this.mlp.userKernel as tf.Tensor2D), this.mlp.bias1);
-    });
-    return takeData(t);
+    return this.userHiddenRows(userVec, 1);
   }
 
   /** Inference: logits of `n` nodes ([n, d] embeddings) for one user whose `userHidden` ([h1]) is given. */

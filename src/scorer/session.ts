@@ -31,9 +31,19 @@ export class NetworkScorer implements NodeScorer {
     for (const it of history) {
       if (!(it >= 0 && it < n)) throw new UsageError(`history item index ${it} is outside the catalogue (0..${n - 1})`);
     }
-    const hidden = this.network.userHidden(this.network.userVector(history));
+    const net = this.network;
+    if (!net.config.hierarchical) {
+      const hidden = net.userHidden(net.userVector(history));
+      return { score: (nodes: Int32Array) => this.scoreWith(hidden, nodes), close: () => {} };
+    }
+    // hierarchical user preference: one user vector per level, all in one batched call
+    const depth = this.tree.layout.depth;
+    const u = new Float32Array(depth * net.userDim);
+    for (let l = 1; l <= depth; l++) net.userVector(history, u, (l - 1) * net.userDim, this.tree.levelRows(l));
+    const hidden = net.userHiddenRows(u, depth);
+    const h1 = hidden.length / depth;
     return {
-      score: (nodes: Int32Array) => this.scoreWith(hidden, nodes),
+      score: (nodes: Int32Array, level: number) => this.scoreWith(hidden.subarray((level - 1) * h1, level * h1), nodes),
       close: () => {},
     };
   }

@@ -5,7 +5,6 @@
  * while a tree is learned), so each call runs only the node half and the
  * rest of the MLP, batched over all its rows.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
 import type { SampleSet } from './samples.js';
@@ -27,34 +26,50 @@ export function pairScoring(network: ScorerNetwork, tree: Tree, samples: SampleS
   const userDim = network.userDim;
   const d = network.config.embDim;
   const target = new Int32Array(n);
-  const hidden = new Float32Array(n * h1);
+  const hierarchical = Boolean(network.config.hierarchical);
+  // plain scorer: the user half of every pair once, up front (n × h1 floats)
+  const hidden = hierarchical ? new Float32Array(0) : new Float32Array(n * h1);
   const u = new Float32Array(USER_BATCH * userDim);
   for (let s = 0; s < n; s += USER_BATCH) {
     const e = Math.min(n, s + USER_BATCH);
     for (let p = s; p < e; p++) {
       const seq = samples.sequences[samples.seq[p]];
-      const pos = samples.pos[p];
-      target[p] = seq[pos];
-      network.userVector(seq.subarray(0, pos), u, (p - s) * userDim);
+      target[p] = seq[samples.pos[p]];
+      if (!hierarchical) network.userVector(seq.subarray(0, samples.pos[p]), u, (p - s) * userDim);
     }
-    const t = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(u.subarray(0, (e - s) * userDim), [e - s, userDim]), network.mlp.userKernel as tf.Tensor2D), network.mlp.bias1));
-    hidden.set(t.dataSync() as Float32Array, s * h1);
-    t.dispose();
+    if (!hierarchical) hidden.set(network.userHiddenRows(u.subarray(0, (e - s) * userDim), e - s), s * h1);
   }
   let huRows = new Float32Array(0);
   let nodeRows = new Int32Array(0);
   let feats = new Float32Array(0);
-  const score = (pairs: Int32Array, nodes: Int32Array): Float32Array => {
+  let levelU = new Float32Array(0);
+  const slotOf = new Map<number, number>();
+  const score = (pairs: Int32Array, nodes: Int32Array, level: number): Float32Array => {
     const m = pairs.length;
     if (huRows.length < m * h1) {
       huRows = new Float32Array(m * h1);
       nodeRows = new Int32Array(m);
       feats = new Float32Array(m * d);
     }
-    for (let i = 0; i < m; i++) {
-      huRows.set(hidden.subarray(pairs[i] * h1, pairs[i] * h1 + h1), i * h1);
-      nodeRows[i] = tree.nodeRow(nodes[i]);
+    if (hierarchical) {
+      // the user halves of this call's distinct pairs, with histories seen from `level`
+      slotOf.clear();
+      for (let i = 0; i < m; i++) if (!slotOf.has(pairs[i])) slotOf.set(pairs[i], slotOf.size);
+      if (levelU.length < slotOf.size * userDim) levelU = new Float32Array(slotOf.size * userDim);
+      const rowOf = tree.levelRows(level);
+      for (const [p, slot] of slotOf) {
+        const seq = samples.sequences[samples.seq[p]];
+        network.userVector(seq.subarray(0, samples.pos[p]), levelU, slot * userDim, rowOf);
+      }
+      const hid = network.userHiddenRows(levelU.subarray(0, slotOf.size * userDim), slotOf.size);
+      for (let i = 0; i < m; i++) {
+        const slot = slotOf.get(pairs[i])!;
+        huRows.set(hid.subarray(slot * h1, slot * h1 + h1), i * h1);
+      }
+    } else {
+      for (let i = 0; i < m; i++) huRows.set(hidden.subarray(pairs[i] * h1, pairs[i] * h1 + h1), i * h1);
     }
+    for (let i = 0; i < m; i++) nodeRows[i] = tree.nodeRow(nodes[i]);
     network.gatherRows(nodeRows.subarray(0, m), feats.subarray(0, m * d));
     const logits = network.scoreRows(huRows.subarray(0, m * h1), feats.subarray(0, m * d), m);
     // log σ(x) = −(max(−x, 0) + log(1 + e^{−|x|}))

@@ -114,12 +114,13 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
   const valid = pickValid(data.valid ?? [], o.maxValidUsers, new Rng(o.seed ^ 0x5eed));
 
   const b = o.batchSize;
-  const userBuf = new Float32Array(b * userDim);
+  const hierarchical = Boolean(network.config.hierarchical);
+  const userBuf = new Float32Array(b * userDim * (hierarchical ? tree.layout.depth : 1));
   const codes = new Int32Array(b * m);
   const rows = new Int32Array(b * m);
   const labels = new Float32Array(b * m);
   const nodeBuf = new Float32Array(b * m * d);
-  const path = new Int32Array(tree.layout.depth + 1);
+  const layout = new BatchLayout(tree, network, samples, negs, rng, hierarchical, userBuf, codes, labels);
   const epochs: EpochReport[] = [];
   let best: { recall: number; epoch: number; weights: NamedArrays } | undefined;
   let stale = 0;
@@ -137,21 +138,17 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     for (let step = 0; step < steps; step++) {
       const batch = order.subarray(step * b, Math.min(order.length, (step + 1) * b));
       const nb = batch.length;
-      for (let i = 0; i < nb; i++) {
-        const s = samples.sequences[samples.seq[batch[i]]];
-        const pos = samples.pos[batch[i]];
-        network.userVector(s.subarray(0, pos), userBuf, i * userDim);
-        samplePairs(tree, s[pos], negs, rng, codes, labels, i * m, path);
-      }
-      const np = nb * m;
+      // user slots: one per sample, or (hierarchical) one per sample and level, level-major
+      const np = layout.fill(batch, nb);
       for (let p = 0; p < np; p++) rows[p] = tree.nodeRow(codes[p]);
       network.gatherRows(rows.subarray(0, np), nodeBuf.subarray(0, np * d));
+      const slots = layout.slots;
       // keep tensors (not typed arrays) as tidy's result: tidy walks returned objects element by element
       const [lossT, dUserT, dNodeT] = tf.tidy(() => {
-        const u = tf.tensor2d(userBuf.subarray(0, nb * userDim), [nb, userDim]);
+        const u = tf.tensor2d(userBuf.subarray(0, slots * userDim), [slots, userDim]);
         const n = tf.tensor2d(nodeBuf.subarray(0, np * d), [np, d]);
         const z = tf.tensor1d(labels.subarray(0, np));
-        const f = (uu: tf.Tensor, nn: tf.Tensor) => sigmoidCrossEntropy(z, network.logits(uu as tf.Tensor2D, nn as tf.Tensor2D, m));
+        const f = (uu: tf.Tensor, nn: tf.Tensor) => sigmoidCrossEntropy(z, network.logitsGrouped(uu as tf.Tensor2D, nn as tf.Tensor2D, layout.groups));
         const { value, grads } = tf.valueAndGrads(f as (...args: tf.Tensor[]) => tf.Scalar)([u, n, ...vars.map(([, v]) => v)]);
         const named: tf.NamedTensorMap = {};
         vars.forEach(([, v], i) => (named[v.name] = grads[i + 2]));
@@ -163,13 +160,17 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
       const dNode = dNodeT.dataSync() as Float32Array;
       tf.dispose([lossT, dUserT, dNodeT]);
       // scatter the input gradients back to embedding rows
-      for (let i = 0; i < nb; i++) {
+      for (let slot = 0; slot < slots; slot++) {
+        const i = slot % nb;
+        const rowOf = layout.rowOfSlot(slot, nb);
         const s = samples.sequences[samples.seq[batch[i]]];
         let p = samples.pos[batch[i]] - 1;
         const stop = Math.max(0, samples.pos[batch[i]] - histCap);
         for (let w = 0; w < windows.length && p >= stop; w++) {
           const count = Math.min(windows[w], p - stop + 1);
-          for (let j = 0; j < count; j++, p--) embAdam.accumulate(network.numInternal + s[p], dUser, i * userDim + w * d, 1 / count);
+          for (let j = 0; j < count; j++, p--) {
+            embAdam.accumulate(rowOf ? rowOf[s[p]] : network.numInternal + s[p], dUser, slot * userDim + w * d, 1 / count);
+          }
         }
       }
       for (let p = 0; p < np; p++) embAdam.accumulate(rows[p], dNode, p * d, 1);
@@ -219,6 +220,81 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     pairsPerSecond: (samplesSeen * m) / trainSeconds,
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/**
+ * Fills one batch's user vectors and (positive, negative) node pairs.
+ * Plain scorer: one user slot per sample, its pairs level by level.
+ * Hierarchical user preference: one slot per (level, sample), level-major,
+ * each slot's history represented on its level; pairs grouped the same way.
+ */
+class BatchLayout {
+  slots = 0;
+  groups: { users: number; m: number }[] = [];
+  private readonly paths: Int32Array;
+  private readonly userDim: number;
+
+  constructor(
+    private readonly tree: Tree,
+    private readonly network: ScorerNetwork,
+    private readonly samples: ReturnType<typeof slidingWindowSamples>,
+    private readonly negs: number[],
+    private readonly rng: Rng,
+    private readonly hierarchical: boolean,
+    private readonly userBuf: Float32Array,
+    private readonly codes: Int32Array,
+    private readonly labels: Float32Array,
+  ) {
+    this.paths = new Int32Array(userBuf.length); // generous: (depth+1) per sample fits
+    this.userDim = network.userDim;
+  }
+
+  /** Embedding-row map of a user slot (undefined: the items' own rows). */
+  rowOfSlot(slot: number, nb: number): Int32Array | undefined {
+    return this.hierarchical ? this.tree.levelRows(Math.floor(slot / nb) + 1) : undefined;
+  }
+
+  /** Fills the buffers for the batch; returns the number of pairs. */
+  fill(batch: Int32Array, nb: number): number {
+    const { tree, network, samples, negs, rng, userBuf, codes, labels } = this;
+    const depth = tree.layout.depth;
+    const m = negs.reduce((s, x) => s + x + 1, 0);
+    if (!this.hierarchical) {
+      const path = this.paths.subarray(0, depth + 1);
+      for (let i = 0; i < nb; i++) {
+        const s = samples.sequences[samples.seq[batch[i]]];
+        const pos = samples.pos[batch[i]];
+        network.userVector(s.subarray(0, pos), userBuf, i * this.userDim);
+        samplePairs(tree, s[pos], negs, rng, codes, labels, i * m, path);
+      }
+      this.slots = nb;
+      this.groups = [{ users: nb, m }];
+      return nb * m;
+    }
+    for (let i = 0; i < nb; i++) tree.pathOf(samples.sequences[samples.seq[batch[i]]][samples.pos[batch[i]]], this.paths.subarray(i * (depth + 1), (i + 1) * (depth + 1)));
+    let p = 0;
+    this.groups = [];
+    for (let level = 1; level <= depth; level++) {
+      const rowOf = tree.levelRows(level);
+      const pool = tree.nonEmptyNodes(level);
+      for (let i = 0; i < nb; i++) {
+        const s = samples.sequences[samples.seq[batch[i]]];
+        network.userVector(s.subarray(0, samples.pos[batch[i]]), userBuf, ((level - 1) * nb + i) * this.userDim, rowOf);
+        const positive = this.paths[i * (depth + 1) + level];
+        codes[p] = positive;
+        labels[p++] = 1;
+        for (let j = 0; j < negs[level - 1]; j++) {
+          let c = pool[rng.int(pool.length)];
+          while (c === positive) c = pool[rng.int(pool.length)];
+          codes[p] = c;
+          labels[p++] = 0;
+        }
+      }
+      this.groups.push({ users: nb, m: negs[level - 1] + 1 });
+    }
+    this.slots = nb * depth;
+    return p;
+  }
 }
 
 /** Mean sigmoid cross-entropy, written with ops every backend differentiates. */

@@ -96,7 +96,7 @@ export function kMeansLeafOrder(embeddings: Float32Array, numItems: number, dim:
     }
   }
   const splitter = new Splitter(embeddings, numItems, dim, k, iterations, new Rng(opts.seed));
-  splitter.split(0, numItems);
+  splitter.split(0, numItems, 0);
   return splitter.order;
 }
 
@@ -120,8 +120,6 @@ class Splitter {
   private readonly label: Int32Array;
   private readonly prevLabel: Int32Array;
   private readonly tmpIdx: Int32Array;
-  /** ident[p] = p: the position list of a contiguous segment. */
-  private readonly ident: Int32Array;
   /** Per-position key (2-group rule, k-means++ distances, pair keys). */
   private readonly key: Float64Array;
   /** Scratch copy for selection. */
@@ -147,6 +145,8 @@ class Splitter {
   private readonly capStart: Int32Array;
   private readonly room: Int32Array;
   private readonly radixCount: Int32Array;
+  /** Child bounds of the nodes on the current recursion path, k + 1 per depth. */
+  private readonly bounds: Int32Array;
   /** Result of selectWithCount: [value, number of keys below it]. */
   private readonly found = new Float64Array(2);
 
@@ -158,8 +158,7 @@ class Splitter {
     this.iterations = iterations;
     this.rng = rng;
     this.order = new Int32Array(n);
-    this.ident = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.order[i] = this.ident[i] = i;
+    for (let i = 0; i < n; i++) this.order[i] = i;
     this.label = new Int32Array(n);
     this.prevLabel = new Int32Array(n);
     this.tmpIdx = new Int32Array(n);
@@ -183,10 +182,12 @@ class Splitter {
     this.capStart = new Int32Array(k + 1);
     this.room = new Int32Array(k);
     this.radixCount = new Int32Array(256);
+    // depth of the recursion ≤ ⌈log_k n⌉ ≤ 31 (n < 2^31)
+    this.bounds = new Int32Array(33 * (k + 1));
   }
 
   /** Splits positions [lo, hi) into k balanced groups and recurses. */
-  split(lo: number, hi: number): void {
+  split(lo: number, hi: number, depth: number): void {
     const n = hi - lo;
     const k = this.k;
     if (n <= k) return; // every child gets at most one item: nothing to cluster
@@ -201,7 +202,7 @@ class Splitter {
     this.seedCentroids(lo, hi);
     const { label, prevLabel, sums, emb, dim, iterations } = this;
     for (let it = 0; it < iterations; it++) {
-      if (it > 0) prevLabel.set(label.subarray(lo, hi), lo);
+      if (it > 0) copyInts(label, lo, prevLabel, lo, hi - lo);
       if (k === 2) this.assignTwo(lo, hi);
       else this.assignMany(lo, hi);
       if (it === 0) {
@@ -213,8 +214,10 @@ class Splitter {
     }
     this.partition(lo, hi);
     // capStart is overwritten by the recursion: take the child bounds first
-    const bounds = Array.from(capStart.subarray(0, k + 1));
-    for (let j = 0; j < k; j++) this.split(bounds[j], bounds[j + 1]);
+    const { bounds } = this;
+    const at = depth * (k + 1);
+    copyInts(capStart, 0, bounds, at, k + 1);
+    for (let j = 0; j < k; j++) this.split(bounds[at + j], bounds[at + j + 1], depth + 1);
   }
 
   /** k-means++ seeding: first centroid uniform, each next one with probability ∝ squared distance to the nearest chosen. */
@@ -222,12 +225,12 @@ class Splitter {
     const { k, dim, emb, centroids, key, rng } = this;
     const n = hi - lo;
     const first = lo + rng.int(n);
-    centroids.set(emb.subarray(first * dim, first * dim + dim), 0);
+    copyRow(emb, first * dim, centroids, 0, dim);
     let total = minDist2(emb, dim, centroids, 0, key, lo, hi, true);
     for (let j = 1; j < k; j++) {
       let pick = total > 0 ? pickByWeight(key, lo, hi, rng.next() * total) : -1;
       if (pick < 0) pick = lo + rng.int(n); // all items coincide with chosen centroids
-      centroids.set(emb.subarray(pick * dim, pick * dim + dim), j * dim);
+      copyRow(emb, pick * dim, centroids, j * dim, dim);
       if (j + 1 < k) total = minDist2(emb, dim, centroids, j * dim, key, lo, hi, false);
     }
     this.updateNorms();
@@ -257,19 +260,11 @@ class Splitter {
     const { dim, emb, centroids, cnorm, key, w } = this;
     for (let d = 0; d < dim; d++) w[d] = centroids[d] - centroids[dim + d];
     twoGroupKeys(emb, dim, w, cnorm[0] - cnorm[1], key, lo, hi);
-    this.splitByKey(this.ident, lo, hi - lo, this.cap[0], 0, 1);
-  }
-
-  /**
-   * Labels the m entries at positions pos[lo .. lo+m), whose keys are
-   * key[lo .. lo+m), so that the `take` (≥ 1) smallest keys get label a and
-   * the rest label b; equal keys at the threshold go to a in list order.
-   * Returns how many labels changed.
-   */
-  private splitByKey(pos: Int32Array, lo: number, m: number, take: number, a: number, b: number): number {
-    const { key, sel, found } = this;
-    selectWithCount(key, lo, m, take - 1, sel, this.rng, found);
-    return labelByThreshold(key, pos, lo, m, found[0], take - found[1], a, b, this.label);
+    // the cap[0] smallest keys go to group 0; equal keys at the threshold in position order
+    const m = hi - lo;
+    const take = this.cap[0];
+    selectWithCount(key, lo, m, take - 1, this.sel, this.rng, this.found);
+    labelByThreshold(key, lo, m, this.found[0], take - this.found[1], this.label);
   }
 
   /** Balanced k-group assignment: greedy by regret, then pairwise exact rebalancing sweeps. */
@@ -289,21 +284,54 @@ class Splitter {
     }
     for (let sweep = 0; sweep < MAX_PAIR_SWEEPS; sweep++) {
       let changed = 0;
-      for (let a = 0; a < k; a++) {
-        for (let b = a + 1; b < k; b++) {
-          const m = cap[a] + cap[b];
-          pairPos.set(members.subarray(capStart[a], capStart[a] + cap[a]), lo);
-          pairPos.set(members.subarray(capStart[b], capStart[b] + cap[b]), lo + cap[a]);
-          pairKeys(cost, k, a, b, pairPos, key, lo, m);
-          const c = this.splitByKey(pairPos, lo, m, cap[a], a, b);
-          if (c > 0) {
-            changed += c;
-            splitMembers(pairPos, lo, m, label, a, members, capStart[a], capStart[b]);
-          }
-        }
-      }
+      for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) changed += this.rebalancePair(a, b, lo);
       if (changed === 0) break;
     }
+  }
+
+  /**
+   * The exact 2-group re-split of groups a and b (sizes kept): with key =
+   * cost in a − cost in b, a must end up holding the cap[a] smallest keys of
+   * a ∪ b. Members of a with keys ≤ b's minimum and members of b with keys ≥
+   * a's maximum stay put, so only the remaining candidates are gathered and
+   * the threshold is selected among them; then the members beyond it are
+   * swapped pairwise (ties at the threshold stay where they are as far as
+   * possible). Afterwards every key in a is ≤ every key in b, the optimum for
+   * the pair. Returns the number of items moved.
+   */
+  private rebalancePair(a: number, b: number, lo: number): number {
+    const { cost, k, members, capStart, cap, key, sel, label, pairPos, found } = this;
+    const sa = capStart[a];
+    const na = cap[a];
+    const sb = capStart[b];
+    const nb = cap[b];
+    // keyA = cost_a − cost_b over a's members; −(min key over b) = max of cost_b − cost_a over b's members
+    const maxA = maxKey(cost, k, a, b, members, sa, na);
+    const minB = -maxKey(cost, k, b, a, members, sb, nb);
+    if (!(maxA > minB)) return 0; // already optimal
+    const la = gatherKeys(cost, k, a, b, members, sa, na, minB, true, key, lo);
+    const lb = gatherKeys(cost, k, a, b, members, sb, nb, maxA, false, key, lo + la);
+    // a keeps its non-candidates and must hold the la smallest candidate keys
+    selectWithCount(key, lo, la + lb, la - 1, sel, this.rng, found);
+    const v = found[0];
+    const keep = la - found[1]; // how many keys equal to v a ends up with
+    countAboveAndAt(key, lo, la, v, found);
+    const tiesA = found[1];
+    const outTies = tiesA > keep ? tiesA - keep : 0;
+    const inTies = keep > tiesA ? keep - tiesA : 0;
+    const s = found[0] + outTies;
+    pickBeyond(cost, k, a, b, members, sa, na, v, outTies, pairPos, lo);
+    pickBeyond(cost, k, b, a, members, sb, nb, -v, inTies, pairPos, lo + s);
+    for (let i = 0; i < s; i++) {
+      const ia = pairPos[lo + i];
+      const ib = pairPos[lo + s + i];
+      const pa = members[ia];
+      members[ia] = members[ib];
+      members[ib] = pa;
+      label[pa] = b;
+      label[members[ia]] = a;
+    }
+    return 2 * s;
   }
 
   /** Stable partition of order[lo, hi) and its embedding rows by label: group j lands at [capStart[j], capStart[j+1]). */
@@ -311,9 +339,21 @@ class Splitter {
     const { k, dim, order, emb, embTmp, label, tmpIdx, capStart, room } = this;
     for (let j = 0; j < k; j++) room[j] = capStart[j];
     permuteByLabel(order, emb, dim, label, room, tmpIdx, embTmp, lo, hi);
-    order.set(tmpIdx.subarray(lo, hi), lo);
-    emb.set(embTmp.subarray(lo * dim, hi * dim), lo * dim);
+    copyInts(tmpIdx, lo, order, lo, hi - lo);
+    if (hi - lo > 64) emb.set(embTmp.subarray(lo * dim, hi * dim), lo * dim);
+    else for (let i = lo * dim; i < hi * dim; i++) emb[i] = embTmp[i];
   }
+}
+
+/** dst[dstAt, dstAt + count) := src[srcAt, srcAt + count) (no allocation for the many tiny copies). */
+function copyInts(src: Int32Array, srcAt: number, dst: Int32Array, dstAt: number, count: number): void {
+  if (count > 64) dst.set(src.subarray(srcAt, srcAt + count), dstAt);
+  else for (let i = 0; i < count; i++) dst[dstAt + i] = src[srcAt + i];
+}
+
+/** A float32 row into a float64 buffer. */
+function copyRow(src: Float32Array, srcAt: number, dst: Float64Array, dstAt: number, dim: number): void {
+  for (let d = 0; d < dim; d++) dst[dstAt + d] = src[srcAt + d];
 }
 
 /** Moves the rows whose group changed (prev → label) between the group sums; returns how many changed. */
@@ -416,7 +456,8 @@ function selectWithCount(key: Float64Array, lo: number, m: number, r: number, se
       return;
     }
   }
-  sel.set(key.subarray(lo, lo + m));
+  if (m > 64) sel.set(key.subarray(lo, lo + m));
+  else for (let i = 0; i < m; i++) sel[i] = key[lo + i];
   const v = selectRank(sel, m, r, rng);
   out[0] = v;
   out[1] = countLess(key, lo, m, v);
@@ -435,22 +476,18 @@ function gatherBracket(key: Float64Array, lo: number, m: number, lowV: number, h
   return mid;
 }
 
-/** See Splitter.splitByKey; `ties` is how many keys equal to v still go to a. */
-function labelByThreshold(key: Float64Array, pos: Int32Array, lo: number, m: number, v: number, ties: number, a: number, b: number, label: Int32Array): number {
-  let changed = 0;
-  for (let i = lo; i < lo + m; i++) {
-    const x = key[i];
-    let g = b;
-    if (x < v) g = a;
+/** label[p] := 0 for the keys of [lo, lo + m) below v and the first `ties` equal to v, else 1. */
+function labelByThreshold(key: Float64Array, lo: number, m: number, v: number, ties: number, label: Int32Array): void {
+  for (let p = lo; p < lo + m; p++) {
+    const x = key[p];
+    let g = 1;
+    if (x < v) g = 0;
     else if (x === v && ties > 0) {
-      g = a;
+      g = 0;
       ties--;
     }
-    const p = pos[i];
-    if (label[p] !== g) changed++;
     label[p] = g;
   }
-  return changed;
 }
 
 /** cost[p·k + j] = ‖c_j‖² − 2·x·c_j; label[p] = cheapest group; regret[p − lo] = second-cheapest − cheapest. */
@@ -501,22 +538,59 @@ function greedyFill(sortPos: Int32Array, n: number, label: Int32Array, cost: Flo
   }
 }
 
-/** key[i] = cost of pos[i] in group a − in group b, for i in [lo, lo + m). */
-function pairKeys(cost: Float64Array, k: number, a: number, b: number, pos: Int32Array, key: Float64Array, lo: number, m: number): void {
-  for (let i = lo; i < lo + m; i++) {
-    const p = pos[i];
-    key[i] = cost[p * k + a] - cost[p * k + b];
+/** Max over members[start, start + count) of cost[p·k + x] − cost[p·k + y]. */
+function maxKey(cost: Float64Array, k: number, x: number, y: number, members: Int32Array, start: number, count: number): number {
+  let max = -Infinity;
+  for (let i = start; i < start + count; i++) {
+    const p = members[i];
+    const v = cost[p * k + x] - cost[p * k + y];
+    if (v > max) max = v;
   }
+  return max;
 }
 
-/** Rewrites the member lists of groups a and b from the relabelled pair list. */
-function splitMembers(pos: Int32Array, lo: number, m: number, label: Int32Array, a: number, members: Int32Array, startA: number, startB: number): void {
-  let ia = startA;
-  let ib = startB;
+/**
+ * Writes the keys cost[p·k + a] − cost[p·k + b] of members[start, start + count)
+ * that lie above `bound` (above = true) or below it (above = false) to
+ * out[at, …); returns how many.
+ */
+function gatherKeys(cost: Float64Array, k: number, a: number, b: number, members: Int32Array, start: number, count: number, bound: number, above: boolean, out: Float64Array, at: number): number {
+  let n = 0;
+  for (let i = start; i < start + count; i++) {
+    const p = members[i];
+    const v = cost[p * k + a] - cost[p * k + b];
+    if (above ? v > bound : v < bound) out[at + n++] = v;
+  }
+  return n;
+}
+
+/** out[0] := how many of key[lo, lo + m) exceed v, out[1] := how many equal it. */
+function countAboveAndAt(key: Float64Array, lo: number, m: number, v: number, out: Float64Array): void {
+  let above = 0;
+  let at = 0;
   for (let i = lo; i < lo + m; i++) {
-    const p = pos[i];
-    if (label[p] === a) members[ia++] = p;
-    else members[ib++] = p;
+    const x = key[i];
+    if (x > v) above++;
+    else if (x === v) at++;
+  }
+  out[0] = above;
+  out[1] = at;
+}
+
+/**
+ * Writes to out[at, …) the indices into `members` of the members whose key
+ * cost[p·k + x] − cost[p·k + y] exceeds t, plus the first `ties` whose key equals t.
+ */
+function pickBeyond(cost: Float64Array, k: number, x: number, y: number, members: Int32Array, start: number, count: number, t: number, ties: number, out: Int32Array, at: number): void {
+  let n = at;
+  for (let i = start; i < start + count; i++) {
+    const p = members[i];
+    const v = cost[p * k + x] - cost[p * k + y];
+    if (v > t) out[n++] = i;
+    else if (v === t && ties > 0) {
+      out[n++] = i;
+      ties--;
+    }
   }
 }
 
@@ -577,35 +651,45 @@ function sqDist(a: Float32Array, ai: number, b: Float64Array, bi: number, dim: n
 
 /**
  * The value of rank r (0-based) among a[0, m): quickselect with a seeded
- * random pivot and three-way partitioning (linear on average, also when all
- * keys are equal). Reorders a[0, m).
+ * random pivot and Hoare partitioning (linear on average, also when many keys
+ * are equal: equal keys split evenly), insertion sort below 17 keys.
+ * Reorders a[0, m).
  */
 function selectRank(a: Float64Array, m: number, r: number, rng: Rng): number {
   let lo = 0;
   let hi = m - 1;
-  while (lo < hi) {
+  while (hi - lo > 16) {
+    // Hoare partition around a random pivot: afterwards a[lo..j] ≤ pivot, a[i..hi] ≥ pivot
+    // and everything strictly between j and i equals the pivot
     const pivot = a[lo + rng.int(hi - lo + 1)];
-    let lt = lo;
     let i = lo;
-    let gt = hi;
-    while (i <= gt) {
-      const x = a[i];
-      if (x < pivot) {
-        a[i] = a[lt];
-        a[lt] = x;
-        lt++;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (pivot < a[j]) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
         i++;
-      } else if (x > pivot) {
-        a[i] = a[gt];
-        a[gt] = x;
-        gt--;
-      } else i++;
+        j--;
+      }
     }
-    if (r < lt) hi = lt - 1;
-    else if (r > gt) lo = gt + 1;
+    if (r <= j) hi = j;
+    else if (r >= i) lo = i;
     else return pivot;
   }
-  return a[lo];
+  // insertion sort of the short rest
+  for (let i = lo + 1; i <= hi; i++) {
+    const x = a[i];
+    let j = i - 1;
+    while (j >= lo && a[j] > x) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
+  }
+  return a[r];
 }
 
 /** Stable LSD radix sort of keys[0, m) (8 bits a pass, 4 passes) carrying vals along; the result ends in keys/vals. */

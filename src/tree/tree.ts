@@ -37,6 +37,7 @@ export class Tree {
   /** Number of items below each node code. */
   readonly subtreeSize: Int32Array;
   private readonly nonEmptyByLevel: Int32Array[];
+  private readonly levelRowCache: (Int32Array | undefined)[] = [];
 
   constructor(layout: TreeLayout, items: TreeItems, itemLeaf: Int32Array, meta: TreeMeta) {
     const n = items.itemIds.length;
@@ -110,6 +111,30 @@ export class Tree {
     if (code < ni) return code;
     const item = this.leafItem[code - ni];
     return item < 0 ? -1 : ni + item;
+  }
+
+  /**
+   * For every item, the embedding row that stands for it on tree level
+   * `level` (JTM's hierarchical user preference): its ancestor's code on an
+   * internal level, its own row (`numInternal + item`) on the leaf level.
+   * Computed once per level and cached.
+   */
+  levelRows(level: number): Int32Array {
+    let rows = this.levelRowCache[level];
+    if (!rows) {
+      const { depth, numInternal, branching } = this.layout;
+      rows = new Int32Array(this.numItems);
+      for (let i = 0; i < this.numItems; i++) {
+        if (level >= depth) rows[i] = numInternal + i;
+        else {
+          let c = numInternal + this.itemLeaf[i];
+          for (let l = depth; l > level; l--) c = Math.floor((c - 1) / branching);
+          rows[i] = c;
+        }
+      }
+      this.levelRowCache[level] = rows;
+    }
+    return rows;
   }
 
   /** Rows in the scorer's embedding table for this tree. */
