@@ -345,17 +345,38 @@ function markdown(rows: Row[]): string {
   return out.join('\n');
 }
 
+/** The tree-learning scaling table, from `node dist/bench/tree-learning-scale.js`. */
+function scaleSection(file: string): string {
+  if (!existsSync(file)) return '';
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+    date: string;
+    rows: { items: number; pairs: number; depth: number; gap: number; rowsScored: number; seconds: number; rowsPerSecond: number; peakRssMB: number }[];
+  };
+  return [
+    '',
+    '## Tree learning at 10k, 100k and 1M items',
+    '',
+    `Synthetic catalogues, an untrained pooling scorer (cost does not depend on the weights), at most one training pair per item, gap ${doc.rows[0]?.gap}; ` +
+      `each size in its own process, peak memory = its max RSS (including the data, the tree and the scorer). Run ${doc.date} (\`node dist/bench/tree-learning-scale.js\`).`,
+    '',
+    '| items | pairs | depth | (pair, node) rows scored | seconds | rows/s | peak RSS MB |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...doc.rows.map((r) => `| ${r.items} | ${r.pairs} | ${r.depth} | ${r.rowsScored} | ${r.seconds.toFixed(1)} | ${Math.round(r.rowsPerSecond)} | ${Math.round(r.peakRssMB)} |`),
+    '',
+  ].join('\n');
+}
+
 function writeReport(outDir: string): void {
   const dir = join(outDir, 'bench');
   const order = DATASETS.map((d) => d.name);
   const rows: Row[] = existsSync(dir)
     ? readdirSync(dir)
-        .filter((f) => f.endsWith('.json'))
+        .filter((f) => f.endsWith('.json') && f !== 'tree-learning-scale.json')
         .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Row)
         .sort((a, b) => order.indexOf(a.dataset) - order.indexOf(b.dataset))
     : [];
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows));
+  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')));
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
 
