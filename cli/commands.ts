@@ -27,6 +27,16 @@ async function startBackend(o: Resolved): Promise<string> {
   return name;
 }
 
+/** Runs `fn` with the existing store named by --db, closing it afterwards. */
+async function withStore<T>(o: Resolved, fn: (store: Store) => Promise<T> | T): Promise<T> {
+  const store = Store.open(o.db as string, { mustExist: true });
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
 function need(o: Resolved, key: string, flag: string): string {
   const v = o[key];
   if (v === undefined || v === '') throw new UsageError(`missing required option --${flag}`);
@@ -66,35 +76,28 @@ export async function ingestCommand(o: Resolved, [file]: string[]): Promise<void
 
 /** `arbor split --test-users N --valid-users N --seed S` */
 export async function splitCommand(o: Resolved): Promise<void> {
-  const store = Store.open(o.db as string, { mustExist: true });
-  try {
+  await withStore(o, async (store) => {
     const r = store.split({ testUsers: o.testUsers as number, validUsers: o.validUsers as number, seed: o.seed as number });
     out(o.json ? JSON.stringify(r) : `split ${o.db}: ${r.trainUsers} train, ${r.validUsers} validation, ${r.testUsers} test users (seed ${r.seed})`);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `arbor build-tree --db FILE --out DIR [--init category|random] [--branching K]` */
 export async function buildTreeCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'out', 'out');
-  const store = Store.open(o.db as string, { mustExist: true });
-  try {
+  await withStore(o, async (store) => {
     const init = o.init as 'category' | 'random' | 'kmeans';
     if (init === 'kmeans') await startBackend(o);
     const m = await createModelFolder(store, dir, { init, branching: o.branching as number, seed: o.seed as number, from: o.from as string | undefined }, logger());
     out(o.json ? JSON.stringify(m) : `wrote ${dir}: ${m.tree.numItems} items, branching ${m.tree.branching}, depth ${m.tree.depth}`);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `arbor train --db FILE --model DIR [...]` */
 export async function trainCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
   await startBackend(o);
-  const store = Store.open(o.db as string, { mustExist: true });
-  try {
+  await withStore(o, async (store) => {
     const { summary } = await trainModelFolder(store, dir, trainOptions(o), logger());
     if (o.json) out(JSON.stringify(summary));
     else {
@@ -104,23 +107,18 @@ export async function trainCommand(o: Resolved): Promise<void> {
           `${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s, ${summary.pairsPerSample} pairs a sample)`,
       );
     }
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `arbor learn-tree --model DIR --db FILE [--gap D]`: one JTM tree-learning step. */
 export async function learnTreeCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
   await startBackend(o);
-  const store = Store.open(o.db as string, { mustExist: true });
-  try {
+  await withStore(o, async (store) => {
     const r = await learnTreeInFolder(store, dir, { gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number, seed: o.seed as number }, logger());
     const res = { moved: r.moved, seconds: r.seconds, scoredNodes: r.scoredNodes };
     out(o.json ? JSON.stringify(res) : `learned the tree of ${dir}: ${(r.moved * 100).toFixed(1)}% of items moved, ${r.scoredNodes} (pair, node) scorings, ${r.seconds.toFixed(1)} s; retrain the scorer (arbor train) to adapt it`);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 interface Query {
@@ -237,13 +235,10 @@ export async function evalCommand(o: Resolved): Promise<void> {
   const eo = evalOptions(o);
   await startBackend(o);
   const model = readModel(dir, { requireScorer: true });
-  const store = Store.open(o.db as string, { mustExist: true });
-  try {
+  await withStore(o, async (store) => {
     const report = evaluateModel(store, model, eo, logger());
     printEval(report, { ...eo, db: o.db, model: dir, modelConfig: model.manifest.config }, Boolean(o.json));
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `arbor demo`: synthetic data → split → build-tree → train → eval. */
