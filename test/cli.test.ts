@@ -91,6 +91,43 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.deepEqual(rep.methods.map((m: { name: string }) => m.name), ['beam', 'brute-force', 'popularity', 'itemcf']);
     assert.equal(rep.config.beam, 20);
     for (const m of rep.methods) for (const x of m.metrics) assert.ok(x.recall >= 0 && x.recall <= 1);
+    assert.equal(rep.tree.init, 'category');
+    assert.equal(rep.tree.categoryPurityByLevel.length, rep.tree.depth - 1);
+  });
+  await t.test('learn-tree, build-tree --init kmeans --from, train --joint', () => {
+    const learned = join(dir, 'learned');
+    const copy = arbor(['build-tree', '--db', db, '--out', learned]);
+    assert.equal(copy.code, 0, copy.stderr);
+    assert.equal(arbor(['train', '--db', db, '--model', learned, '--epochs', '1']).code, 0);
+    const l = arbor(['learn-tree', '--model', learned, '--db', db, '--gap', '3', '--json']);
+    assert.equal(l.code, 0, l.stderr);
+    const lr = JSON.parse(l.stdout);
+    assert.ok(lr.moved > 0 && lr.moved <= 1 && lr.scoredNodes > 0);
+    const lm = JSON.parse(readFileSync(join(learned, 'manifest.json'), 'utf8'));
+    assert.equal(lm.tree.init, 'learned');
+    assert.equal(lm.config.treeLearning.length, 1);
+
+    const km = join(dir, 'km');
+    const k = arbor(['build-tree', '--db', db, '--out', km, '--init', 'kmeans', '--from', model, '--json']);
+    assert.equal(k.code, 0, k.stderr);
+    assert.equal(JSON.parse(k.stdout).tree.init, 'kmeans');
+    const noFrom = arbor(['build-tree', '--db', db, '--out', join(dir, 'km2'), '--init', 'kmeans']);
+    assert.equal(noFrom.code, 2);
+    assert.match(noFrom.stderr, /--init kmeans needs --from/);
+
+    const jt = join(dir, 'jtm');
+    assert.equal(arbor(['build-tree', '--db', db, '--out', jt, '--init', 'random']).code, 0);
+    const j = arbor(['train', '--db', db, '--model', jt, '--epochs', '1', '--joint', '--rounds', '1', '--gap', '3']);
+    assert.equal(j.code, 0, j.stderr);
+    const jm = JSON.parse(readFileSync(join(jt, 'manifest.json'), 'utf8'));
+    assert.equal(jm.training.joint.rounds.length, 2);
+    assert.equal(jm.training.joint.rounds[0].moved, 0);
+    assert.ok(jm.training.joint.rounds[1].moved > 0);
+    const e = arbor(['eval', '--db', db, '--model', jt, '-k', '5', '--beam', '10', '--baselines', '', '--no-oracle', '--json']);
+    assert.equal(e.code, 0, e.stderr);
+    const er = JSON.parse(e.stdout);
+    assert.deepEqual(er.methods.map((m: { name: string }) => m.name), ['beam']);
+    assert.equal(er.tree.rounds.length, 2);
   });
 });
 
