@@ -123,6 +123,30 @@ describe('buildKMeansTree', () => {
     );
   });
 
+  it('splits large 1-d inputs, with and without many equal values, into value intervals', () => {
+    // segments of 4096+ items take the sampled selection path; a wrong threshold or tie count
+    // would give a group more items than its capacity and break the tree
+    for (const [n, distinct, seed] of [
+      [20_000, 0, 1],
+      [20_001, 40, 2],
+      [9_000, 1, 3],
+    ]) {
+      const rng = new Rng(seed);
+      const values = Float32Array.from({ length: n }, () => (distinct === 0 ? rng.normal() : rng.int(distinct)));
+      const tree = buildKMeansTree(makeItems(n, 0), values, 1, { branching: 2, seed, iterations: 3 });
+      assertTreeInvariants(tree);
+      for (let l = 1; l <= 3; l++) {
+        const nodes = itemsByNode(tree, l);
+        for (let c = tree.layout.levelStarts[l - 1]; c < tree.layout.levelStarts[l]; c++) {
+          const left = nodes.get(tree.layout.firstChild(c))!.map((i) => values[i]);
+          const right = nodes.get(tree.layout.firstChild(c) + 1)!.map((i) => values[i]);
+          const ordered = Math.max(...left) <= Math.min(...right) || Math.max(...right) <= Math.min(...left);
+          assert.ok(ordered, `n ${n}: the children of node ${c} interleave`);
+        }
+      }
+    }
+  });
+
   it('puts each of 8 planted blobs under exactly one level-3 node (branching 2)', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const { emb, groupOf } = plantedBlobs(8, 64, 8, 100 + seed);
