@@ -6,26 +6,11 @@ import { Rng } from '../src/core/rng.js';
 import { groupCohesion, groupPurity, movedFraction, purityByLevel } from '../src/eval/index.js';
 import { buildKMeansTree, buildRandomTree, fromOrder, type TreeItems } from '../src/tree/index.js';
 import { makeItems } from './helpers/trees.js';
+import { plantedBlobs } from './helpers/blobs.js';
 
 const identity = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
 const g = (...xs: number[]): Int32Array => Int32Array.from(xs);
 
-/** Shuffled Gaussian blobs; returns embeddings and each item's blob. */
-function plantedBlobs(blobs: number, size: number, dim: number, seed: number): { emb: Float32Array; groupOf: Int32Array } {
-  const rng = new Rng(seed);
-  const n = blobs * size;
-  const centers = Array.from({ length: blobs }, () => Float64Array.from({ length: dim }, () => rng.normal() * 10));
-  const perm = rng.shuffle(identity(n));
-  const emb = new Float32Array(n * dim);
-  const groupOf = new Int32Array(n);
-  for (let p = 0; p < n; p++) {
-    const item = perm[p];
-    const b = Math.floor(p / size);
-    groupOf[item] = b;
-    for (let d = 0; d < dim; d++) emb[item * dim + d] = centers[b][d] + 0.3 * rng.normal();
-  }
-  return { emb, groupOf };
-}
 
 /** Purity computed the slow way: per node, a Map of group counts. */
 function naivePurity(tree: ReturnType<typeof fromOrder>, groupOf: Int32Array, level: number): number {
