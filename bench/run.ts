@@ -375,6 +375,7 @@ function writeReport(outDir: string): void {
         .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Row)
         .sort((a, b) => order.indexOf(a.dataset) - order.indexOf(b.dataset))
     : [];
+  mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')));
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
