@@ -298,6 +298,21 @@ function markdown(rows: Row[]): string {
     'scorer, *popularity* and *itemcf* are the classic baselines trained on the same training users.',
     'Latency is single-threaded, per query, measured side by side in the same process.',
     '',
+    '## Summary (recall at the largest k)',
+    '',
+    '| data set | k | TDM beam | brute force (TDM scorer) | popularity | item-CF | TDM + k-means | best JTM round | training samples/s | ms/query beam (brute force) |',
+    '| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => {
+      const last = (e: ModelEvalReport, n: string) => {
+        const m = e.methods.find((x) => x.name === n);
+        return m ? m.metrics[m.metrics.length - 1].recall : NaN;
+      };
+      const ms = (n: string) => r.eval.methods.find((x) => x.name === n)!.msPerQuery.p50.toFixed(2);
+      const jtm = (r.jtm ?? []).filter((j) => j.round > 0);
+      const bestJtm = jtm.length ? jtm.reduce((a, b) => (last(b.eval, 'beam') > last(a.eval, 'beam') ? b : a)) : undefined;
+      return `| ${r.dataset} | ${r.eval.ks[r.eval.ks.length - 1]} | ${pct(last(r.eval, 'beam'))} | ${pct(last(r.eval, 'brute-force'))} | ${pct(last(r.eval, 'popularity'))} | ${pct(last(r.eval, 'itemcf'))} | ${r.kmeans ? pct(last(r.kmeans.eval, 'beam')) : 'n/a'} | ${bestJtm ? `${pct(last(bestJtm.eval, 'beam'))} (round ${bestJtm.round})` : 'n/a'} | ${Math.round(r.training.samplesPerSecond)} | ${ms('beam')} (${ms('brute-force')}) |`;
+    }),
+    '',
   ];
   for (const r of rows) {
     const m = r.meta;
