@@ -45,17 +45,33 @@ export function samplePairs(
 ): number {
   tree.pathOf(item, path);
   let p = offset;
-  for (let level = 1; level <= tree.layout.depth; level++) {
-    const pos = path[level];
-    codes[p] = pos;
-    labels[p++] = 1;
-    const pool = tree.nonEmptyNodes(level);
-    for (let j = 0; j < negatives[level - 1]; j++) {
-      let c = pool[rng.int(pool.length)];
-      while (c === pos) c = pool[rng.int(pool.length)];
-      codes[p] = c;
-      labels[p++] = 0;
-    }
-  }
+  for (let level = 1; level <= tree.layout.depth; level++) p = sampleLevel(tree, level, path[level], negatives[level - 1], rng, codes, labels, p);
   return p - offset;
+}
+
+/**
+ * Writes one level's positive (label 1) and `count` negatives (label 0, drawn
+ * uniformly from the level's non-empty nodes, never the positive) at `p`;
+ * returns the next free position.
+ */
+export function sampleLevel(
+  tree: Tree,
+  level: number,
+  positive: number,
+  count: number,
+  rng: Rng,
+  codes: Int32Array,
+  labels: Float32Array,
+  p: number,
+): number {
+  codes[p] = positive;
+  labels[p++] = 1;
+  const pool = tree.nonEmptyNodes(level);
+  for (let j = 0; j < count; j++) {
+    let c = pool[rng.int(pool.length)];
+    while (c === positive) c = pool[rng.int(pool.length)];
+    codes[p] = c;
+    labels[p++] = 0;
+  }
+  return p;
 }

@@ -13,7 +13,7 @@ import { mlpEntries, type NamedArrays, type ScorerNetwork } from '../scorer/netw
 import { maxHistory } from '../scorer/config.js';
 import { NetworkScorer } from '../scorer/session.js';
 import type { Tree } from '../tree/tree.js';
-import { negativesPerLevel, samplePairs } from './negatives.js';
+import { negativesPerLevel, sampleLevel, samplePairs } from './negatives.js';
 import { slidingWindowSamples, shuffledOrder } from './samples.js';
 import { SparseAdam } from './sparse-adam.js';
 
@@ -276,19 +276,10 @@ class BatchLayout {
     this.groups = [];
     for (let level = 1; level <= depth; level++) {
       const rowOf = tree.levelRows(level);
-      const pool = tree.nonEmptyNodes(level);
       for (let i = 0; i < nb; i++) {
         const s = samples.sequences[samples.seq[batch[i]]];
         network.userVector(s.subarray(0, samples.pos[batch[i]]), userBuf, ((level - 1) * nb + i) * this.userDim, rowOf);
-        const positive = this.paths[i * (depth + 1) + level];
-        codes[p] = positive;
-        labels[p++] = 1;
-        for (let j = 0; j < negs[level - 1]; j++) {
-          let c = pool[rng.int(pool.length)];
-          while (c === positive) c = pool[rng.int(pool.length)];
-          codes[p] = c;
-          labels[p++] = 0;
-        }
+        p = sampleLevel(tree, level, this.paths[i * (depth + 1) + level], negs[level - 1], rng, codes, labels, p);
       }
       this.groups.push({ users: nb, m: negs[level - 1] + 1 });
     }
