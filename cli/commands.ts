@@ -195,7 +195,7 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
   const search = new BeamSearch(tree, new NetworkScorer(model.network!, tree));
   for (const q of queries) {
-    const r = search.retrieve(q.items, { k: Math.min(k, tree.numItems), beam: Math.min(beam, Math.max(tree.numItems, k)) });
+    const r = search.retrieve(q.items, { k: Math.min(k, tree.numItems), beam });
     const items = Array.from(r.items, (it, i) => ({ item: tree.items.itemIds[it], score: Number(r.scores[i].toFixed(6)) }));
     if (o.json) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored }));
     else {

@@ -245,7 +245,8 @@ class BatchLayout {
     private readonly codes: Int32Array,
     private readonly labels: Float32Array,
   ) {
-    this.paths = new Int32Array(userBuf.length); // generous: (depth+1) per sample fits
+    // one root-to-leaf path per sample of a full batch
+    this.paths = new Int32Array((userBuf.length / network.userDim / (hierarchical ? tree.layout.depth : 1)) * (tree.layout.depth + 1));
     this.userDim = network.userDim;
   }
 
