@@ -4,7 +4,9 @@
  * (docs/CLI.md) and config-file validation are all built from these specs.
  * Precedence when resolving: flags > environment (ARBOR_*) > config file > defaults.
  */
+import { TRAIN_DEFAULTS as T } from './defaults.js';
 import { UsageError } from './errors.js';
+import { DEFAULT_SEED } from './rng.js';
 
 /** Value types an option can take. */
 export type OptionType = 'int' | 'number' | 'string' | 'bool' | 'ints' | 'strings';
@@ -26,7 +28,7 @@ export interface OptionSpec {
   env?: boolean;
 }
 
-const seed: OptionSpec = { name: 'seed', type: 'int', arg: 'S', default: 42, help: 'random seed: the same seed gives the same split, tree, weights and results' };
+const seed: OptionSpec = { name: 'seed', type: 'int', arg: 'S', default: DEFAULT_SEED, help: 'random seed: the same seed gives the same split, tree, weights and results' };
 const db: OptionSpec = { name: 'db', type: 'string', arg: 'FILE', default: 'arbor.db', help: 'SQLite store to read or write' };
 const json: OptionSpec = { name: 'json', type: 'bool', default: false, help: 'print machine-readable JSON on stdout', env: false };
 const config: OptionSpec = { name: 'config', type: 'string', arg: 'FILE', help: 'JSON file of option values (keys are option names); flags and ARBOR_* variables override it', env: false };
@@ -39,13 +41,13 @@ const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST',
 
 /** Training options shared by `train` and `demo`. */
 export const TRAIN_OPTIONS: OptionSpec[] = [
-  { name: 'epochs', type: 'int', arg: 'N', default: 8, help: 'maximum passes over the training samples (stops early on validation users when the store has them)' },
-  { name: 'batch-size', type: 'int', arg: 'N', default: 256, help: 'target items per training step (each brings one positive and its negatives per level)' },
-  { name: 'lr', type: 'number', arg: 'X', default: 0.01, help: 'Adam learning rate' },
-  { name: 'negatives', type: 'string', arg: 'LIST', default: 'auto', help: 'negatives per tree level: "auto" (1,1,2,2,3,3,... by depth) or a comma list (the last value repeats)' },
-  { name: 'patience', type: 'int', arg: 'N', default: 2, help: 'epochs without validation improvement before stopping' },
-  { name: 'valid-k', type: 'int', arg: 'K', default: 50, help: 'k (and beam) of the validation recall used for early stopping' },
-  { name: 'max-samples', type: 'int', arg: 'N', default: 0, help: 'cap on training samples per epoch, a fresh seeded subset each epoch (0: all)' },
+  { name: 'epochs', type: 'int', arg: 'N', default: T.epochs, help: 'maximum passes over the training samples (stops early on validation users when the store has them)' },
+  { name: 'batch-size', type: 'int', arg: 'N', default: T.batchSize, help: 'target items per training step (each brings one positive and its negatives per level)' },
+  { name: 'lr', type: 'number', arg: 'X', default: T.lr, help: 'Adam learning rate' },
+  { name: 'negatives', type: 'string', arg: 'LIST', default: T.negatives, help: 'negatives per tree level: "auto" (1,1,2,2,3,3,... by depth) or a comma list (the last value repeats)' },
+  { name: 'patience', type: 'int', arg: 'N', default: T.patience, help: 'epochs without validation improvement before stopping' },
+  { name: 'valid-k', type: 'int', arg: 'K', default: T.validK, help: 'k (and beam) of the validation recall used for early stopping' },
+  { name: 'max-samples', type: 'int', arg: 'N', default: T.maxSamplesPerEpoch, help: 'cap on training samples per epoch, a fresh seeded subset each epoch (0: all)' },
   { name: 'emb-dim', type: 'int', arg: 'D', default: 24, help: 'embedding size of items and nodes' },
   { name: 'hierarchical', type: 'bool', default: true, help: "JTM's hierarchical user preference: when scoring a node on level j, history items are represented by their level-j ancestors (measured better on the synthetic set, Amazon Beauty and MovieLens; about 2x slower to train; --no-hierarchical turns it off)" },
 ];

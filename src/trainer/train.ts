@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError, assertPositiveInteger } from '../core/errors.js';
+import { TRAIN_DEFAULTS } from '../core/defaults.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { Rng } from '../core/rng.js';
 import { BeamSearch } from '../beam/beam.js';
@@ -39,17 +40,7 @@ export interface TrainOptions {
 }
 
 /** Defaults chosen from measurements on the synthetic and the shared data sets (see docs/BENCHMARKS.md). */
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  epochs: 8,
-  batchSize: 256,
-  lr: 0.01,
-  negatives: 'auto',
-  seed: 42,
-  patience: 2,
-  validK: 50,
-  maxValidUsers: 500,
-  maxSamplesPerEpoch: 0,
-};
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { ...TRAIN_DEFAULTS };
 
 /** Figures of one epoch. */
 export interface EpochReport {
