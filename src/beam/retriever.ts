@@ -9,6 +9,10 @@ export interface RetrieveOptions {
   k: number;
   /** Nodes kept per tree level (beam search only; must be >= k). */
   beam?: number;
+  /** Never return an item that is in the query's history (applied inside the search, not by over-fetching). */
+  excludeHistory?: boolean;
+  /** Only return items of these category indices (tree.items.categoryIds order); undefined = no filter. */
+  categories?: Int32Array;
 }
 
 /** The answer to one query, best first. */

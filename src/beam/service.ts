@@ -1,0 +1,54 @@
+/**
+ * Asynchronous retrieval, the shape the HTTP service and batch retrieval
+ * use: one implementation answers in-process, another spreads queries over a
+ * pool of worker threads (one tfjs backend each).
+ */
+import type { RetrievalResult, RetrieveOptions, Retriever } from './retriever.js';
+
+/** One query: a behaviour history (item indices, oldest first) and its knobs. */
+export interface Query {
+  history: Int32Array;
+  opts: RetrieveOptions;
+}
+
+/** Answers queries asynchronously. */
+export interface RetrievalService {
+  /** Answers one query. */
+  retrieve(q: Query): Promise<RetrievalResult>;
+  /** Answers several queries; results in the same order. */
+  retrieveBatch(qs: Query[]): Promise<RetrievalResult[]>;
+  /** Queries accepted and not yet answered (for load shedding). */
+  readonly pending: number;
+  /** Waits for accepted queries, then frees resources. */
+  close(): Promise<void>;
+}
+
+/** A RetrievalService that runs a Retriever on the calling thread. */
+export class LocalRetrievalService implements RetrievalService {
+  private inFlight = 0;
+  constructor(readonly retriever: Retriever) {}
+
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  async retrieve(q: Query): Promise<RetrievalResult> {
+    this.inFlight++;
+    try {
+      return this.retriever.retrieve(q.history, q.opts);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async retrieveBatch(qs: Query[]): Promise<RetrievalResult[]> {
+    this.inFlight += qs.length;
+    try {
+      return qs.map((q) => this.retriever.retrieve(q.history, q.opts));
+    } finally {
+      this.inFlight -= qs.length;
+    }
+  }
+
+  async close(): Promise<void> {}
+}
