@@ -15,6 +15,9 @@ import { storeToTree, mapItems } from '../src/pipeline/items.js';
 import { initBackend, type BackendChoice } from '../src/scorer/backend.js';
 import { NetworkScorer } from '../src/scorer/session.js';
 import { BeamSearch } from '../src/beam/beam.js';
+import type { RetrievalService } from '../src/beam/service.js';
+import { MAX_BEAM, MAX_K, asArborLogger, buildApp, openServeService, serveLogger, storeUsers } from '../src/serve/index.js';
+import type { AddressInfo } from 'node:net';
 import type { Resolved } from './program.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -291,4 +294,66 @@ export async function synthCommand(o: Resolved): Promise<void> {
   const ds = generateSynthetic({ items: o.items as number, users: o.users as number, seed: o.seed as number });
   writeUserBehaviorCsv(ds, file);
   out(`wrote ${file}: ${ds.events.length} events, ${o.users} users, ${o.items} items (Taobao UserBehavior CSV; ingest with --format userbehavior)`);
+}
+
+/** Rejects a serve option outside [min, max], naming it. */
+function inRange(o: Resolved, key: string, flag: string, min: number, max: number): number {
+  const v = o[key] as number;
+  if (!(v >= min && v <= max)) throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+/**
+ * `arbor serve --model DIR --port P [--db FILE]`: the HTTP JSON service.
+ * Prints one JSON line `{"url", "port"}` on stdout once listening; logs are
+ * JSON lines on stderr. SIGTERM or SIGINT stops accepting connections, lets
+ * in-flight requests finish, and exits 0.
+ */
+export async function serveCommand(o: Resolved): Promise<void> {
+  const dir = need(o, 'model', 'model');
+  const port = inRange(o, 'port', 'port', 0, 65535);
+  const workers = inRange(o, 'workers', 'workers', 0, 1024);
+  const k = inRange(o, 'k', 'k', 1, MAX_K);
+  const beam = o.beam === undefined ? undefined : inRange(o, 'beam', 'beam', k, MAX_BEAM);
+  const bodyLimit = inRange(o, 'bodyLimit', 'body-limit', 64, 1 << 30);
+  const maxPending = inRange(o, 'maxPending', 'max-pending', 1, 1e9);
+  const maxBatch = inRange(o, 'maxBatch', 'max-batch', 1, 1e6);
+  const log = serveLogger(o.logLevel as string);
+  const backend = await initBackend(o.backend as BackendChoice);
+  log.info({ backend }, `tfjs backend ${backend}`);
+  const model = readModel(dir, { requireScorer: true });
+  const store = o.db === undefined ? undefined : Store.open(o.db as string, { mustExist: true });
+  let service: RetrievalService | undefined;
+  try {
+    service = await openServeService(dir, model, { workers, logger: asArborLogger(log) });
+    const app = buildApp({
+      service,
+      model,
+      users: store && storeUsers(store, model.tree),
+      defaults: { k, beam },
+      bodyLimit,
+      maxPending,
+      maxBatch,
+      logger: log,
+    });
+    try {
+      await app.listen({ port, host: o.host as string });
+    } catch (e) {
+      throw new ArborError(`cannot listen on ${o.host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const bound = (app.server.address() as AddressInfo).port;
+    const host = (o.host as string).includes(':') ? `[${o.host}]` : (o.host as string);
+    out(JSON.stringify({ url: `http://${host}:${bound}`, port: bound, model: dir, items: model.tree.numItems }));
+    log.info({ port: bound, model: dir, items: model.tree.numItems, user: Boolean(store) }, 'serving');
+    const signal = await new Promise<string>((resolveSignal) => {
+      process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+      process.once('SIGINT', () => resolveSignal('SIGINT'));
+    });
+    log.info({ signal }, 'draining: no new connections, finishing requests in flight');
+    await app.close();
+  } finally {
+    await service?.close();
+    store?.close();
+  }
+  log.info('stopped');
 }

@@ -49,6 +49,15 @@ Unknown history items are skipped and counted on stderr.
 ${common}`);
 addCommand(program, 'eval', '', 'Precision/recall/F@k on the test users: beam search vs brute force vs baselines, with cost per query.', c.evalCommand, common);
 addCommand(program, 'demo', '', 'Synthetic data → split → build-tree → train → eval, printing the comparison table.', c.demoCommand, common);
+addCommand(program, 'serve', '', 'Serve retrieval over HTTP (JSON): POST /v1/retrieve, POST /v1/retrieve:batch, GET /healthz, GET /v1/model.', c.serveCommand,
+  `Once listening, prints one JSON line on stdout: {"url": "http://127.0.0.1:8080", "port": 8080, ...}.
+Request: {"history": ["item", ...], "k": 200, "beam": 400, "excludeHistory": true, "categories": ["cat", ...]}
+(or "user": "ID" instead of "history" when --db is given); every field but history/user is optional.
+Answer: {"items": [{"item": "...", "score": 0.0}], "pairsScored": N, "skippedHistory": N, "ms": 0.0}.
+Errors are {"error": "field: what"}: 400 bad request, 404 unknown user, 413 body over --body-limit,
+415 not JSON, 503 when --max-pending queries are waiting (retry later). Logs are JSON lines on stderr.
+SIGTERM (or Ctrl-C) stops accepting connections, finishes the requests in flight and exits 0.
+${common}`);
 addCommand(program, 'synth', '', 'Write a seeded synthetic data set (planted category hierarchy) as a Taobao-format CSV.', c.synthCommand, common);
 
 try {

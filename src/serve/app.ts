@@ -1,0 +1,141 @@
+/**
+ * The HTTP JSON service (fastify): builds the app, does not listen (the CLI
+ * does). Routes:
+ *
+ * - `POST /v1/retrieve` — one query → `{items: [{item, score}], pairsScored, skippedHistory, ms}`
+ * - `POST /v1/retrieve:batch` — `{queries: [...]}` → `{results: [...], ms}`
+ * - `GET /healthz` — `{status: "ok", pending}`
+ * - `GET /v1/model` — a summary of the model's manifest
+ *
+ * Every error is `{"error": "..."}` naming the field: 400 bad request, 404
+ * unknown user or route, 413 body over the limit, 415 not JSON, 503 when the
+ * service already holds `maxPending` unanswered queries (load is shed, not
+ * queued without bound).
+ */
+import { performance } from 'node:perf_hooks';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { RetrievalResult } from '../beam/retriever.js';
+import type { RetrievalService } from '../beam/service.js';
+import { UsageError } from '../core/errors.js';
+import type { Model } from '../model/folder.js';
+import { HttpError } from './http-error.js';
+import { QueryResolver, type QueryBody, type QueryDefaults, type UserSource } from './queries.js';
+import { batchResultSchema, batchSchema, errorSchema, querySchema, resultSchema } from './schemas.js';
+import { schemaErrorMessage } from './schema-errors.js';
+import { modelSummary } from './summary.js';
+
+/** What the app serves and its limits. */
+export interface ServeAppOptions {
+  /** Answers the queries (in-process or a worker pool). */
+  service: RetrievalService;
+  /** The served model (tree for id mapping, manifest for GET /v1/model). */
+  model: Model;
+  /** Looks `"user"` ids up; absent when the server has no store. */
+  users?: UserSource;
+  /** k and beam for requests that give none. */
+  defaults: QueryDefaults;
+  /** Largest request body in bytes; larger bodies get 413. */
+  bodyLimit: number;
+  /** Unanswered queries at which new requests get 503. */
+  maxPending: number;
+  /** Most queries in one batch request. */
+  maxBatch: number;
+  /** Where request and error logs go (pino); none when absent. */
+  logger?: FastifyBaseLogger;
+}
+
+/** One answer as sent to clients. */
+export interface ResultBody {
+  items: { item: string; score: number }[];
+  pairsScored: number;
+  skippedHistory: number;
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/** Builds the fastify app (call `listen` on it to serve). */
+export function buildApp(o: ServeAppOptions): FastifyInstance {
+  const app = Fastify({
+    ...(o.logger ? { loggerInstance: o.logger } : { logger: false }),
+    // one line per request from the onResponse hook below instead of fastify's two
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    schemaErrorFormatter: (errors, dataVar) => new Error(schemaErrorMessage(errors, dataVar)),
+  }) as unknown as FastifyInstance;
+  const { service, model } = o;
+  const itemIds = model.tree.items.itemIds;
+  const resolver = new QueryResolver(model.tree, o.defaults, o.users);
+  const summary = modelSummary(model);
+  const errors = { '4xx': errorSchema, '5xx': errorSchema };
+
+  const toBody = (r: RetrievalResult, skippedHistory: number): ResultBody => ({
+    items: Array.from(r.items, (it, i) => ({ item: itemIds[it], score: round(r.scores[i], 6) })),
+    pairsScored: r.pairsScored,
+    skippedHistory,
+  });
+  /** True (and the reply set to 503) when the service is full. */
+  const shed = (reply: FastifyReply): boolean => {
+    const pending = service.pending;
+    if (pending < o.maxPending) return false;
+    reply.code(503).header('retry-after', '1');
+    reply.send({ error: `overloaded: ${pending} queries pending (limit ${o.maxPending}); retry later` });
+    return true;
+  };
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: round(reply.elapsedTime, 3) }, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { status, message } = describeError(err, o.bodyLimit);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    reply.code(status).send({ error: message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  app.post('/v1/retrieve', { schema: { body: querySchema, response: { 200: resultSchema, ...errors } } }, async (req, reply) => {
+    if (shed(reply)) return reply;
+    const t0 = performance.now();
+    const { query, skippedHistory } = resolver.resolve(req.body as QueryBody);
+    const r = await service.retrieve(query);
+    return { ...toBody(r, skippedHistory), ms: round(performance.now() - t0, 3) };
+  });
+
+  // "::" escapes the colon (find-my-way would read ":batch" as a parameter)
+  app.post('/v1/retrieve::batch', { schema: { body: batchSchema(o.maxBatch), response: { 200: batchResultSchema, ...errors } } }, async (req, reply) => {
+    if (shed(reply)) return reply;
+    const t0 = performance.now();
+    const resolved = (req.body as { queries: QueryBody[] }).queries.map((q, i) => resolver.resolve(q, `queries[${i}].`));
+    const results = await service.retrieveBatch(resolved.map((r) => r.query));
+    return { results: results.map((r, i) => toBody(r, resolved[i].skippedHistory)), ms: round(performance.now() - t0, 3) };
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', pending: service.pending }));
+  app.get('/v1/model', async () => summary);
+  return app;
+}
+
+/** Status and `{"error"}` message for an error thrown while handling a request. */
+function describeError(err: FastifyError, bodyLimit: number): { status: number; message: string } {
+  if (err instanceof HttpError) return { status: err.statusCode, message: err.message };
+  if (err instanceof UsageError) return { status: 400, message: err.message };
+  if (err.validation) return { status: 400, message: err.message };
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, message: `body: larger than the limit of ${bodyLimit} bytes` };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, message: 'body: not valid JSON' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, message: 'body: empty (expected a JSON object)' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, message: 'content-type: must be application/json' };
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, message: err.message };
+  return { status: 500, message: 'internal error (see the server log)' };
+}

@@ -1,0 +1,33 @@
+/**
+ * Readable messages for request-schema violations: `field: what`, where the
+ * field is a path such as `k` or `queries[2].history[0]`.
+ */
+import type { FastifySchemaValidationError } from 'fastify';
+
+/** `/queries/2/history/0` → `queries[2].history[0]`. */
+export function fieldPath(instancePath: string): string {
+  let out = '';
+  for (const part of instancePath.split('/').slice(1)) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(key) ? `[${key}]` : out ? `.${key}` : key;
+  }
+  return out;
+}
+
+/** The message of the first violation (ajv stops at the first with allErrors off). */
+export function schemaErrorMessage(errors: FastifySchemaValidationError[], dataVar: string): string {
+  const e = errors[0];
+  if (!e) return `${dataVar}: invalid`;
+  const at = fieldPath(e.instancePath);
+  const join = (child: string) => (at ? `${at}.${child}` : child);
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${join(String(e.params.additionalProperty))}: unknown field`;
+    case 'required':
+      return `${join(String(e.params.missingProperty))}: required`;
+    case 'type':
+      return `${at || dataVar}: must be ${String(e.params.type).replace(',', ' or ')}`;
+    default:
+      return `${at || dataVar}: ${e.message ?? 'invalid'}`;
+  }
+}
