@@ -62,7 +62,7 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
     bodyLimit: o.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    ajv: { customOptions: { allowUnionTypes: true, verbose: true, coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     schemaErrorFormatter: (errors, dataVar) => new Error(schemaErrorMessage(errors, dataVar)),
   }) as unknown as FastifyInstance;
   const { service, model } = o;
@@ -85,6 +85,15 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
     return true;
   };
 
+  // draining: answers still in flight close their connection, so keep-alive clients do not hold the exit up
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: round(reply.elapsedTime, 3) }, 'request');
   });

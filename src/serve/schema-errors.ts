@@ -1,6 +1,6 @@
 /**
- * Readable messages for request-schema violations: `field: what`, where the
- * field is a path such as `k` or `queries[2].history[0]`.
+ * Readable messages for request-schema violations: `field: what, got VALUE`,
+ * where the field is a path such as `k` or `queries[2].history[0]`.
  */
 import type { FastifySchemaValidationError } from 'fastify';
 
@@ -14,20 +14,31 @@ export function fieldPath(instancePath: string): string {
   return out;
 }
 
-/** The message of the first violation (ajv stops at the first with allErrors off). */
+/** JSON of a rejected value, cut short when long. */
+function shown(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}
+
+/**
+ * The message of the first violation (ajv stops at the first with allErrors
+ * off). With ajv's `verbose` option the error carries the rejected value,
+ * which is echoed for type and range errors.
+ */
 export function schemaErrorMessage(errors: FastifySchemaValidationError[], dataVar: string): string {
-  const e = errors[0];
+  const e = errors[0] as FastifySchemaValidationError & { data?: unknown };
   if (!e) return `${dataVar}: invalid`;
   const at = fieldPath(e.instancePath);
   const join = (child: string) => (at ? `${at}.${child}` : child);
+  const got = 'data' in e && !Array.isArray(e.data) && (typeof e.data !== 'object' || e.data === null) ? `, got ${shown(e.data)}` : '';
   switch (e.keyword) {
     case 'additionalProperties':
       return `${join(String(e.params.additionalProperty))}: unknown field`;
     case 'required':
       return `${join(String(e.params.missingProperty))}: required`;
     case 'type':
-      return `${at || dataVar}: must be ${String(e.params.type).replace(',', ' or ')}`;
+      return `${at || dataVar}: must be ${String(e.params.type).replace(',', ' or ')}${got}`;
     default:
-      return `${at || dataVar}: ${e.message ?? 'invalid'}`;
+      return `${at || dataVar}: ${e.message ?? 'invalid'}${got}`;
   }
 }
