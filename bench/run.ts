@@ -17,7 +17,8 @@
  * `--only movielens`, `--report` to only rebuild the page).
  *
  * Options: --datasets DIR (default ../shared/datasets), --only a,b (names:
- * synthetic, taobao, movielens, amazon), --epochs N (TDM), --rounds R (default
+ * synthetic, taobao, movielens, amazon, serve: the `arbor serve` load test of
+ * bench/serve-load.ts), --epochs N (TDM), --rounds R (default
  * 2), --round-epochs N (default 3), --hierarchical (the scorer's hierarchical
  * user preference; off by default here so that runs compare with the committed
  * figures, which were measured without it), --out DIR (default docs), --report.
@@ -36,6 +37,7 @@ import { mapCases, mapSequences, storeToTree } from '../src/pipeline/items.js';
 import { jointTrain } from '../src/trainer/joint.js';
 import { initBackend } from '../src/scorer/backend.js';
 import type { TrainSummary } from '../src/trainer/train.js';
+import { runServeLoad, serveLoadDefaults, serveLoadSection } from './serve-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -393,13 +395,13 @@ function writeReport(outDir: string): void {
   const order = DATASETS.map((d) => d.name);
   const rows: Row[] = existsSync(dir)
     ? readdirSync(dir)
-        .filter((f) => f.endsWith('.json') && f !== 'tree-learning-scale.json')
+        .filter((f) => f.endsWith('.json') && f !== 'tree-learning-scale.json' && !f.startsWith('serve-load-'))
         .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Row)
         .sort((a, b) => order.indexOf(a.dataset) - order.indexOf(b.dataset))
     : [];
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')));
+  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + serveLoadSection(dir));
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
 
@@ -443,6 +445,8 @@ async function main(): Promise<void> {
       });
       if (row) writeFileSync(join(outDir, 'bench', `${spec.name}.json`), JSON.stringify(row, null, 2) + '\n');
     }
+    // load test of `arbor serve` (bench/serve-load.ts; `--only serve` runs just this)
+    if (!only || only.has('serve')) await runServeLoad(serveLoadDefaults(outDir, values.datasets!));
   }
   writeReport(outDir);
 }
