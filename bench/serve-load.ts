@@ -21,7 +21,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -79,6 +79,8 @@ export interface ServeLoadReport {
   cpu: string;
   cores: number;
   node: string;
+  /** 1-minute load average of the machine before and after the run (other processes included). */
+  loadAverage: { start: number; end: number };
   command: string;
   model: { source: string; items: number; depth: number; scorer: unknown };
   request: { k: number; beam: number; histories: number; meanHistory: number };
@@ -139,9 +141,8 @@ function startServer(model: string, args: string[]): Promise<{ proc: ChildProces
   let lines = 0;
   let tail = '';
   proc.stderr!.on('data', (d: Buffer) => {
-    const s = d.toString();
-    for (const ch of s) if (ch === '\n') lines++;
-    tail = (tail + s).slice(-2000);
+    for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
+    tail = (tail + d.toString()).slice(-2000);
   });
   const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   return new Promise((resolveStart, reject) => {
@@ -188,6 +189,7 @@ export async function runServeLoad(o: ServeLoadOptions): Promise<ServeLoadReport
     const m = readModel(model);
     const bodies = histories.map((history) => JSON.stringify({ history, k: o.k, beam: o.beam }));
     const args = ['--log-level', 'info', '-k', String(o.k)];
+    const loadStart = loadavg()[0];
     const server = await startServer(model, args);
     const pid = server.proc.pid!;
     try {
@@ -229,6 +231,7 @@ export async function runServeLoad(o: ServeLoadOptions): Promise<ServeLoadReport
         cpu: cpus()[0]?.model ?? 'unknown CPU',
         cores: cpus().length,
         node: process.version,
+        loadAverage: { start: loadStart, end: loadavg()[0] },
         command: `node dist/bench/serve-load.js --name ${o.name}${o.dataset ? ` --dataset ${o.dataset}` : o.model ? ` --model ${o.model}` : ` --items ${o.items}`} --connections ${o.connections.join(',')} --duration ${o.duration} --repeats ${o.repeats} --k ${o.k} --beam ${o.beam}`,
         model: { source, items: m.tree.numItems, depth: m.tree.layout.depth, scorer: (m.manifest.config as { scorer?: unknown }).scorer ?? null },
         request: { k: o.k, beam: o.beam, histories: bodies.length, meanHistory: histories.reduce((a, h) => a + h.length, 0) / histories.length },
@@ -251,6 +254,18 @@ export async function runServeLoad(o: ServeLoadOptions): Promise<ServeLoadReport
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** One sentence on memory over the repeated (sustained-load) phases. */
+function flatness(r: ServeLoadReport): string {
+  const last = r.phases[r.phases.length - 1].connections;
+  const rep = r.phases.filter((p) => p.connections === last);
+  const rss = rep.map((p) => p.rssAfterMB);
+  const n = rep.reduce((a, p) => a + p.requests, 0);
+  return (
+    `Sustained load (${rep.length} phases at ${last} connections, ${n} requests): server RSS between ${Math.min(...rss).toFixed(0)} and ${Math.max(...rss).toFixed(0)} MB, ` +
+    `${rss[0].toFixed(0)} MB after the first phase and ${rss[rss.length - 1].toFixed(0)} MB after the last.`
+  );
 }
 
 /** The BENCHMARKS.md section built from every docs/bench/serve-load-*.json. */
@@ -284,8 +299,9 @@ export function serveLoadSection(benchDir: string): string {
           `| ${p.connections} | ${p.seconds.toFixed(0)} | ${p.requests} | ${p.requestsPerSecond.toFixed(1)} | ${p.latencyP50Ms} | ${p.latencyP99Ms} | ${p.latencyMaxMs} | ${p.errors} | ${p.timeouts} | ${p.non2xx} | ${p.rssAfterMB.toFixed(0)} |`,
       ),
       '',
-      `Server RSS: ${r.server.rssStartMB.toFixed(0)} MB at start, ${r.server.rssAfterWarmupMB.toFixed(0)} MB after warm-up, ${r.server.rssEndMB.toFixed(0)} MB at the end ` +
-        `(peak ${r.server.peakRssMB.toFixed(0)} MB); ${r.totals.requests} requests, ${r.totals.errors} errors, ${r.totals.non2xx} non-2xx.`,
+      `${flatness(r)} Server RSS: ${r.server.rssStartMB.toFixed(0)} MB at start, ${r.server.rssAfterWarmupMB.toFixed(0)} MB after warm-up, ${r.server.rssEndMB.toFixed(0)} MB at the end ` +
+        `(peak ${r.server.peakRssMB.toFixed(0)} MB); ${r.totals.requests} requests, ${r.totals.errors} errors, ${r.totals.non2xx} non-2xx. ` +
+        (r.loadAverage ? `Machine load average ${r.loadAverage.start.toFixed(1)} before, ${r.loadAverage.end.toFixed(1)} after (all processes on the machine).` : ''),
       '',
     );
   }
@@ -294,7 +310,7 @@ export function serveLoadSection(benchDir: string): string {
 
 /** Command-line options of the standalone script, also accepted by `npm run bench` as defaults. */
 export function serveLoadDefaults(outDir: string, datasetsDir: string): ServeLoadOptions {
-  return { name: 'synthetic-30k', items: 30000, datasetsDir, connections: [1, 8], duration: 10, repeats: 3, k: 200, beam: 400, outDir };
+  return { name: 'synthetic-30k', items: 30000, datasetsDir, connections: [1, 8], duration: 10, repeats: 8, k: 200, beam: 400, outDir };
 }
 
 async function main(): Promise<void> {
