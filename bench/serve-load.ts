@@ -310,7 +310,7 @@ export function serveLoadSection(benchDir: string): string {
 
 /** Command-line options of the standalone script, also accepted by `npm run bench` as defaults. */
 export function serveLoadDefaults(outDir: string, datasetsDir: string): ServeLoadOptions {
-  return { name: 'synthetic-30k', items: 30000, datasetsDir, connections: [1, 8], duration: 10, repeats: 8, k: 200, beam: 400, outDir };
+  return { name: 'synthetic-30k', items: 30000, datasetsDir, connections: [1, 8], duration: 10, repeats: 12, k: 200, beam: 400, outDir };
 }
 
 async function main(): Promise<void> {
