@@ -4,11 +4,20 @@
  * at the leaf level return the best k items. A level whose candidates all fit
  * in the beam is kept without scoring, so a query costs at most about
  * branching · beam · (levels below the first full one) scorings.
+ *
+ * Filters (`excludeHistory`, `categories`) act inside the search: a node
+ * whose subtree holds no allowed item is never expanded (see filter.ts).
+ * `retrieveBatch` runs several queries with their levels in lockstep, so a
+ * batch costs one scoring call per level instead of one per query and level;
+ * its results are those of `retrieve` query by query.
  */
 import { UsageError, assertPositiveInteger } from '../core/errors.js';
+import { isBatchScorer, openBatchFallback } from '../scorer/batch.js';
 import type { NodeScorer } from '../scorer/types.js';
 import type { Tree } from '../tree/tree.js';
+import { QueryFilter } from './filter.js';
 import type { RetrievalResult, RetrieveOptions, Retriever } from './retriever.js';
+import type { Query } from './service.js';
 import { sigmoid, topK } from './topk.js';
 
 /** Checks k and beam for a query, naming the bad value. */
@@ -21,6 +30,67 @@ export function validateQuery(opts: RetrieveOptions, needBeam: boolean): { k: nu
   return { k: opts.k, beam };
 }
 
+const EMPTY: RetrievalResult = { items: new Int32Array(0), scores: new Float32Array(0), pairsScored: 0 };
+
+/** One query's progress down the tree. */
+class BeamState {
+  current = new Int32Array([0]);
+  pairs = 0;
+  result: RetrievalResult | undefined;
+  /** Candidates of the level being expanded (valid after `expand` returned true). */
+  cand = new Int32Array(0);
+
+  constructor(
+    private readonly tree: Tree,
+    private readonly k: number,
+    private readonly beam: number,
+    private readonly filter: QueryFilter | undefined,
+  ) {
+    if (filter && !filter.open(0, 0)) this.result = { ...EMPTY };
+  }
+
+  /** Expands the kept nodes' open children on `level`; true when they must be scored. */
+  expand(level: number): boolean {
+    const { layout, subtreeSize } = this.tree;
+    const kb = layout.branching;
+    const f = this.filter;
+    const cand = new Int32Array(this.current.length * kb);
+    let n = 0;
+    for (const c of this.current) {
+      const first = c * kb + 1;
+      for (let j = 0; j < kb; j++) {
+        const child = first + j;
+        if (f ? f.open(child, level) : subtreeSize[child] > 0) cand[n++] = child;
+      }
+    }
+    this.cand = cand.subarray(0, n);
+    if (level !== layout.depth && n <= this.beam) {
+      this.current = this.cand;
+      return false;
+    }
+    return true;
+  }
+
+  /** Takes the scores of `cand` on `level`: keeps the best `beam`, or on the leaf level ends with the best k. */
+  take(level: number, scores: Float32Array): void {
+    const cand = this.cand;
+    this.pairs += cand.length;
+    if (level === this.tree.layout.depth) {
+      const best = topK(scores, this.k);
+      const items = new Int32Array(best.length);
+      const out = new Float32Array(best.length);
+      for (let i = 0; i < best.length; i++) {
+        items[i] = this.tree.itemAtLeaf(cand[best[i]]);
+        out[i] = sigmoid(scores[best[i]]);
+      }
+      this.result = { items, scores: out, pairsScored: this.pairs };
+      return;
+    }
+    const best = topK(scores, this.beam);
+    this.current = Int32Array.from(best, (p) => cand[p]);
+  }
+}
+
 /** Tree beam search over a NodeScorer. */
 export class BeamSearch implements Retriever {
   readonly name = 'beam';
@@ -30,46 +100,75 @@ export class BeamSearch implements Retriever {
     readonly scorer: NodeScorer,
   ) {}
 
-  retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult {
+  private state(history: Int32Array, opts: RetrieveOptions): BeamState {
     const { k, beam } = validateQuery(opts, true);
-    const { layout, subtreeSize } = this.tree;
-    const kb = layout.branching;
+    return new BeamState(this.tree, k, beam, QueryFilter.of(this.tree, history, opts));
+  }
+
+  retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult {
+    const q = this.state(history, opts);
+    if (q.result) return q.result;
     const session = this.scorer.open(history);
-    let pairs = 0;
     try {
-      let current = new Int32Array([0]);
-      const buf = new Int32Array(beam * kb > 1 ? Math.max(beam * kb, kb) : kb);
-      for (let level = 1; level <= layout.depth; level++) {
-        // expand the kept nodes' non-empty children
-        let n = 0;
-        let cand = buf.length >= current.length * kb ? buf : new Int32Array(current.length * kb);
-        for (const c of current) {
-          const first = c * kb + 1;
-          for (let j = 0; j < kb; j++) if (subtreeSize[first + j] > 0) cand[n++] = first + j;
-        }
-        cand = cand.subarray(0, n);
-        const last = level === layout.depth;
-        if (!last && n <= beam) {
-          current = cand.slice();
-          continue;
-        }
-        const scores = session.score(cand, level);
-        pairs += n;
-        const best = topK(scores, last ? k : beam);
-        if (last) {
-          const items = new Int32Array(best.length);
-          const out = new Float32Array(best.length);
-          best.forEach((p, i) => {
-            items[i] = this.tree.itemAtLeaf(cand[p]);
-            out[i] = sigmoid(scores[p]);
-          });
-          return { items, scores: out, pairsScored: pairs };
-        }
-        current = Int32Array.from(best, (p) => cand[p]);
+      for (let level = 1; level <= this.tree.layout.depth && !q.result; level++) {
+        if (q.expand(level)) q.take(level, session.score(q.cand, level));
       }
-      throw new Error('unreachable: beam search ended above the leaf level');
+      if (!q.result) throw new Error('unreachable: beam search ended above the leaf level');
+      return q.result;
     } finally {
       session.close();
     }
+  }
+
+  /**
+   * Several queries with their levels in lockstep: per level, the candidates
+   * of every query that needs scoring go to the scorer in one call. Results
+   * in query order, each equal to `retrieve` of that query. Every query is
+   * validated before any is scored.
+   */
+  retrieveBatch(queries: Query[]): RetrievalResult[] {
+    const states = queries.map((q) => this.state(q.history, q.opts));
+    const live = states.map((_, i) => i).filter((i) => !states[i].result);
+    if (live.length > 0) {
+      const histories = live.map((i) => queries[i].history);
+      const session = isBatchScorer(this.scorer) ? this.scorer.openBatch(histories) : openBatchFallback(this.scorer, histories);
+      try {
+        for (let level = 1; level <= this.tree.layout.depth; level++) {
+          const scoring: number[] = []; // positions in `live`
+          let total = 0;
+          live.forEach((i, u) => {
+            const q = states[i];
+            if (!q.result && q.expand(level)) {
+              scoring.push(u);
+              total += q.cand.length;
+            }
+          });
+          if (scoring.length === 0) continue;
+          const users = new Int32Array(total);
+          const nodes = new Int32Array(total);
+          let o = 0;
+          for (const u of scoring) {
+            const cand = states[live[u]].cand;
+            users.fill(u, o, o + cand.length);
+            nodes.set(cand, o);
+            o += cand.length;
+          }
+          const scores = session.score(users, nodes, level);
+          o = 0;
+          for (const u of scoring) {
+            const q = states[live[u]];
+            const m = q.cand.length;
+            q.take(level, scores.subarray(o, o + m));
+            o += m;
+          }
+        }
+      } finally {
+        session.close();
+      }
+    }
+    return states.map((q) => {
+      if (!q.result) throw new Error('unreachable: beam search ended above the leaf level');
+      return q.result;
+    });
   }
 }

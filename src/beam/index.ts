@@ -1,5 +1,6 @@
-/** Retrieval: the Retriever interface, tree beam search and the brute-force oracle. */
+/** Retrieval: the Retriever interface, tree beam search, the brute-force oracle, filters and services. */
 export type { Retriever, RetrieveOptions, RetrievalResult } from './retriever.js';
 export { BeamSearch, validateQuery } from './beam.js';
 export { BruteForce } from './brute.js';
+export { QueryFilter, validateCategories } from './filter.js';
 export { topK, sigmoid } from './topk.js';

@@ -33,4 +33,6 @@ export interface Retriever {
   readonly exact: boolean;
   /** Items for a user whose behaviour history (item indices, oldest first) is given. */
   retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult;
+  /** Several queries at once (results in query order, each as `retrieve` would give); optional. */
+  retrieveBatch?(queries: { history: Int32Array; opts: RetrieveOptions }[]): RetrievalResult[];
 }

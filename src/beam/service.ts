@@ -44,7 +44,8 @@ export class LocalRetrievalService implements RetrievalService {
   async retrieveBatch(qs: Query[]): Promise<RetrievalResult[]> {
     this.inFlight += qs.length;
     try {
-      return qs.map((q) => this.retriever.retrieve(q.history, q.opts));
+      const r = this.retriever;
+      return r.retrieveBatch ? r.retrieveBatch(qs) : qs.map((q) => r.retrieve(q.history, q.opts));
     } finally {
       this.inFlight -= qs.length;
     }

@@ -4,4 +4,5 @@ export { DEFAULT_SCORER_CONFIG, maxHistory, validateScorerConfig, type ScorerCon
 export { ScorerNetwork, matMulT, mlpEntries, type MlpParams, type NamedArrays } from './network.js';
 export { NetworkScorer } from './session.js';
 export { encodeScorer, decodeScorer, SCORER_FORMAT, SCORER_VERSION, type ScorerFiles } from './io.js';
-export type { NodeScorer, ScoringSession } from './types.js';
+export type { NodeScorer, ScoringSession, BatchNodeScorer, BatchScoringSession } from './types.js';
+export { isBatchScorer, openBatchFallback } from './batch.js';

@@ -270,6 +270,38 @@ export class ScorerNetwork {
     return takeData(t);
   }
 
+  /**
+   * Inference for one or many users (the query path): row i pairs node
+   * embedding `nodes[i]` ([n, d]) with the user-hidden row `users[i]` of
+   * `userHidden` ([numUsers, h1], from `userHiddenRows`). One kernel for a
+   * single query and for a batch, so both give bit-identical logits.
+   */
+  scoreUsers(userHidden: Float32Array, numUsers: number, users: Int32Array, nodes: Float32Array, n: number): Float32Array {
+    const p = this.mlp;
+    const h1 = p.bias1.shape[0] as number;
+    const t = tf.tidy(() => {
+      const hn = tf.matMul(tf.tensor2d(nodes, [n, this.config.embDim]), p.nodeKernel as tf.Tensor2D);
+      // one user: broadcast its row; several: expand rows in JS (tf.gather is far slower on wasm).
+      // Either way each element is the same single addition, so the logits agree bit for bit.
+      const hu = numUsers === 1 ? tf.tensor1d(userHidden.subarray(0, h1)) : tf.tensor2d(this.expandRows(userHidden, users, n, h1), [n, h1]);
+      return this.upperLayers(tf.prelu(tf.add(hn, hu), p.alpha1 as tf.Tensor) as tf.Tensor2D);
+    });
+    return takeData(t);
+  }
+
+  private expanded = new Float32Array(0);
+
+  /** Row i of the result is row `users[i]` of `rows` ([*, w]); reuses one buffer. */
+  private expandRows(rows: Float32Array, users: Int32Array, n: number, w: number): Float32Array {
+    if (this.expanded.length < n * w) this.expanded = new Float32Array(n * w);
+    const out = this.expanded.subarray(0, n * w);
+    for (let i = 0; i < n; i++) {
+      const u = users[i] * w;
+      out.set(rows.subarray(u, u + w), i * w);
+    }
+    return out;
+  }
+
   /** Hidden layers after the first, and the output logit (inference). */
   private upperLayers(h: tf.Tensor2D): tf.Tensor2D {
     const p = this.mlp;

@@ -21,3 +21,21 @@ export interface NodeScorer {
   /** Opens a session for a user given their history (item indices, oldest first). */
   open(history: Int32Array): ScoringSession;
 }
+
+/** Scores nodes for several users at once (batched queries, levels in lockstep). */
+export interface BatchScoringSession {
+  /**
+   * Scores of row i = (user `users[i]`, node `nodes[i]`), all nodes on tree
+   * level `level`; users index the histories given to `openBatch`. The
+   * returned array is owned by the caller.
+   */
+  score(users: Int32Array, nodes: Int32Array, level: number): Float32Array;
+  /** Releases per-batch state. */
+  close(): void;
+}
+
+/** A NodeScorer that can also score many users' nodes in one call. */
+export interface BatchNodeScorer extends NodeScorer {
+  /** Opens a session for several users (histories: item indices, oldest first). */
+  openBatch(histories: Int32Array[]): BatchScoringSession;
+}
