@@ -30,7 +30,8 @@ export function validateQuery(opts: RetrieveOptions, needBeam: boolean): { k: nu
   return { k: opts.k, beam };
 }
 
-const EMPTY: RetrievalResult = { items: new Int32Array(0), scores: new Float32Array(0), pairsScored: 0 };
+/** A fresh empty result (fresh arrays: results may be transferred between threads). */
+const empty = (): RetrievalResult => ({ items: new Int32Array(0), scores: new Float32Array(0), pairsScored: 0 });
 
 /** One query's progress down the tree. */
 class BeamState {
@@ -46,7 +47,7 @@ class BeamState {
     private readonly beam: number,
     private readonly filter: QueryFilter | undefined,
   ) {
-    if (filter && !filter.open(0, 0)) this.result = { ...EMPTY };
+    if (filter && !filter.open(0, 0)) this.result = empty();
   }
 
   /** Expands the kept nodes' open children on `level`; true when they must be scored. */

@@ -4,3 +4,5 @@ export { BeamSearch, validateQuery } from './beam.js';
 export { BruteForce } from './brute.js';
 export { QueryFilter, validateCategories } from './filter.js';
 export { topK, sigmoid } from './topk.js';
+export { LocalRetrievalService, type Query, type RetrievalService } from './service.js';
+export { openRetrievalService, defaultWorkers, OverloadError, WorkerPool, type PoolOptions } from './pool.js';

@@ -1,0 +1,59 @@
+/**
+ * One worker of the retrieval pool (see pool.ts): loads the model folder and
+ * its own tfjs backend, then answers batches of queries with the batched beam
+ * search. A batch that throws is retried query by query, so one bad query
+ * fails alone. Not part of the public API.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { readModel } from '../model/folder.js';
+import { initBackend, type BackendChoice } from '../scorer/backend.js';
+import { NetworkScorer } from '../scorer/session.js';
+import { BeamSearch } from './beam.js';
+import type { RetrievalResult } from './retriever.js';
+import type { Query } from './service.js';
+import type { FromWorker, ToWorker, WireError, WireResult } from './pool-protocol.js';
+
+const port = parentPort!;
+const { modelDir, backend } = workerData as { modelDir: string; backend: BackendChoice };
+
+function wireError(e: unknown): WireError {
+  const err = e as Error;
+  return { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
+}
+
+function toWire(r: RetrievalResult): WireResult {
+  return { ok: true, items: r.items, scores: r.scores, pairsScored: r.pairsScored };
+}
+
+async function start(): Promise<BeamSearch> {
+  const started = Date.now();
+  const name = await initBackend(backend);
+  const model = readModel(modelDir, { requireScorer: true });
+  const search = new BeamSearch(model.tree, new NetworkScorer(model.network!, model.tree));
+  port.postMessage({ type: 'ready', backend: name, ms: Date.now() - started } satisfies FromWorker);
+  return search;
+}
+
+start().then(
+  (search) => {
+    port.on('message', (msg: ToWorker) => {
+      const queries: Query[] = msg.queries;
+      let results: WireResult[];
+      try {
+        results = search.retrieveBatch(queries).map(toWire);
+      } catch {
+        results = queries.map((q) => {
+          try {
+            return toWire(search.retrieve(q.history, q.opts));
+          } catch (e) {
+            return { ok: false, error: wireError(e) };
+          }
+        });
+      }
+      const transfer: ArrayBuffer[] = [];
+      for (const r of results) if (r.ok) transfer.push(r.items.buffer as ArrayBuffer, r.scores.buffer as ArrayBuffer);
+      port.postMessage({ type: 'result', id: msg.id, results } satisfies FromWorker, transfer);
+    });
+  },
+  (e) => port.postMessage({ type: 'fatal', error: wireError(e) } satisfies FromWorker),
+);
