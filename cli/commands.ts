@@ -18,6 +18,9 @@ import { BeamSearch } from '../src/beam/beam.js';
 import type { RetrievalService } from '../src/beam/service.js';
 import { MAX_BEAM, MAX_K, asArborLogger, buildApp, openServeService, serveLogger, storeUsers } from '../src/serve/index.js';
 import type { AddressInfo } from 'node:net';
+import { defaultWorkers, openRetrievalService } from '../src/beam/pool.js';
+import type { RetrievalResult } from '../src/beam/retriever.js';
+import type { Tree } from '../src/tree/tree.js';
 import type { Resolved } from './program.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -196,16 +199,63 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
     queries = readQueries(o.input as string).map((q) => ({ user: q.user, items: toItems(q.history) }));
   }
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
-  const search = new BeamSearch(tree, new NetworkScorer(model.network!, tree));
-  for (const q of queries) {
-    const r = search.retrieve(q.items, { k: Math.min(k, tree.numItems), beam });
+  const opts = { k: Math.min(k, tree.numItems), beam, excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };
+  const print = (q: { user: string | null }, r: RetrievalResult) => {
     const items = Array.from(r.items, (it, i) => ({ item: tree.items.itemIds[it], score: Number(r.scores[i].toFixed(6)) }));
     if (o.json) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored }));
     else {
       out(`# ${q.user ?? 'query'}: ${items.length} items, ${r.pairsScored} pairs scored`);
       items.forEach((it, i) => out(`${i + 1}\t${it.item}\t${it.score}`));
     }
+  };
+  const workers = Math.min((o.workers as number | undefined) ?? defaultWorkers(), queries.length > 1 ? queries.length : 0);
+  if (workers === 0) {
+    const search = new BeamSearch(tree, new NetworkScorer(model.network!, tree));
+    for (let s = 0; s < queries.length; s += RETRIEVE_CHUNK) {
+      const chunk = queries.slice(s, s + RETRIEVE_CHUNK);
+      search.retrieveBatch(chunk.map((q) => ({ history: q.items, opts }))).forEach((r, i) => print(chunk[i], r));
+    }
+    return;
   }
+  model.network!.dispose();
+  const pool = await openRetrievalService(dir, { workers, backend: o.backend as BackendChoice, logger: logger(), maxPending: 4 * RETRIEVE_CHUNK });
+  try {
+    // keep a few chunks in flight so both workers stay busy, print in input order
+    const inFlight: Promise<RetrievalResult[]>[] = [];
+    let next = 0;
+    for (let s = 0; s < queries.length || inFlight.length > 0; ) {
+      while (inFlight.length < 3 && s < queries.length) {
+        const p = pool.retrieveBatch(queries.slice(s, s + RETRIEVE_CHUNK).map((q) => ({ history: q.items, opts })));
+        p.catch(() => {}); // awaited below in order; this only keeps a later chunk's failure from going unhandled
+        inFlight.push(p);
+        s += RETRIEVE_CHUNK;
+      }
+      const res = await inFlight.shift()!;
+      res.forEach((r) => print(queries[next++], r));
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Queries sent to the search (or the pool) at a time by `retrieve --input`. */
+const RETRIEVE_CHUNK = 256;
+
+/** Maps --categories (external ids) to category indices; an unknown id is a usage error naming it. */
+function categoryIndices(tree: Tree, ids: string[] | undefined): Int32Array | undefined {
+  if (ids === undefined) return undefined;
+  const index = new Map(tree.items.categoryIds.map((c, i) => [c, i]));
+  const wanted = ids.filter((c) => c !== '');
+  if (wanted.length === 0) throw new UsageError('--categories: give at least one category id');
+  return Int32Array.from(wanted, (c) => {
+    const i = index.get(c);
+    if (i === undefined) {
+      const known = tree.items.categoryIds;
+      const sample = known.slice(0, 5).map((x) => JSON.stringify(x)).join(', ');
+      throw new UsageError(`--categories: unknown category ${JSON.stringify(c)} (the model has ${known.length} categories${known.length ? `, e.g. ${sample}` : ''})`);
+    }
+    return i;
+  });
 }
 
 function printEval(report: ModelEvalReport, config: Record<string, unknown>, json: boolean): void {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCliDocs } from '../tools/cli-docs.js';
+import { readModel } from '../src/model/folder.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'arbor.js');
@@ -82,6 +83,40 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     const bad = arbor(['retrieve', '--model', model, '--input', input, '-k', '3']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /q\.jsonl:2: not valid JSON: "\{oops"/);
+  });
+  await t.test('retrieve: --exclude-history, --categories, --workers', () => {
+    const { tree } = readModel(model);
+    const catOf = new Map(tree.items.itemIds.map((id, i) => [id, tree.items.categoryIds[tree.items.itemCategory[i]]]));
+    // the best items for a history, then the same history with exclusion: none of its items come back
+    const base = arbor(['retrieve', '--model', model, '--history', 'i1,i2', '-k', '10', '--beam', '20', '--json']);
+    assert.equal(base.code, 0, base.stderr);
+    const hist = JSON.parse(base.stdout).items.slice(0, 3).map((x: { item: string }) => x.item);
+    const ex = arbor(['retrieve', '--model', model, '--history', hist.join(','), '-k', '10', '--beam', '20', '--exclude-history', '--json']);
+    assert.equal(ex.code, 0, ex.stderr);
+    const exItems = JSON.parse(ex.stdout).items.map((x: { item: string }) => x.item);
+    assert.equal(exItems.length, 10);
+    assert.ok(exItems.every((it: string) => !hist.includes(it)), `${exItems} overlaps ${hist}`);
+    const noEx = arbor(['retrieve', '--model', model, '--history', hist.join(','), '-k', '10', '--beam', '20', '--json']);
+    assert.ok(JSON.parse(noEx.stdout).items.some((x: { item: string }) => hist.includes(x.item)), 'without the flag the history items are among the results');
+    // a category filter returns only items of those categories
+    const cats = tree.items.categoryIds.slice(0, 2);
+    const c = arbor(['retrieve', '--model', model, '--history', 'i1,i2', '-k', '5', '--categories', cats.join(','), '--json']);
+    assert.equal(c.code, 0, c.stderr);
+    const cItems = JSON.parse(c.stdout).items.map((x: { item: string }) => x.item);
+    assert.equal(cItems.length, 5);
+    assert.ok(cItems.every((it: string) => cats.includes(catOf.get(it)!)));
+    const bad = arbor(['retrieve', '--model', model, '--history', 'i1', '--categories', `${cats[0]},nosuchcat`]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--categories: unknown category "nosuchcat"/);
+    // --input over two workers prints what the main thread prints, in input order
+    const input = join(dir, 'q2.jsonl');
+    writeFileSync(input, Array.from({ length: 40 }, (_, i) => JSON.stringify({ user: `u${i}`, history: [`i${i}`, `i${i + 7}`] })).join('\n'));
+    const w2 = arbor(['retrieve', '--model', model, '--input', input, '-k', '5', '--exclude-history', '--workers', '2', '--json']);
+    const w0 = arbor(['retrieve', '--model', model, '--input', input, '-k', '5', '--exclude-history', '--workers', '0', '--json']);
+    assert.equal(w2.code, 0, w2.stderr);
+    assert.match(w2.stderr, /retrieval pool: 2 worker/);
+    assert.equal(w2.stdout, w0.stdout);
+    assert.equal(w2.stdout.trim().split('\n').length, 40);
   });
   await t.test('eval --json', () => {
     const r = arbor(['eval', '--db', db, '--model', model, '-k', '5,10', '--beam', '20', '--json']);

@@ -96,7 +96,11 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'user', type: 'string', arg: 'ID', help: "a user id in the store (--db): retrieve for that user's whole history", env: false },
     { name: 'history', type: 'strings', arg: 'I1,I2,...', help: 'item ids, oldest first', env: false },
     { name: 'input', type: 'string', arg: 'FILE', help: 'JSON lines {"user": "...", "history": ["item", ...]}, one query a line', env: false },
-    k, beam, db, backend, json, config,
+    k, beam,
+    { name: 'exclude-history', type: 'bool', default: false, help: "never return an item of the query's own history (applied inside the beam search)" },
+    { name: 'categories', type: 'strings', arg: 'C1,C2,...', help: 'only return items of these category ids (external ids, as ingested); subtrees without such an item are never expanded', env: false },
+    { name: 'workers', type: 'int', arg: 'N', help: 'worker threads (one tfjs backend each) for --input with several queries; default: the number of CPU cores; 0: answer on the main thread' },
+    db, backend, json, config,
   ],
   eval: [
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder', env: false },
