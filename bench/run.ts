@@ -22,12 +22,15 @@
  * 2), --round-epochs N (default 3), --hierarchical (the scorer's hierarchical
  * user preference; off by default here so that runs compare with the committed
  * figures, which were measured without it), --out DIR (default docs), --report.
+ * Afterwards it runs the retrieval cost benchmark (bench/retrieval.ts) in its
+ * own process; `--only retrieval` runs only that.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { stderrLogger } from '../src/core/log.js';
 import { Store, generateSynthetic, type InputFormat } from '../src/data/index.js';
 import { formatMarkdownTable } from '../src/eval/table.js';
@@ -38,6 +41,7 @@ import { jointTrain } from '../src/trainer/joint.js';
 import { initBackend } from '../src/scorer/backend.js';
 import type { TrainSummary } from '../src/trainer/train.js';
 import { runServeLoad, serveLoadDefaults, serveLoadSection } from './serve-load.js';
+import { retrievalSection } from './retrieval-report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -395,13 +399,13 @@ function writeReport(outDir: string): void {
   const order = DATASETS.map((d) => d.name);
   const rows: Row[] = existsSync(dir)
     ? readdirSync(dir)
-        .filter((f) => f.endsWith('.json') && f !== 'tree-learning-scale.json' && !f.startsWith('serve-load-'))
+        .filter((f) => f.endsWith('.json') && f !== 'tree-learning-scale.json' && f !== 'retrieval.json' && !f.startsWith('serve-load-'))
         .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Row)
         .sort((a, b) => order.indexOf(a.dataset) - order.indexOf(b.dataset))
     : [];
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + serveLoadSection(dir));
+  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir));
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
 
@@ -444,6 +448,11 @@ async function main(): Promise<void> {
         meta,
       });
       if (row) writeFileSync(join(outDir, 'bench', `${spec.name}.json`), JSON.stringify(row, null, 2) + '\n');
+    }
+    // retrieval cost (bench/retrieval.ts), in its own process: `--only retrieval` runs just this
+    if (!only || only.has('retrieval')) {
+      const r = spawnSync(process.execPath, ['--expose-gc', join(here, 'retrieval.js'), '--out', outDir, '--datasets', values.datasets!], { stdio: 'inherit' });
+      if (r.status !== 0) process.stderr.write(`arbor bench: the retrieval benchmark failed (exit ${r.status})\n`);
     }
     // load test of `arbor serve` (bench/serve-load.ts; `--only serve` runs just this)
     if (!only || only.has('serve')) await runServeLoad(serveLoadDefaults(outDir, values.datasets!));

@@ -9,12 +9,13 @@ import { readModel } from '../model/folder.js';
 import { initBackend, type BackendChoice } from '../scorer/backend.js';
 import { NetworkScorer } from '../scorer/session.js';
 import { BeamSearch } from './beam.js';
-import type { RetrievalResult } from './retriever.js';
+import { BruteForce } from './brute.js';
+import type { RetrievalResult, Retriever } from './retriever.js';
 import type { Query } from './service.js';
 import type { FromWorker, ToWorker, WireError, WireResult } from './pool-protocol.js';
 
 const port = parentPort!;
-const { modelDir, backend } = workerData as { modelDir: string; backend: BackendChoice };
+const { modelDir, backend, method } = workerData as { modelDir: string; backend: BackendChoice; method: 'beam' | 'brute-force' };
 
 function wireError(e: unknown): WireError {
   const err = e as Error;
@@ -25,11 +26,12 @@ function toWire(r: RetrievalResult): WireResult {
   return { ok: true, items: r.items, scores: r.scores, pairsScored: r.pairsScored };
 }
 
-async function start(): Promise<BeamSearch> {
+async function start(): Promise<Retriever> {
   const started = Date.now();
   const name = await initBackend(backend);
   const model = readModel(modelDir, { requireScorer: true });
-  const search = new BeamSearch(model.tree, new NetworkScorer(model.network!, model.tree));
+  const scorer = new NetworkScorer(model.network!, model.tree);
+  const search: Retriever = method === 'brute-force' ? new BruteForce(model.tree, scorer) : new BeamSearch(model.tree, scorer);
   port.postMessage({ type: 'ready', backend: name, ms: Date.now() - started } satisfies FromWorker);
   return search;
 }
@@ -40,7 +42,7 @@ start().then(
       const queries: Query[] = msg.queries;
       let results: WireResult[];
       try {
-        results = search.retrieveBatch(queries).map(toWire);
+        results = (search.retrieveBatch ? search.retrieveBatch(queries) : queries.map((q) => search.retrieve(q.history, q.opts))).map(toWire);
       } catch {
         results = queries.map((q) => {
           try {

@@ -20,6 +20,7 @@ import { readModel } from '../model/folder.js';
 import { initBackend, type BackendChoice } from '../scorer/backend.js';
 import { NetworkScorer } from '../scorer/session.js';
 import { BeamSearch } from './beam.js';
+import { BruteForce } from './brute.js';
 import type { FromWorker, ToWorker, WireError } from './pool-protocol.js';
 import type { RetrievalResult } from './retriever.js';
 import { LocalRetrievalService, type Query, type RetrievalService } from './service.js';
@@ -39,6 +40,8 @@ export interface PoolOptions {
   batchSize?: number;
   /** Most accepted, unanswered queries before new ones are refused (default 10000). */
   maxPending?: number;
+  /** Retrieval method the workers run (default "beam"; "brute-force" for benchmarks of the oracle). */
+  method?: 'beam' | 'brute-force';
   /** tfjs backend for every worker (default: ARBOR_BACKEND or auto). */
   backend?: BackendChoice;
   logger?: Logger;
@@ -56,7 +59,8 @@ export async function openRetrievalService(modelDir: string, opts: PoolOptions =
   if (workers === 0) {
     await initBackend(opts.backend);
     const model = readModel(modelDir, { requireScorer: true });
-    return new LocalRetrievalService(new BeamSearch(model.tree, new NetworkScorer(model.network!, model.tree)));
+    const scorer = new NetworkScorer(model.network!, model.tree);
+    return new LocalRetrievalService(opts.method === 'brute-force' ? new BruteForce(model.tree, scorer) : new BeamSearch(model.tree, scorer));
   }
   return WorkerPool.start(modelDir, { ...opts, workers });
 }
@@ -95,6 +99,7 @@ export class WorkerPool implements RetrievalService {
     private readonly batchSize: number,
     private readonly maxPending: number,
     private readonly backend: BackendChoice | undefined,
+    private readonly method: 'beam' | 'brute-force',
     private readonly logger: Logger,
   ) {}
 
@@ -105,7 +110,7 @@ export class WorkerPool implements RetrievalService {
     const maxPending = opts.maxPending ?? 10000;
     assertPositiveInteger('batchSize', batchSize);
     assertPositiveInteger('maxPending', maxPending);
-    const pool = new WorkerPool(modelDir, batchSize, maxPending, opts.backend, opts.logger ?? silentLogger);
+    const pool = new WorkerPool(modelDir, batchSize, maxPending, opts.backend, opts.method ?? 'beam', opts.logger ?? silentLogger);
     const started = Date.now();
     try {
       const backends = await Promise.all(Array.from({ length: opts.workers }, () => pool.spawn()));
@@ -153,7 +158,7 @@ export class WorkerPool implements RetrievalService {
 
   /** Starts one worker; resolves with its backend name once it has loaded the model. */
   private spawn(): Promise<string> {
-    const worker = new Worker(WORKER_URL, { workerData: { modelDir: this.modelDir, backend: this.backend } });
+    const worker = new Worker(WORKER_URL, { workerData: { modelDir: this.modelDir, backend: this.backend, method: this.method } });
     const slot: Slot = { worker, busy: undefined, batchId: -1 };
     return new Promise<string>((resolve, reject) => {
       let ready = false;

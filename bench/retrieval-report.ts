@@ -1,0 +1,180 @@
+/**
+ * Renders docs/bench/retrieval.json: the Markdown section of
+ * docs/BENCHMARKS.md (table per catalogue, the issue's goals met or not) and
+ * the SVG plot of recall against queries/s (hand-written SVG, no plotting
+ * dependency).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { CatalogueResult, MethodPoint, RetrievalBench } from './retrieval-types.js';
+
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+/** A ratio: one decimal below 10. */
+const ratio = (x: number) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(1) : int(x)) : '–');
+
+function brute(c: CatalogueResult): MethodPoint | undefined {
+  return c.points.find((p) => p.method === 'brute-force');
+}
+
+function beamAt(c: CatalogueResult | undefined, beam: number): MethodPoint | undefined {
+  return c?.points.find((p) => p.method === 'beam' && p.beam === beam);
+}
+
+/** Beam truth recall over brute force truth recall on the same queries and k. */
+function truthRatio(p: MethodPoint): number {
+  return p.bruteTruthRecall > 0 ? p.truthRecall / p.bruteTruthRecall : NaN;
+}
+
+function table(c: CatalogueResult): string[] {
+  const b = brute(c);
+  const rows = c.points.map((p) => {
+    const speed = b && p.method === 'beam' ? `${ratio(b.p50ms / p.p50ms)}× / ${ratio(p.qps / b.qps)}×` : '';
+    return `| ${p.method === 'beam' ? `beam ${p.beam}` : 'brute force'} | ${p.k} | ${f3(p.recallVsBrute)} | ${f3(truthRatio(p))} | ${int(p.pairsPerQuery)} | ${f2(p.p50ms)} | ${f2(p.p95ms)} | ${int(p.qps)} | ${speed} |`;
+  });
+  return [
+    '| method | k | recall@k vs brute force | truth recall ratio | pairs/query | p50 ms | p95 ms | queries/s (all workers) | speed-up p50 / q/s |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ];
+}
+
+/** The goals of issue 5, each with its figure and met / not met. */
+function goals(doc: RetrievalBench): string[] {
+  const out: string[] = [];
+  const m1 = doc.catalogues.find((c) => c.name === 'synthetic-1m');
+  const k100 = doc.catalogues.find((c) => c.name === 'synthetic-100k');
+  const mark = (ok: boolean) => (ok ? '**met**' : '**not met**');
+  if (m1) {
+    const b200 = beamAt(m1, 200);
+    const b100 = beamAt(m1, 100);
+    out.push(
+      '- 1M items, pooling scorer, "beam 100, k 200": arbor requires beam >= k, so this exact setting cannot run; ' +
+        'measured at the nearest valid settings, beam 200 with k 200 (about twice the work of beam 100) and beam 100 with k 100.',
+    );
+    for (const p of [b200, b100]) {
+      if (!p) continue;
+      out.push(
+        `  - beam ${p.beam}, k ${p.k}: p50 ${f2(p.p50ms)} ms on one thread (goal ≤ 10: ${mark(p.p50ms <= 10)}), ` +
+          `${int(p.qps)} queries/s on ${doc.workers} workers (goal ≥ 150: ${mark(p.qps >= 150)}); ${int(p.pairsPerQuery)} pairs a query.`,
+      );
+    }
+  }
+  const b = k100 && brute(k100);
+  if (k100 && b) {
+    const beams = k100.points.filter((p) => p.method === 'beam');
+    const pick = (ok: (p: MethodPoint) => boolean) => beams.filter(ok).sort((x, y) => y.qps - x.qps)[0];
+    const byTruth = pick((p) => truthRatio(p) >= 0.95);
+    const byOverlap = pick((p) => p.recallVsBrute >= 0.95);
+    const say = (p: MethodPoint | undefined, what: string) =>
+      p
+        ? `fastest beam keeping ≥ 0.95 of brute force's ${what}: beam ${p.beam} (k ${p.k}), ${f2(p.p50ms)} vs ${f1(b.p50ms)} ms p50 = ${ratio(b.p50ms / p.p50ms)}× on one thread, ` +
+          `${int(p.qps)} vs ${f1(b.qps)} queries/s = ${ratio(p.qps / b.qps)}× on all workers (goal ≥ 100×: ${mark(b.p50ms / p.p50ms >= 100 && p.qps / b.qps >= 100)})`
+        : `no beam width keeps ≥ 0.95 of brute force's ${what} (goal **not met**)`;
+    out.push(`- 100k items: ${say(byTruth, 'truth recall')}.`);
+    out.push(`- 100k items: ${say(byOverlap, 'top k (recall@k against brute force)')}.`);
+  }
+  return out;
+}
+
+/** The Markdown section for docs/BENCHMARKS.md, or '' when the bench has not run. */
+export function retrievalSection(file: string): string {
+  if (!existsSync(file)) return '';
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as RetrievalBench;
+  const out = [
+    '',
+    '## Retrieval cost: beam search against brute force',
+    '',
+    `Run ${doc.date} on ${doc.cpu} (${doc.cores} cores, shared with other work while it ran: load average ${doc.loadAvg ? doc.loadAvg.map((l) => l.toFixed(1)).join(' at the start, ') + ' at the end' : 'not recorded'}), Node ${doc.node}, tfjs backend ${doc.backend}; \`${doc.command}\` ` +
+      '(`npm run bench -- --only retrieval`).',
+    '',
+    'Each catalogue has a category-initialised binary tree and the pooling scorer with the hierarchical user preference (the `arbor train` default), trained briefly ' +
+      '(see each table): cost does not depend on the weights, recall does. p50/p95: milliseconds per query on one thread, one query at a time. ' +
+      `Queries/s: all queries handed to a pool of ${doc.workers} worker threads at once (the pool batches up to 16 queries per worker call). ` +
+      'Recall@k vs brute force: the share of brute force\'s top k (same scorer) that beam search returns. Truth recall ratio: beam search\'s recall@k of the held-out ' +
+      'users\' second-half items divided by brute force\'s, on the same users. Both use the brute-force queries only (their count is in the brute-force row). ' +
+      'k = min(200, beam), since arbor requires beam >= k. Speed-up: brute force p50 / beam p50, and beam queries/s / brute force queries/s.',
+    '',
+    '![recall against queries/s](retrieval.svg)',
+    '',
+    '### Goals (issue 5)',
+    '',
+    ...goals(doc),
+    '',
+  ];
+  for (const c of doc.catalogues) {
+    const b = brute(c);
+    out.push(`### ${c.title}`, '', `${int(c.items)} items, depth ${c.depth}; scorer: ${c.training}; ${c.testUsers} held-out users; brute force on ${b?.queries ?? 0} of them.`, '', ...table(c), '');
+  }
+  if (doc.memory) {
+    const m = doc.memory;
+    out.push(
+      '### Memory over many queries',
+      '',
+      `${int(m.queries)} beam queries (beam 25, k 25, batches of 64) on the 10k catalogue in ${f1(m.seconds)} s on one thread: ` +
+        `tf.memory() ${m.before.numTensors} tensors / ${int(m.before.numBytes)} bytes before, ${m.after.numTensors} / ${int(m.after.numBytes)} after; ` +
+        `RSS ${int(m.before.rssMB)} MB before, ${int(m.after.rssMB)} MB after.`,
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2'];
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** SVG plot: recall@k against brute force (y) over queries/s on all workers (x, log scale); one line per catalogue, squares for brute force. */
+export function renderRetrievalSvg(doc: RetrievalBench): string {
+  const W = 760;
+  const H = 460;
+  const L = 70;
+  const R = 210;
+  const T = 40;
+  const B = 60;
+  const pts = doc.catalogues.flatMap((c) => c.points).filter((p) => p.qps > 0);
+  const lo = Math.floor(Math.log10(Math.min(...pts.map((p) => p.qps), 10)));
+  const hi = Math.ceil(Math.log10(Math.max(...pts.map((p) => p.qps), 100)));
+  const yMin = Math.min(0.5, Math.floor(Math.min(...pts.map((p) => p.recallVsBrute), 1) * 10) / 10);
+  const x = (q: number) => L + ((Math.log10(q) - lo) / (hi - lo)) * (W - L - R);
+  const y = (r: number) => T + ((1 - r) / (1 - yMin)) * (H - T - B);
+  const o: string[] = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  o.push(`<text x="${L}" y="22" font-size="14" font-weight="bold">Beam search: recall@k against brute force vs queries/s (${doc.workers} workers)</text>`);
+  for (let e = lo; e <= hi; e++) {
+    const gx = x(10 ** e);
+    o.push(`<line x1="${gx}" y1="${T}" x2="${gx}" y2="${H - B}" stroke="#ddd"/>`);
+    o.push(`<text x="${gx}" y="${H - B + 16}" text-anchor="middle">${(10 ** e).toLocaleString('en-US')}</text>`);
+  }
+  for (let r = yMin; r <= 1.0001; r += 0.1) {
+    const gy = y(r);
+    o.push(`<line x1="${L}" y1="${gy}" x2="${W - R}" y2="${gy}" stroke="#ddd"/>`);
+    o.push(`<text x="${L - 6}" y="${gy + 4}" text-anchor="end">${r.toFixed(1)}</text>`);
+  }
+  o.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#333"/>`);
+  o.push(`<text x="${(L + W - R) / 2}" y="${H - 20}" text-anchor="middle">queries per second, all workers (log scale)</text>`);
+  o.push(`<text transform="translate(18 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">recall@k vs brute force (k = min(200, beam))</text>`);
+  doc.catalogues.forEach((c, i) => {
+    const col = COLORS[i % COLORS.length];
+    const beams = c.points.filter((p) => p.method === 'beam' && p.qps > 0).sort((a, b) => (a.beam ?? 0) - (b.beam ?? 0));
+    o.push(`<polyline fill="none" stroke="${col}" stroke-width="2" points="${beams.map((p) => `${x(p.qps).toFixed(1)},${y(p.recallVsBrute).toFixed(1)}`).join(' ')}"/>`);
+    for (const p of beams) {
+      o.push(`<circle cx="${x(p.qps).toFixed(1)}" cy="${y(p.recallVsBrute).toFixed(1)}" r="3.5" fill="${col}"><title>${esc(c.title)}: beam ${p.beam}, k ${p.k}, ${Math.round(p.qps)} q/s, recall ${p.recallVsBrute.toFixed(3)}</title></circle>`);
+      o.push(`<text x="${(x(p.qps) + 5).toFixed(1)}" y="${(y(p.recallVsBrute) - 5).toFixed(1)}" font-size="9" fill="${col}">${p.beam}</text>`);
+    }
+    const b = brute(c);
+    if (b && b.qps > 0) o.push(`<rect x="${(x(b.qps) - 4).toFixed(1)}" y="${(y(1) - 4).toFixed(1)}" width="8" height="8" fill="${col}"><title>${esc(c.title)}: brute force, ${b.qps.toFixed(1)} q/s</title></rect>`);
+    const ly = T + 10 + i * 20;
+    o.push(`<line x1="${W - R + 15}" y1="${ly}" x2="${W - R + 40}" y2="${ly}" stroke="${col}" stroke-width="2"/>`);
+    o.push(`<text x="${W - R + 46}" y="${ly + 4}">${esc(c.title)}</text>`);
+  });
+  const ly = T + 10 + doc.catalogues.length * 20 + 10;
+  o.push(`<rect x="${W - R + 23}" y="${ly - 4}" width="8" height="8" fill="#555"/><text x="${W - R + 46}" y="${ly + 4}">brute force (recall 1)</text>`);
+  o.push(`<text x="${W - R + 15}" y="${ly + 24}" font-size="10">numbers by the points: beam width</text>`);
+  o.push('</svg>');
+  return o.join('\n') + '\n';
+}
