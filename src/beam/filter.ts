@@ -121,6 +121,7 @@ export class QueryFilter {
       }
       excluded = Int32Array.from(slots).sort();
     }
+    if (allowed === undefined && excluded.length === 0) return undefined; // nothing to exclude
     return new QueryFilter(tree, allowed, excluded);
   }
 
