@@ -28,6 +28,9 @@ export interface CatalogueResult {
   depth: number;
   testUsers: number;
   training: string;
+  /** When this catalogue was measured, and the 1-minute load average then (catalogues can be re-run separately). */
+  measuredAt?: string;
+  loadAvg?: number;
   points: MethodPoint[];
 }
 

@@ -18,6 +18,8 @@
  *
  * Writes docs/bench/retrieval.json and docs/retrieval.svg (recall against
  * queries/s); bench/run.ts renders the table into docs/BENCHMARKS.md.
+ * Beam queries/s are the median of three runs; brute force's of one (it is
+ * slow at 1M items).
  * Options: --only a,b (synthetic-10k, synthetic-100k, synthetic-1m, taobao,
  * movielens, amazon), --datasets DIR, --out DIR, --workers N,
  * --memory-queries N, --quick (fewer queries, for a smoke run).
@@ -169,13 +171,18 @@ async function real(spec: Spec, dir: string, datasets: string): Promise<{ cases:
   }
 }
 
-async function poolRate(modelDir: string, workers: number, method: 'beam' | 'brute-force', qs: Query[]): Promise<number> {
+/** Queries/s of the whole list handed to a pool at once: the median of `repeats` runs. */
+async function poolRate(modelDir: string, workers: number, method: 'beam' | 'brute-force', qs: Query[], repeats = 3): Promise<number> {
   const pool = await openRetrievalService(modelDir, { workers, method, maxPending: qs.length + 1 });
   try {
     await pool.retrieveBatch(qs.slice(0, Math.min(qs.length, 4 * workers))); // warm-up
-    const t = performance.now();
-    await pool.retrieveBatch(qs);
-    return qs.length / ((performance.now() - t) / 1000);
+    const rates: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t = performance.now();
+      await pool.retrieveBatch(qs);
+      rates.push(qs.length / ((performance.now() - t) / 1000));
+    }
+    return rates.sort((a, b) => a - b)[Math.floor(repeats / 2)];
   } finally {
     await pool.close();
   }
@@ -203,7 +210,7 @@ async function measure(spec: Spec, modelDir: string, cases: EvalCase[], workers:
     bruteMs.push(performance.now() - t);
     bruteTop.push(r.items);
   }
-  const bruteQps = await poolRate(modelDir, workers, 'brute-force', cycle(qCases.slice(0, nb), Math.max(nb, 2 * workers), KMAX, KMAX));
+  const bruteQps = await poolRate(modelDir, workers, 'brute-force', cycle(qCases.slice(0, nb), Math.max(nb, 2 * workers), KMAX, KMAX), 1);
   const points: MethodPoint[] = [];
   const bruteByK = (k: number) => {
     const rec = qCases.slice(0, nb).map((c, i) => truthRecall(bruteTop[i].subarray(0, k), c.truth));
@@ -253,7 +260,7 @@ async function measure(spec: Spec, modelDir: string, cases: EvalCase[], workers:
   };
   log.info(`${spec.name}: brute force p50 ${bst.p50.toFixed(1)} ms, ${bruteQps.toFixed(1)} q/s on ${workers} workers`);
   network.dispose();
-  return { depth: tree.layout.depth, testUsers: cases.length, points: [...points, brutePoint] };
+  return { depth: tree.layout.depth, testUsers: cases.length, measuredAt: new Date().toISOString(), loadAvg: loadavg()[0], points: [...points, brutePoint] };
 }
 
 /** Runs many queries on one thread and reports tf.memory() and RSS before and after. */
