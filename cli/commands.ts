@@ -362,7 +362,7 @@ function inRange(o: Resolved, key: string, flag: string, min: number, max: numbe
 export async function serveCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
   const port = inRange(o, 'port', 'port', 0, 65535);
-  const workers = inRange(o, 'workers', 'workers', 0, 1024);
+  const workers = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, 1024);
   const k = inRange(o, 'k', 'k', 1, MAX_K);
   const beam = o.beam === undefined ? undefined : inRange(o, 'beam', 'beam', k, MAX_BEAM);
   const bodyLimit = inRange(o, 'bodyLimit', 'body-limit', 64, 1 << 30);
@@ -375,7 +375,8 @@ export async function serveCommand(o: Resolved): Promise<void> {
   const store = o.db === undefined ? undefined : Store.open(o.db as string, { mustExist: true });
   let service: RetrievalService | undefined;
   try {
-    service = await openServeService(dir, model, { workers, logger: asArborLogger(log) });
+    // the pool holds at most what the server admits: maxPending before a request, plus one batch
+    service = await openServeService(dir, model, { workers, maxPending: maxPending + maxBatch, backend: o.backend as BackendChoice, logger: asArborLogger(log) });
     const app = buildApp({
       service,
       model,

@@ -139,6 +139,31 @@ test('concurrent requests: every answer equals the one given alone; batch answer
   assert.ok(new Set(alone.map((a) => itemsOf(a.body).join())).size > 1, 'different histories should not all get the same answer');
 });
 
+test('overload on the worker pool: past --max-pending, requests get 503 with Retry-After; the rest are answered', async () => {
+  const busy = await serve(['--workers', '1', '--max-pending', '2']);
+  try {
+    const q = { history: itemIds.slice(0, 30), k: 200, beam: 300 };
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, async () => {
+        const r = await fetch(`${busy.url}/v1/retrieve`, json(q));
+        return { status: r.status, retry: r.headers.get('retry-after'), body: (await r.json()) as { error?: string; items?: unknown[] } };
+      }),
+    );
+    const ok = answers.filter((a) => a.status === 200);
+    const shed = answers.filter((a) => a.status === 503);
+    assert.equal(ok.length + shed.length, answers.length, `only 200 and 503 expected: ${answers.map((a) => a.status)}`);
+    assert.ok(ok.length > 0 && shed.length > 0, `expected both answers and 503s, got ${ok.length} and ${shed.length}`);
+    for (const a of shed) {
+      assert.equal(a.retry, '1');
+      assert.match(a.body.error!, /overloaded/);
+    }
+    for (const a of ok) assert.equal(a.body.items!.length, 200);
+  } finally {
+    busy.proc.kill('SIGTERM');
+    assert.equal(await busy.exit, 0);
+  }
+});
+
 test('logs are JSON lines on stderr, one per request', () => {
   const lines = server.stderr().trim().split('\n');
   const docs = lines.map((l) => JSON.parse(l) as { msg: string; url?: string; statusCode?: number });

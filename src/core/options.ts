@@ -129,7 +129,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder to serve', env: false },
     { name: 'port', type: 'int', arg: 'P', default: 8080, help: 'TCP port to listen on (0: any free port; the bound port is printed on stdout)' },
     { name: 'host', type: 'string', arg: 'ADDR', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 to accept connections from other machines)' },
-    { name: 'workers', type: 'int', arg: 'N', default: 0, help: 'worker threads answering queries (0: one per core)' },
+    { name: 'workers', type: 'int', arg: 'N', help: 'worker threads answering queries, one tfjs backend and model copy each; default: the number of CPU cores; 0: answer on the server thread' },
     { ...k, help: 'k of requests that give none' },
     { ...beam, help: 'beam of requests that give none (default: 2 × the request\'s k; never below its k)' },
     { name: 'body-limit', type: 'int', arg: 'BYTES', default: 1048576, help: 'largest request body; larger requests get 413' },

@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { RetrievalResult } from '../beam/retriever.js';
 import type { RetrievalService } from '../beam/service.js';
+import { OverloadError } from '../beam/pool.js';
 import { UsageError } from '../core/errors.js';
 import type { Model } from '../model/folder.js';
 import { HttpError } from './http-error.js';
@@ -133,6 +134,7 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
 function describeError(err: FastifyError, bodyLimit: number): { status: number; message: string } {
   if (err instanceof HttpError) return { status: err.statusCode, message: err.message };
   if (err instanceof UsageError) return { status: 400, message: err.message };
+  if (err instanceof OverloadError) return { status: 503, message: `${err.message}; retry later` };
   if (err.validation) return { status: 400, message: err.message };
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
