@@ -6,8 +6,21 @@ import { UsageError } from '../core/errors.js';
 
 /** Scorer hyper-parameters (stored in the model folder). */
 export interface ScorerConfig {
-  /** Network variant. */
-  kind: 'pooling';
+  /**
+   * Network variant: `pooling` (TDM: each time window is the mean of its
+   * behaviours) or `attention` (DIN-style: each window is the mean of its
+   * behaviours weighted by an attention unit that sees the scored node).
+   */
+  kind: 'pooling' | 'attention';
+  /** Hidden units of the attention unit (attention scorer only; default 36). */
+  attentionUnits?: number;
+  /**
+   * Side features that were added into the item rows at training time
+   * (recorded for reference: the saved embedding table already holds the
+   * materialised item rows, so inference needs neither the categories nor
+   * the vectors file).
+   */
+  itemFeatures?: { category: boolean; vectorDim: number; vectorFile?: string; itemsWithVector?: number };
   /** Embedding size of items and nodes. */
   embDim: number;
   /** Hidden layer widths of the MLP. */
@@ -30,6 +43,9 @@ export const DEFAULT_SCORER_CONFIG: ScorerConfig = {
   windows: [1, 1, 2, 2, 4, 4, 8, 8, 16, 23],
 };
 
+/** Hidden units of the attention unit when the config does not say. */
+export const DEFAULT_ATTENTION_UNITS = 36;
+
 /** Longest history the scorer reads. */
 export function maxHistory(cfg: ScorerConfig): number {
   return cfg.windows.reduce((a, b) => a + b, 0);
@@ -37,7 +53,10 @@ export function maxHistory(cfg: ScorerConfig): number {
 
 /** Validates a scorer config, naming the bad field. */
 export function validateScorerConfig(cfg: ScorerConfig): void {
-  if (cfg.kind !== 'pooling') throw new UsageError(`scorer kind must be "pooling", got ${JSON.stringify(cfg.kind)}`);
+  if (cfg.kind !== 'pooling' && cfg.kind !== 'attention') throw new UsageError(`scorer kind must be "pooling" or "attention", got ${JSON.stringify(cfg.kind)}`);
+  if (cfg.attentionUnits !== undefined && (!Number.isInteger(cfg.attentionUnits) || cfg.attentionUnits <= 0)) {
+    throw new UsageError(`attentionUnits must be a positive integer, got ${JSON.stringify(cfg.attentionUnits)}`);
+  }
   if (!Number.isInteger(cfg.embDim) || cfg.embDim <= 0) throw new UsageError(`embDim must be a positive integer, got ${cfg.embDim}`);
   if (!Array.isArray(cfg.hidden) || cfg.hidden.length === 0 || cfg.hidden.some((h) => !Number.isInteger(h) || h <= 0)) {
     throw new UsageError(`hidden must be a non-empty list of positive integers, got ${JSON.stringify(cfg.hidden)}`);

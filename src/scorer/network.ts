@@ -14,6 +14,7 @@ import { ModelFormatError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { maxHistory, validateScorerConfig, type ScorerConfig } from './config.js';
 import { denseBiasPrelu, userNodePrelu } from './fast-grad.js';
+import { attentionEntries, initAttentionArrays, makeAttention, type AttentionParams } from './attention.js';
 
 /** One hidden layer after the first: kernel, bias, PReLU slopes. */
 export interface DenseLayer {
@@ -65,13 +66,16 @@ export class ScorerNetwork {
   /** Embedding table, row-major [numRows, embDim]. */
   readonly emb: Float32Array;
   readonly mlp: MlpParams;
+  /** The attention unit (config.kind "attention" only). */
+  readonly attention?: AttentionParams;
 
-  private constructor(config: ScorerConfig, numInternal: number, numItems: number, emb: Float32Array, mlp: MlpParams) {
+  private constructor(config: ScorerConfig, numInternal: number, numItems: number, emb: Float32Array, mlp: MlpParams, attention?: AttentionParams) {
     this.config = config;
     this.numInternal = numInternal;
     this.numItems = numItems;
     this.emb = emb;
     this.mlp = mlp;
+    this.attention = attention;
   }
 
   /** Rows in the embedding table. */
@@ -106,7 +110,9 @@ export class ScorerNetwork {
     }
     arrays.set('out/kernel', { shape: [h[h.length - 1], 1], data: glorot(h[h.length - 1], 1) });
     arrays.set('out/bias', { shape: [1], data: new Float32Array(1) });
-    return new ScorerNetwork(config, numInternal, numItems, emb, makeMlp(config, arrays, '(init)'));
+    // drawn after the pooling weights, so a pooling network's initial weights do not depend on this
+    if (config.kind === 'attention') initAttentionArrays(config, () => rng.next(), arrays);
+    return ScorerNetwork.build(config, numInternal, numItems, emb, arrays, '(init)');
   }
 
   /** Rebuilds a network from saved arrays (`embedding` plus the MLP names); `file` names the source in errors. */
@@ -117,21 +123,32 @@ export class ScorerNetwork {
     if (!e || e.data.length !== want) {
       throw new ModelFormatError(file, `embedding must hold ${want} values, found ${e ? e.data.length : 'none'}`);
     }
-    return new ScorerNetwork(config, numInternal, numItems, new Float32Array(e.data), makeMlp(config, arrays, file));
+    return ScorerNetwork.build(config, numInternal, numItems, new Float32Array(e.data), arrays, file);
+  }
+
+  private static build(config: ScorerConfig, numInternal: number, numItems: number, emb: Float32Array, arrays: NamedArrays, file: string): ScorerNetwork {
+    const v = variableMaker(arrays, file);
+    const attention = config.kind === 'attention' ? makeAttention(config, v) : undefined;
+    return new ScorerNetwork(config, numInternal, numItems, emb, makeMlp(config, v), attention);
+  }
+
+  /** Every trainable tfjs variable with its saved name: the MLP, then the attention unit if any. */
+  variables(): [string, tf.Variable][] {
+    return [...mlpEntries(this.mlp), ...(this.attention ? attentionEntries(this.attention) : [])];
   }
 
   /** Every weight as a named array (embedding first), for saving or snapshots. */
   toArrays(): NamedArrays {
     const out: NamedArrays = new Map();
     out.set('embedding', { shape: [this.numRows, this.config.embDim], data: new Float32Array(this.emb) });
-    for (const [name, v] of mlpEntries(this.mlp)) out.set(name, { shape: v.shape.slice(), data: v.dataSync() as Float32Array });
+    for (const [name, v] of this.variables()) out.set(name, { shape: v.shape.slice(), data: v.dataSync() as Float32Array });
     return out;
   }
 
   /** Overwrites all weights from a snapshot made by `toArrays()`. */
   restore(arrays: NamedArrays): void {
     this.emb.set(arrays.get('embedding')!.data);
-    for (const [name, v] of mlpEntries(this.mlp)) {
+    for (const [name, v] of this.variables()) {
       const t = tf.tensor(arrays.get(name)!.data, v.shape);
       v.assign(t);
       t.dispose();
@@ -140,7 +157,7 @@ export class ScorerNetwork {
 
   /** Frees the tfjs variables. */
   dispose(): void {
-    for (const [, v] of mlpEntries(this.mlp)) v.dispose();
+    for (const [, v] of this.variables()) v.dispose();
   }
 
   /** Length of the user vector: windows × embDim. */
@@ -339,9 +356,10 @@ export function mlpEntries(p: MlpParams): [string, tf.Variable][] {
 
 let variableCounter = 0;
 
-function makeMlp(config: ScorerConfig, arrays: NamedArrays, file: string): MlpParams {
+/** A function that checks a named array's shape and makes it a uniquely named variable. */
+function variableMaker(arrays: NamedArrays, file: string): (name: string, shape: number[]) => tf.Variable {
   const uid = ++variableCounter;
-  const v = (name: string, shape: number[]): tf.Variable => {
+  return (name: string, shape: number[]): tf.Variable => {
     const a = arrays.get(name);
     const size = shape.reduce((x, y) => x * y, 1);
     if (!a) throw new ModelFormatError(file, `weight ${name} is missing`);
@@ -350,6 +368,9 @@ function makeMlp(config: ScorerConfig, arrays: NamedArrays, file: string): MlpPa
     }
     return tf.variable(tf.tensor(a.data, shape), true, `arbor${uid}/${name}`);
   };
+}
+
+function makeMlp(config: ScorerConfig, v: (name: string, shape: number[]) => tf.Variable): MlpParams {
   const d = config.embDim;
   const h = config.hidden;
   const userIn = config.windows.length * d;

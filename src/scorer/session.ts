@@ -11,6 +11,7 @@ import { UsageError } from '../core/errors.js';
 import type { Tree } from '../tree/tree.js';
 import type { ScorerNetwork } from './network.js';
 import type { BatchNodeScorer, BatchScoringSession, ScoringSession } from './types.js';
+import { attentionBatchSession } from './attention-session.js';
 
 /** Scores tree nodes with a trained network. */
 export class NetworkScorer implements BatchNodeScorer {
@@ -49,6 +50,8 @@ export class NetworkScorer implements BatchNodeScorer {
         if (!(it >= 0 && it < n)) throw new UsageError(`history item index ${it} is outside the catalogue (0..${n - 1})`);
       }
     }
+    // the multi-interest scorer has its own sessions (attention-session.ts)
+    if (net.config.kind === 'attention') return attentionBatchSession(net, this.tree, histories);
     const b = histories.length;
     const ud = net.userDim;
     if (!net.config.hierarchical) {

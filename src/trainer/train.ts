@@ -10,13 +10,15 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { Rng } from '../core/rng.js';
 import { BeamSearch } from '../beam/beam.js';
 import type { EvalCase } from '../data/types.js';
-import { mlpEntries, type NamedArrays, type ScorerNetwork } from '../scorer/network.js';
+import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
 import { maxHistory } from '../scorer/config.js';
 import { NetworkScorer } from '../scorer/session.js';
 import type { Tree } from '../tree/tree.js';
 import { negativesPerLevel, sampleLevel, samplePairs } from './negatives.js';
 import { slidingWindowSamples, shuffledOrder } from './samples.js';
 import { SparseAdam } from './sparse-adam.js';
+import { AttentionStepper } from './attention-step.js';
+import type { EmbeddingUpdater, ItemFeatures } from './item-features.js';
 
 /** Training knobs (all have defaults, see DEFAULT_TRAIN_OPTIONS). */
 export interface TrainOptions {
@@ -71,6 +73,8 @@ export interface TrainSummary {
 export interface TrainData {
   sequences: Int32Array[];
   valid?: EvalCase[];
+  /** Item side features trained with the network (they keep its item rows materialised). */
+  features?: ItemFeatures;
 }
 
 /** Validates training options, naming the bad one. */
@@ -99,9 +103,11 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
   const userDim = network.userDim;
   const windows = network.config.windows;
   const histCap = maxHistory(network.config);
-  const vars = mlpEntries(network.mlp);
+  const vars = network.variables();
   const optimizer = tf.train.adam(o.lr);
-  const embAdam = new SparseAdam(network.emb, d, o.lr);
+  data.features?.rebase(network.emb);
+  const embAdam: EmbeddingUpdater = data.features ? data.features.updater(network.emb, o.lr) : new SparseAdam(network.emb, d, o.lr);
+  const attStep = network.attention ? new AttentionStepper(tree, network, samples, negs, rng, o.batchSize) : undefined;
   const valid = pickValid(data.valid ?? [], o.maxValidUsers, new Rng(o.seed ^ 0x5eed));
 
   const b = o.batchSize;
@@ -129,6 +135,12 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     for (let step = 0; step < steps; step++) {
       const batch = order.subarray(step * b, Math.min(order.length, (step + 1) * b));
       const nb = batch.length;
+      if (attStep) {
+        lossSum += attStep.step(batch, optimizer, embAdam) * nb;
+        const done = Math.min(order.length, (step + 1) * b);
+        bar.update(done, { loss: lossSum / done, 'samples/s': Math.round(done / Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-9)) });
+        continue;
+      }
       // user slots: one per sample, or (hierarchical) one per sample and level, level-major
       const np = layout.fill(batch, nb);
       for (let p = 0; p < np; p++) rows[p] = tree.nodeRow(codes[p]);
@@ -197,6 +209,7 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
   optimizer.dispose();
   if (best && best.epoch !== epochs.length) {
     network.restore(best.weights);
+    data.features?.rebase(network.emb);
     logger.info(`kept the weights of epoch ${best.epoch} (best validation recall)`);
   }
   return {
