@@ -22,8 +22,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ATTENTION_UNITS, type ScorerConfig } from './config.js';
 import type { NamedArrays } from './network.js';
-import type { MlpParams } from './network.js';
-import { denseBiasPrelu } from './fast-grad.js';
+import { matMulT, type MlpParams } from './network.js';
+import { denseBiasPrelu, prelu2d } from './fast-grad.js';
 
 /** Parameters of the attention unit (behaviour, behaviour ⊙ node, node) → units (PReLU) → 1. */
 export interface AttentionParams {
@@ -128,15 +128,15 @@ export function attentionWeights(att: AttentionParams, beh: tf.Tensor3D, nodes: 
   const [u, l, d] = beh.shape;
   const m = nodes.shape[1];
   const a = att.bias.shape[0] as number;
-  // behaviour-only term, once per behaviour: [U, 1, L, A]
+  // behaviour-only term once per behaviour, node-only term once per node
   const qb = tf.reshape(tf.add(tf.matMul(tf.reshape(beh, [u * l, d]), att.bKernel as tf.Tensor2D), att.bias), [u, 1, l, a]);
-  // node-only term, once per node: [U, m, 1, A]
   const qn = tf.reshape(tf.matMul(tf.reshape(nodes, [u * m, d]), att.nKernel as tf.Tensor2D), [u, m, 1, a]);
-  // interaction for all behaviours at once: nodes [U, m, d] × (block j = diag(b_j)·Wbn) [U, d, L·A]
-  const dmat = tf.reshape(tf.transpose(tf.mul(tf.reshape(beh, [u, l, d, 1]), tf.reshape(att.bnKernel, [1, 1, d, a])), [0, 2, 1, 3]), [u, d, l * a]);
-  const g = tf.reshape(tf.matMul(nodes, dmat), [u, m, l, a]);
-  const h = tf.prelu(tf.add(tf.add(g, qb), qn), att.alpha);
-  const w = tf.add(tf.matMul(tf.reshape(h, [u * m * l, a]), att.outKernel as tf.Tensor2D), att.outBias);
+  // the interaction of every (node, behaviour) as one 2-d product (tfjs-wasm's
+  // batched matMul is several times slower than its 2-d one)
+  const inter = matMulT(tf.reshape(tf.mul(tf.reshape(nodes, [u, m, 1, d]), tf.reshape(beh, [u, 1, l, d])), [u * m * l, d]), att.bnKernel);
+  const z = tf.add(tf.add(tf.reshape(inter, [u, m, l, a]), qn), qb);
+  const h = prelu2d(tf.reshape(z, [u * m * l, a]), att.alpha);
+  const w = tf.add(matMulT(h, att.outKernel), att.outBias);
   return tf.reshape(w, [u, m, l]);
 }
 

@@ -61,3 +61,12 @@ export function userNodePrelu(userHidden: tf.Tensor2D, nodeHidden: tf.Tensor2D, 
   }) as unknown as CustomFn) as unknown as (hu: tf.Tensor, hn: tf.Tensor, a: tf.Tensor) => tf.Tensor2D;
   return f(userHidden, nodeHidden, alpha);
 }
+
+/** prelu(z, alpha) for z [P, n], alpha [n], with the fast gradient above. */
+export const prelu2d = tf.customGrad(((z: tf.Tensor2D, alpha: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([z, alpha]);
+  return {
+    value: tf.prelu(z, alpha as unknown as tf.Tensor2D),
+    gradFunc: (dh: tf.Tensor2D, saved: tf.Tensor[]) => preluBackward(saved[0] as tf.Tensor2D, saved[1] as tf.Tensor1D, dh),
+  };
+}) as unknown as CustomFn) as unknown as (z: tf.Tensor, alpha: tf.Tensor) => tf.Tensor2D;
