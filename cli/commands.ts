@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { defaultWorkers, openRetrievalService } from '../src/beam/pool.js';
 import type { RetrievalResult } from '../src/beam/retriever.js';
 import type { Tree } from '../src/tree/tree.js';
+import { explainItems } from '../src/scorer/explain.js';
 import type { Resolved } from './program.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -63,6 +64,9 @@ function trainOptions(o: Resolved) {
     embDim: o.embDim as number,
     seed: o.seed as number,
     hierarchical: o.hierarchical as boolean,
+    scorer: o.scorer as 'pooling' | 'attention',
+    categoryEmb: o.categoryEmb as 'auto' | 'on' | 'off',
+    itemVectors: o.itemVectors as string | undefined,
     ...(o.joint ? { joint: { rounds: o.rounds as number, gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number } } : {}),
   };
 }
@@ -169,6 +173,9 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   await startBackend(o);
   const model = readModel(dir, { requireScorer: true });
   const { tree } = model;
+  if (o.explain && model.network!.config.kind !== 'attention') {
+    throw new UsageError(`--explain needs a model trained with --scorer attention; ${dir} uses the ${model.network!.config.kind} scorer, which averages the history and has no per-item attention to show`);
+  }
   const index = new Map<string, number>();
   tree.items.itemIds.forEach((id, i) => index.set(id, i));
   let queries: { user: string | null; items: Int32Array }[];
@@ -200,15 +207,21 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   }
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
   const opts = { k: Math.min(k, tree.numItems), beam, excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };
-  const print = (q: { user: string | null }, r: RetrievalResult) => {
-    const items = Array.from(r.items, (it, i) => ({ item: tree.items.itemIds[it], score: Number(r.scores[i].toFixed(6)) }));
+  const print = (q: { user: string | null; items: Int32Array }, r: RetrievalResult) => {
+    const why = o.explain ? explainItems(model.network!, tree, q.items, r.items) : undefined;
+    const items = Array.from(r.items, (it, i) => ({
+      item: tree.items.itemIds[it],
+      score: Number(r.scores[i].toFixed(6)),
+      ...(why ? { attention: why[i].map((b) => ({ item: tree.items.itemIds[b.item], historyIndex: b.historyIndex, weight: Number(b.weight.toFixed(4)) })) } : {}),
+    }));
     if (o.json) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored }));
     else {
-      out(`# ${q.user ?? 'query'}: ${items.length} items, ${r.pairsScored} pairs scored`);
-      items.forEach((it, i) => out(`${i + 1}\t${it.item}\t${it.score}`));
+      out(`# ${q.user ?? 'query'}: ${items.length} items, ${r.pairsScored} pairs scored${why ? '; after each item: the history behaviours with the most attention (item@position weight)' : ''}`);
+      items.forEach((it, i) => out(`${i + 1}\t${it.item}\t${it.score}${it.attention ? '\t' + it.attention.map((b) => `${b.item}@${b.historyIndex} ${b.weight}`).join(', ') : ''}`));
     }
   };
-  const workers = Math.min((o.workers as number | undefined) ?? defaultWorkers(), queries.length > 1 ? queries.length : 0);
+  // --explain reads the attention weights on this thread
+  const workers = o.explain ? 0 : Math.min((o.workers as number | undefined) ?? defaultWorkers(), queries.length > 1 ? queries.length : 0);
   if (workers === 0) {
     const search = new BeamSearch(tree, new NetworkScorer(model.network!, tree));
     for (let s = 0; s < queries.length; s += RETRIEVE_CHUNK) {

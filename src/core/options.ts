@@ -49,6 +49,9 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
   { name: 'valid-k', type: 'int', arg: 'K', default: T.validK, help: 'k (and beam) of the validation recall used for early stopping' },
   { name: 'max-samples', type: 'int', arg: 'N', default: T.maxSamplesPerEpoch, help: 'cap on training samples per epoch, a fresh seeded subset each epoch (0: all)' },
   { name: 'emb-dim', type: 'int', arg: 'D', default: 24, help: 'embedding size of items and nodes' },
+  { name: 'scorer', type: 'string', arg: 'KIND', default: 'pooling', choices: ['pooling', 'attention'], help: 'node scorer: pooling (TDM: each time window is the mean of its behaviours) or attention (multi-interest, DIN-style: each scored node weights every behaviour by a small attention unit, so different nodes see different parts of the history; slower to train and to query, see docs/BENCHMARKS.md)' },
+  { name: 'category-emb', type: 'string', arg: 'MODE', default: 'auto', choices: ['auto', 'on', 'off'], help: "add a learned category embedding to every item's row (behaviours and leaves); auto: on with --scorer attention when the items have categories, off with pooling" },
+  { name: 'item-vectors', type: 'string', arg: 'FILE', help: 'dense item side vectors (e.g. image or text embeddings), JSON lines {"item": "<item id>", "vector": [x1, x2, ...]}, all of one length; projected to the embedding size by a learned layer and added to the item rows; items without a vector get a learned default; unknown ids are skipped with a counted warning', env: false },
   { name: 'hierarchical', type: 'bool', default: true, help: "JTM's hierarchical user preference: when scoring a node on level j, history items are represented by their level-j ancestors (measured better on the synthetic set, Amazon Beauty and MovieLens; about 2x slower to train; --no-hierarchical turns it off)" },
 ];
 
@@ -100,6 +103,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'exclude-history', type: 'bool', default: false, help: "never return an item of the query's own history (applied inside the beam search)" },
     { name: 'categories', type: 'strings', arg: 'C1,C2,...', help: 'only return items of these category ids (external ids, as ingested); subtrees without such an item are never expanded', env: false },
     { name: 'workers', type: 'int', arg: 'N', help: 'worker threads (one tfjs backend each) for --input with several queries; default: the number of CPU cores; 0: answer on the main thread' },
+    { name: 'explain', type: 'bool', default: false, help: 'attention models only: for each returned item, the history behaviours with the most attention (mean weight over the nodes on the path to the item); answers on the main thread', env: false },
     db, backend, json, config,
   ],
   eval: [

@@ -12,3 +12,4 @@ export { halfSplit } from './split.js';
 export {
   generateSynthetic, writeUserBehaviorCsv, type SyntheticConfig, type SyntheticDataset, type SyntheticOptions,
 } from './synthetic.js';
+export { readItemVectors, type ItemVectors } from './item-vectors.js';

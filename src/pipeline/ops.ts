@@ -22,6 +22,8 @@ import { buildKMeansTree } from '../tree/kmeans.js';
 import { learnTree } from '../tree/learn.js';
 import { groupCohesion, purityByLevel } from '../eval/tree-quality.js';
 import { jointTrain, type JointOptions } from '../trainer/joint.js';
+import { ItemFeatures } from '../trainer/item-features.js';
+import { readItemVectors, type ItemVectors } from '../data/item-vectors.js';
 import { pairScoring } from '../trainer/pair-scorer.js';
 import { slidingWindowSamples } from '../trainer/samples.js';
 import type { Tree } from '../tree/tree.js';
@@ -80,6 +82,48 @@ export interface TrainModelOptions {
   hierarchical?: boolean;
   /** JTM joint training (tree learning rounds); absent for plain TDM training. */
   joint?: JointOptions;
+  /** Scorer variant (default pooling). */
+  scorer?: 'pooling' | 'attention';
+  /** Category embedding in the item rows: auto = on for the attention scorer when the tree has categories. */
+  categoryEmb?: 'auto' | 'on' | 'off';
+  /** JSON-lines file of dense item vectors (see src/data/item-vectors.ts). */
+  itemVectors?: string;
+}
+
+/**
+ * The item side features a training run uses (undefined: plain item
+ * embeddings), and what the model config records about them.
+ */
+export function itemFeaturesFor(
+  tree: Tree,
+  network: ScorerNetwork,
+  o: Pick<TrainModelOptions, 'scorer' | 'categoryEmb' | 'itemVectors' | 'seed'>,
+  logger: Logger = silentLogger,
+): { features?: ItemFeatures; record?: NonNullable<ScorerConfig['itemFeatures']> } {
+  const hasCats = tree.items.categoryIds.length > 0;
+  const mode = o.categoryEmb ?? 'auto';
+  if (mode === 'on' && !hasCats) throw new UsageError('--category-emb on: the model\'s items have no categories');
+  const category = mode === 'on' || (mode === 'auto' && o.scorer === 'attention' && hasCats);
+  let vectors: ItemVectors | undefined;
+  if (o.itemVectors) {
+    vectors = readItemVectors(o.itemVectors, tree.items.itemIds);
+    if (vectors.matched === 0) {
+      throw new ArborError(`item vectors ${o.itemVectors}: none of its ${vectors.unknownIds} item ids is in the model's catalogue (e.g. ${JSON.stringify(vectors.unknownExamples[0])})`);
+    }
+    if (vectors.unknownIds > 0) logger.warn(`item vectors ${o.itemVectors}: skipped ${vectors.unknownIds} line(s) whose item id is not in the catalogue (e.g. ${vectors.unknownExamples.map((x) => JSON.stringify(x)).join(', ')})`);
+    const missing = tree.numItems - vectors.matched;
+    if (missing > 0) logger.warn(`item vectors ${o.itemVectors}: ${missing} of ${tree.numItems} catalogue items have no vector and get the learned default`);
+    logger.info(`item vectors: ${vectors.matched} items, ${vectors.dim} values each`);
+  }
+  if (!category && !vectors) return {};
+  const features = new ItemFeatures(tree.layout.numInternal, tree.numItems, network.config.embDim, network.emb, {
+    ...(category ? { category: { itemCategory: tree.items.itemCategory, numCategories: tree.items.categoryIds.length } } : {}),
+    ...(vectors ? { vectors } : {}),
+  }, new Rng(o.seed ^ 0xfea7));
+  return {
+    features,
+    record: { category, vectorDim: vectors?.dim ?? 0, ...(vectors ? { vectorFile: o.itemVectors, itemsWithVector: vectors.matched } : {}) },
+  };
 }
 
 /**
@@ -95,18 +139,25 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
   const valid = mapCases(store.evalCases('valid'), map).cases;
   logger.info(`training on ${sequences.length} users${valid.length ? `, validating on ${valid.length}` : ' (no validation users: fixed epochs)'}`);
   const config: ScorerConfig = { ...DEFAULT_SCORER_CONFIG, embDim: o.embDim, hierarchical: Boolean(o.hierarchical) };
+  if (o.scorer === 'attention') config.kind = 'attention';
+  if (o.joint && config.kind === 'attention') throw new UsageError('--joint (tree learning) supports the pooling scorer only; train the attention scorer on a fixed tree');
   const network = ScorerNetwork.init(config, tree.layout.numInternal, tree.numItems, new Rng(o.seed ^ 0x51ed));
   try {
+    const { features, record } = itemFeaturesFor(tree, network, o, logger);
+    if (record) {
+      config.itemFeatures = record;
+      logger.info(`item rows: embedding${record.category ? ' + category embedding' : ''}${record.vectorDim ? ` + projected ${record.vectorDim}-d item vectors` : ''}`);
+    }
     let summary: TrainSummary;
     let finalTree = tree;
     let training: unknown;
     if (o.joint) {
-      const result = jointTrain(tree, network, { sequences, valid }, { ...o.train, seed: o.seed }, o.joint, logger);
+      const result = jointTrain(tree, network, { sequences, valid, features }, { ...o.train, seed: o.seed }, o.joint, logger);
       finalTree = result.tree;
       summary = result.rounds[result.bestRound].training!;
       training = { ...summary, joint: { ...o.joint, bestRound: result.bestRound, rounds: result.rounds.map(({ training: t, ...r }) => ({ ...r, epochs: t?.epochs })) } };
     } else {
-      summary = trainScorer(tree, network, { sequences, valid }, { ...o.train, seed: o.seed }, logger);
+      summary = trainScorer(tree, network, { sequences, valid, features }, { ...o.train, seed: o.seed }, logger);
       training = summary;
     }
     const manifest = await writeModel(dir, {

@@ -3,3 +3,4 @@ export { trainScorer, validateTrainOptions, validationRecall, DEFAULT_TRAIN_OPTI
 export { negativesPerLevel, samplePairs } from './negatives.js';
 export { slidingWindowSamples, shuffledOrder, type SampleSet } from './samples.js';
 export { SparseAdam } from './sparse-adam.js';
+export { ItemFeatures, type EmbeddingUpdater, type ItemFeatureInputs } from './item-features.js';

@@ -5,6 +5,7 @@
  * while a tree is learned), so each call runs only the node half and the
  * rest of the MLP, batched over all its rows.
  */
+import { UsageError } from '../core/errors.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
 import type { SampleSet } from './samples.js';
@@ -21,6 +22,7 @@ const USER_BATCH = 2048;
 
 /** Builds the pair scorer for `samples` under `network` and `tree`. */
 export function pairScoring(network: ScorerNetwork, tree: Tree, samples: SampleSet): PairScoring {
+  if (network.config.kind !== 'pooling') throw new UsageError('tree learning supports the pooling scorer only (this model uses the attention scorer)');
   const n = samples.seq.length;
   const h1 = network.mlp.bias1.shape[0] as number;
   const userDim = network.userDim;
