@@ -129,8 +129,8 @@ export function attentionWeights(att: AttentionParams, beh: tf.Tensor3D, nodes: 
   const m = nodes.shape[1];
   const a = att.bias.shape[0] as number;
   // behaviour-only term once per behaviour, node-only term once per node
-  const qb = tf.reshape(tf.add(tf.matMul(tf.reshape(beh, [u * l, d]), att.bKernel as tf.Tensor2D), att.bias), [u, 1, l, a]);
-  const qn = tf.reshape(tf.matMul(tf.reshape(nodes, [u * m, d]), att.nKernel as tf.Tensor2D), [u, m, 1, a]);
+  const qb = tf.reshape(tf.add(matMulT(tf.reshape(beh, [u * l, d]), att.bKernel), att.bias), [u, 1, l, a]);
+  const qn = tf.reshape(matMulT(tf.reshape(nodes, [u * m, d]), att.nKernel), [u, m, 1, a]);
   // the interaction of every (node, behaviour) as one 2-d product (tfjs-wasm's
   // batched matMul is several times slower than its 2-d one)
   const inter = matMulT(tf.reshape(tf.mul(tf.reshape(nodes, [u, m, 1, d]), tf.reshape(beh, [u, 1, l, d])), [u * m * l, d]), att.bnKernel);
@@ -169,10 +169,23 @@ export function attentionLogits(mlp: MlpParams, att: AttentionParams, windows: n
   const h1 = mlp.bias1.shape[0] as number;
   const n3 = tf.reshape(nodes, [u, m, d]) as tf.Tensor3D;
   const w = tf.mul(attentionWeights(att, beh, n3), tf.reshape(coef, [u, 1, l])) as tf.Tensor3D;
-  const p = slotProjections(mlp, windows, beh);
-  const user = tf.reshape(tf.matMul(w, p), [u * m, h1]);
-  const z = tf.add(tf.add(user, tf.matMul(nodes, mlp.nodeKernel as tf.Tensor2D)), mlp.bias1);
-  let h = tf.prelu(z, mlp.alpha1) as tf.Tensor2D;
+  let user: tf.Tensor;
+  if (m * windows.length >= l) {
+    // many nodes per user: the first layer pushed inside the window sums (P once per user)
+    user = tf.reshape(tf.matMul(w, slotProjections(mlp, windows, beh)), [u * m, h1]);
+  } else {
+    // few nodes per user (a level's group with the hierarchical preference): the windows themselves, then the layer
+    const parts: tf.Tensor[] = [];
+    let s = 0;
+    for (let k = 0; k < windows.length; k++) {
+      const len = Math.max(0, Math.min(windows[k], l - s));
+      parts.push(len > 0 ? tf.matMul(tf.slice(w, [0, 0, s], [u, m, len]), tf.slice(beh, [0, s, 0], [u, len, d])) : tf.zeros([u, m, d]));
+      s += len;
+    }
+    user = matMulT(tf.reshape(tf.concat(parts, 2), [u * m, windows.length * d]), mlp.userKernel);
+  }
+  const z = tf.add(tf.add(user, matMulT(nodes, mlp.nodeKernel)), mlp.bias1);
+  let h = prelu2d(z, mlp.alpha1);
   for (const layer of mlp.layers) h = denseBiasPrelu(h, layer.kernel, layer.bias, layer.alpha);
-  return tf.reshape(tf.add(tf.matMul(h, mlp.outKernel as tf.Tensor2D), mlp.outBias), [u * m]) as tf.Tensor1D;
+  return tf.reshape(tf.add(matMulT(h, mlp.outKernel), mlp.outBias), [u * m]) as tf.Tensor1D;
 }
