@@ -24,6 +24,8 @@
  * figures, which were measured without it), --out DIR (default docs), --report.
  * Afterwards it runs the retrieval cost benchmark (bench/retrieval.ts) in its
  * own process; `--only retrieval` runs only that.
+ * --ablation runs the scorer ablation instead (bench/ablation.ts; budget:
+ * --ablation-samples N per epoch, default 4000, --ablation-epochs N, default 2).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -42,6 +44,7 @@ import { initBackend } from '../src/scorer/backend.js';
 import type { TrainSummary } from '../src/trainer/train.js';
 import { runServeLoad, serveLoadDefaults, serveLoadSection } from './serve-load.js';
 import { retrievalSection } from './retrieval-report.js';
+import { ablationSection, runAblations } from './ablation.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -405,7 +408,7 @@ function writeReport(outDir: string): void {
     : [];
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir));
+  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order));
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
 
@@ -420,6 +423,9 @@ async function main(): Promise<void> {
       out: { type: 'string', default: join(root, 'docs') },
       report: { type: 'boolean', default: false },
       hierarchical: { type: 'boolean', default: false },
+      ablation: { type: 'boolean', default: false },
+      'ablation-samples': { type: 'string', default: '4000' },
+      'ablation-epochs': { type: 'string', default: '2' },
     },
   });
   const outDir = values.out!;
@@ -437,7 +443,11 @@ async function main(): Promise<void> {
       command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
     };
     mkdirSync(join(outDir, 'bench'), { recursive: true });
-    for (const spec of DATASETS) {
+    if (values.ablation) {
+      const specs = DATASETS.filter((spec) => (only ? only.has(spec.name) : spec.name !== 'tiny'));
+      await runAblations(specs, { datasetsDir: values.datasets!, outDir, samples: Number(values['ablation-samples']), epochs: Number(values['ablation-epochs']), meta });
+    }
+    for (const spec of values.ablation ? [] : DATASETS) {
       if (only ? !only.has(spec.name) : spec.name === 'tiny') continue;
       const row = await runOne(spec, {
         datasetsDir: values.datasets!,
@@ -450,12 +460,12 @@ async function main(): Promise<void> {
       if (row) writeFileSync(join(outDir, 'bench', `${spec.name}.json`), JSON.stringify(row, null, 2) + '\n');
     }
     // retrieval cost (bench/retrieval.ts), in its own process: `--only retrieval` runs just this
-    if (!only || only.has('retrieval')) {
+    if (!values.ablation && (!only || only.has('retrieval'))) {
       const r = spawnSync(process.execPath, ['--expose-gc', join(here, 'retrieval.js'), '--out', outDir, '--datasets', values.datasets!], { stdio: 'inherit' });
       if (r.status !== 0) process.stderr.write(`arbor bench: the retrieval benchmark failed (exit ${r.status})\n`);
     }
     // load test of `arbor serve` (bench/serve-load.ts; `--only serve` runs just this)
-    if (!only || only.has('serve')) await runServeLoad(serveLoadDefaults(outDir, values.datasets!));
+    if (!values.ablation && (!only || only.has('serve'))) await runServeLoad(serveLoadDefaults(outDir, values.datasets!));
   }
   writeReport(outDir);
 }
