@@ -184,3 +184,33 @@ test('attention sessions leave no tensors behind', async () => {
   assert.equal(tf.memory().numTensors, before);
   net.dispose();
 });
+
+test('a training step split into parts equals the whole step', async () => {
+  await initBackend();
+  const { AttentionStepper } = await import('../src/trainer/attention-step.js');
+  const { SparseAdam } = await import('../src/trainer/sparse-adam.js');
+  const { slidingWindowSamples } = await import('../src/trainer/samples.js');
+  const { negativesPerLevel } = await import('../src/trainer/negatives.js');
+  const rng = new Rng(8);
+  const sequences = Array.from({ length: 12 }, () => Int32Array.from({ length: 9 }, () => rng.int(tree.numItems)));
+  const samples = slidingWindowSamples(sequences);
+  const negs = negativesPerLevel(tree, 'auto');
+  const batch = Int32Array.from({ length: 40 }, (_, i) => i * 2);
+  const after = (maxRows: number) => {
+    const net = randomNetwork(CFG, tree, 21);
+    const opt = tf.train.adam(0.01);
+    const step = new AttentionStepper(tree, net, samples, negs, new Rng(5), batch.length, maxRows);
+    const loss = step.step(batch, opt, new SparseAdam(net.emb, CFG.embDim, 0.01));
+    const w = net.toArrays();
+    opt.dispose();
+    net.dispose();
+    return { loss, w };
+  };
+  const whole = after(1 << 30);
+  const parts = after(200); // a few samples per part
+  assert.ok(Math.abs(whole.loss - parts.loss) < 1e-5, `loss ${whole.loss} vs ${parts.loss}`);
+  for (const [name, a] of whole.w) {
+    const b = parts.w.get(name)!.data;
+    for (let i = 0; i < a.data.length; i++) assert.ok(Math.abs(a.data[i] - b[i]) < 1e-4, `${name}[${i}]: ${a.data[i]} vs ${b[i]}`);
+  }
+});

@@ -18,6 +18,9 @@ import type { EmbeddingUpdater } from './item-features.js';
 import { sampleLevel } from './negatives.js';
 import type { SampleSet } from './samples.js';
 
+/** Most (pair, behaviour) rows computed at once in training (tfjs-wasm has a 32-bit heap). */
+const MAX_ROWS = 1 << 18;
+
 /** One group of a batch: every sample with `m` nodes, behaviours seen through `rowOf`. */
 interface Group {
   rowOf?: Int32Array;
@@ -38,6 +41,8 @@ export class AttentionStepper {
     private readonly negs: number[],
     private readonly rng: Rng,
     batchSize: number,
+    /** Most (pair, behaviour) rows computed at once (tests lower it to exercise the split). */
+    private readonly maxRows = MAX_ROWS,
   ) {
     this.paths = new Int32Array(batchSize * (tree.layout.depth + 1));
     this.histCap = maxHistory(network.config);
@@ -64,8 +69,39 @@ export class AttentionStepper {
     return all.map((l) => levelGroup([l], tree.levelRows(l)));
   }
 
-  /** One optimisation step; returns the batch's mean loss. */
+  /**
+   * One optimisation step; returns the batch's mean loss. A batch whose
+   * (pair, behaviour) rows would not fit tfjs-wasm's memory is processed in
+   * parts whose gradients are summed (the same step, weighted by part size).
+   */
   step(batch: Int32Array, optimizer: tf.Optimizer, emb: EmbeddingUpdater): number {
+    const m = this.negs.reduce((s, x) => s + x + 1, 0);
+    const len = Math.min(this.histCap, Math.max(1, ...Array.from(batch, (b) => this.samples.pos[b])));
+    const part = Math.max(1, Math.floor(this.maxRows / (m * len)));
+    const vars = this.network.variables();
+    let sum: tf.Tensor[] | undefined;
+    let loss = 0;
+    for (let s = 0; s < batch.length; s += part) {
+      const sub = batch.subarray(s, Math.min(batch.length, s + part));
+      const r = this.gradients(sub, sub.length / batch.length, emb);
+      loss += r.loss;
+      if (!sum) sum = r.grads;
+      else {
+        const next = sum.map((g, i) => tf.add(g, r.grads[i]));
+        tf.dispose([...sum, ...r.grads]);
+        sum = next;
+      }
+    }
+    const named: tf.NamedTensorMap = {};
+    vars.forEach(([, v], i) => (named[v.name] = sum![i]));
+    optimizer.applyGradients(named as unknown as tf.NamedTensorMap & Record<string, tf.Variable>);
+    tf.dispose(sum!);
+    emb.apply();
+    return loss;
+  }
+
+  /** Loss (times `weight`) and variable gradients of one part of a batch; accumulates the embedding gradients into `emb`. */
+  private gradients(batch: Int32Array, weight: number, emb: EmbeddingUpdater): { loss: number; grads: tf.Tensor[] } {
     const net = this.network;
     const { samples } = this;
     const d = net.config.embDim;
@@ -102,13 +138,10 @@ export class AttentionStepper {
         const logits = groups.map((g, k) =>
           attentionLogits(net.mlp, net.attention!, net.config.windows, inputs[k] as tf.Tensor3D, coefT, inputs[ng + k] as tf.Tensor2D, g.m),
         );
-        return sigmoidCrossEntropy(labels, (logits.length === 1 ? logits[0] : tf.concat(logits, 0)) as tf.Tensor1D);
+        return tf.mul(sigmoidCrossEntropy(labels, (logits.length === 1 ? logits[0] : tf.concat(logits, 0)) as tf.Tensor1D), weight) as tf.Scalar;
       };
       const { value, grads } = tf.valueAndGrads(f as (...args: tf.Tensor[]) => tf.Scalar)([...behT, ...nodeT, ...vars.map(([, v]) => v)]);
-      const named: tf.NamedTensorMap = {};
-      vars.forEach(([, v], i) => (named[v.name] = grads[2 * ng + i]));
-      optimizer.applyGradients(named as unknown as tf.NamedTensorMap & Record<string, tf.Variable>);
-      return [value, ...grads.slice(0, 2 * ng)];
+      return [value, ...grads];
     });
     const loss = lossT.dataSync()[0];
     for (let k = 0; k < ng; k++) {
@@ -119,9 +152,8 @@ export class AttentionStepper {
       const nr = nodeRows[k];
       for (let r = 0; r < nr.length; r++) emb.accumulate(nr[r], gn, r * d, 1);
     }
-    tf.dispose([lossT, ...gradTs]);
-    emb.apply();
-    return loss;
+    tf.dispose([lossT, ...gradTs.slice(0, 2 * ng)]);
+    return { loss, grads: gradTs.slice(2 * ng) };
   }
 }
 
