@@ -79,8 +79,6 @@ interface AblationRow {
 
 /** Smaller synthetic set than the main bench, so four variants fit the time. */
 const SYNTHETIC = { items: 10000, users: 2000 };
-/** Held-out users evaluated per data set (brute force with the attention scorer costs about 60k multiply-adds per pair). */
-const EVAL_USERS: Record<string, number> = { synthetic: 150, taobao: 40, movielens: 150, amazon: 80, tiny: 40 };
 const KS = [10, 50];
 const BEAM = 100;
 const SPEED_QUERIES = 30;
@@ -133,7 +131,7 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
       { name: 'attention + category', opts: { scorer: 'attention', categoryEmb: 'on' } },
       ...(vectorsFile ? [{ name: 'attention + category + item vectors', opts: { scorer: 'attention' as const, categoryEmb: 'on' as const, itemVectors: vectorsFile } }] : []),
     ];
-    const evalUsers = EVAL_USERS[spec.name] ?? 60;
+    let evalUsers = 0;
     const rows: VariantRow[] = [];
     const dirs: string[] = [];
     for (const v of variants) {
@@ -151,7 +149,9 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
       );
       const trainSeconds = (Date.now() - t) / 1000;
       const model = readModel(dir, { requireScorer: true });
-      const report = evaluateModel(store, model, { ks: KS, beam: BEAM, oracle: true, baselines: [], maxUsers: evalUsers, seed: 42 }, log);
+      // every test user (the same for every variant)
+      const report = evaluateModel(store, model, { ks: KS, beam: BEAM, oracle: true, baselines: [], maxUsers: 0, seed: 42 }, log);
+      evalUsers = report.users;
       model.network!.dispose();
       const beam = report.methods.find((m) => m.name === 'beam')!;
       const brute = report.methods.find((m) => m.name === 'brute-force')!;

@@ -1,11 +1,12 @@
 /**
  * Query-time scoring with the attention scorer, the fast way (see
  * attention.ts): per query (and per tree level with the hierarchical user
- * preference) the behaviour-only parts are computed once — b·Wb + c, the
- * matrix whose block j is diag(b_j)·Wbn, and P_j = c_j·b_j·U_{k(j)} — and
- * each `score` call then needs, per node, one product with that matrix, the
- * attention unit's PReLU and output, one product of the weights with P, and
- * the rest of the MLP.
+ * preference) the behaviour-only parts are computed once — one matrix whose
+ * block j is diag(b_j)·Wbn + Wn over the row b_j·Wb + c, and
+ * P_j = c_j·b_j·U_{k(j)} — and each `score` call then needs, per node, one
+ * product of [n, 1] with that matrix (the unit's whole pre-activation for
+ * every behaviour), the unit's PReLU and output, one product of the weights
+ * with P, and the rest of the MLP.
  */
 import * as tf from '@tensorflow/tfjs';
 import { maxHistory } from './config.js';
@@ -14,14 +15,16 @@ import type { BatchScoringSession, ScoringSession } from './types.js';
 import type { Tree } from '../tree/tree.js';
 import { slotCoefficients } from './attention.js';
 
-/** Per-query (and per-level) tensors that do not depend on the node. */
+/**
+ * Per-query (and per-level) tensors that do not depend on the node. Nodes
+ * arrive with a constant 1 appended ([n, d+1]), so one product with `mat`
+ * gives the attention unit's whole pre-activation.
+ */
 interface Prepared {
   /** Behaviour slots (slot 0 = the latest behaviour). */
   len: number;
-  /** b·Wb + c: [len, A]. */
-  qb: tf.Tensor2D;
-  /** Block j = diag(b_j)·Wbn: [d, len·A]. */
-  dmat: tf.Tensor2D;
+  /** Block j (columns j·A..j·A+A): rows 0..d-1 diag(b_j)·Wbn + Wn, row d b_j·Wb + c. [d+1, len·A]. */
+  mat: tf.Tensor2D;
   /** c_j · b_j · U_{k(j)}: [len, h1]. */
   p: tf.Tensor2D;
 }
@@ -34,8 +37,7 @@ export class AttentionSession implements ScoringSession {
   private readonly prepared = new Map<number, Prepared>();
   private readonly len: number;
   private readonly coef: Float32Array;
-  private rows = new Int32Array(0);
-  private feats = new Float32Array(0);
+  private nodeKernel?: tf.Tensor2D;
 
   constructor(
     readonly network: ScorerNetwork,
@@ -81,10 +83,11 @@ export class AttentionSession implements ScoringSession {
     const a = att.bias.shape[0] as number;
     const h1 = mlp.bias1.shape[0] as number;
     const windows = net.config.windows;
-    const [qb, dmat, p] = tf.tidy(() => {
+    const [mat, p] = tf.tidy(() => {
       const b = tf.tensor2d(beh, [len, d]);
-      const qbT = tf.add(tf.matMul(b, att.bKernel as tf.Tensor2D), att.bias) as tf.Tensor2D;
-      const dm = tf.reshape(tf.transpose(tf.mul(tf.reshape(b, [len, d, 1]), tf.reshape(att.bnKernel, [1, d, a])), [1, 0, 2]), [d, len * a]) as tf.Tensor2D;
+      const qb = tf.reshape(tf.add(tf.matMul(b, att.bKernel as tf.Tensor2D), att.bias), [1, len * a]);
+      const inter = tf.add(tf.transpose(tf.mul(tf.reshape(b, [len, d, 1]), tf.reshape(att.bnKernel, [1, d, a])), [1, 0, 2]), tf.reshape(att.nKernel, [d, 1, a]));
+      const m = tf.concat([tf.reshape(inter, [d, len * a]), qb], 0) as tf.Tensor2D;
       const parts: tf.Tensor2D[] = [];
       let s = 0;
       for (let k = 0; k < windows.length && s < len; k++) {
@@ -94,39 +97,45 @@ export class AttentionSession implements ScoringSession {
         s += n;
       }
       const pj = tf.mul(parts.length === 1 ? parts[0] : tf.concat(parts, 0), tf.tensor2d(this.coef, [len, 1])) as tf.Tensor2D;
-      return [qbT, dm, pj];
+      return [m, pj];
     });
-    prep = { len, qb, dmat, p };
+    prep = { len, mat, p };
     this.prepared.set(key, prep);
     return prep;
   }
 
-  /** Embedding rows of the nodes, gathered into [n, d]. */
+  /** Embedding rows of the nodes with a constant 1 appended: [n, d+1]. */
   private nodeFeatures(nodes: Int32Array): Float32Array {
     const n = nodes.length;
     const d = this.network.config.embDim;
-    if (this.rows.length < n) {
-      this.rows = new Int32Array(n);
-      this.feats = new Float32Array(n * d);
-    }
-    const rows = this.rows.subarray(0, n);
+    const emb = this.network.emb;
+    const out = new Float32Array(n * (d + 1));
     for (let i = 0; i < n; i++) {
       const r = this.tree.nodeRow(nodes[i]);
       if (r < 0) throw new Error(`node ${nodes[i]} is an empty leaf and cannot be scored`);
-      rows[i] = r;
+      out.set(emb.subarray(r * d, r * d + d), i * (d + 1));
+      out[i * (d + 1) + d] = 1;
     }
-    return this.network.gatherRows(rows, this.feats.subarray(0, n * d));
+    return out;
   }
 
-  /** Attention weights [n, len] for node features x [n, d]. */
+  /** The first layer's node half with its bias, [d+1, h1] (made once per session). */
+  private nodeKernelWithBias(): tf.Tensor2D {
+    if (!this.nodeKernel) {
+      const mlp = this.network.mlp;
+      // made inside a score call's tidy: kept until close()
+      this.nodeKernel = tf.keep(tf.tidy(() => tf.concat([mlp.nodeKernel, tf.reshape(mlp.bias1, [1, -1])], 0) as tf.Tensor2D));
+    }
+    return this.nodeKernel;
+  }
+
+  /** Attention weights [n, len] for node features x [n, d+1]. */
   private weightsOf(x: tf.Tensor2D, prep: Prepared): tf.Tensor2D {
     const att = this.network.attention!;
     const n = x.shape[0];
     const a = att.bias.shape[0] as number;
-    const qn = tf.reshape(tf.matMul(x, att.nKernel as tf.Tensor2D), [n, 1, a]);
-    const g = tf.reshape(tf.matMul(x, prep.dmat), [n, prep.len, a]);
-    const h = tf.prelu(tf.add(tf.add(g, prep.qb), qn), att.alpha);
-    return tf.reshape(tf.add(tf.matMul(tf.reshape(h, [n * prep.len, a]), att.outKernel as tf.Tensor2D), att.outBias), [n, prep.len]);
+    const h = tf.prelu(tf.reshape(tf.matMul(x, prep.mat), [n * prep.len, a]), att.alpha);
+    return tf.reshape(tf.add(tf.matMul(h, att.outKernel as tf.Tensor2D), att.outBias), [n, prep.len]);
   }
 
   /** Runs `fn` over chunks of the nodes small enough for memory; concatenates the per-node outputs of width `width`. */
@@ -141,7 +150,7 @@ export class AttentionSession implements ScoringSession {
     for (let s = 0; s < n; s += step) {
       const e = Math.min(n, s + step);
       const feats = this.nodeFeatures(nodes.subarray(s, e));
-      const t = tf.tidy(() => fn(tf.tensor2d(feats, [e - s, d]), prep));
+      const t = tf.tidy(() => fn(tf.tensor2d(feats, [e - s, d + 1]), prep));
       out.set(t.dataSync() as Float32Array, s * width);
       t.dispose();
     }
@@ -155,7 +164,7 @@ export class AttentionSession implements ScoringSession {
       1,
       (x, prep) => {
         const user = tf.matMul(this.weightsOf(x, prep), prep.p);
-        let h = tf.prelu(tf.add(tf.add(tf.matMul(x, mlp.nodeKernel as tf.Tensor2D), user), mlp.bias1), mlp.alpha1) as tf.Tensor2D;
+        let h = tf.prelu(tf.add(tf.matMul(x, this.nodeKernelWithBias()), user), mlp.alpha1) as tf.Tensor2D;
         for (const l of mlp.layers) {
           h = tf.fused.matMul({ a: h, b: l.kernel as tf.Tensor2D, bias: l.bias, activation: 'prelu', preluActivationWeights: l.alpha }) as tf.Tensor2D;
         }
@@ -175,8 +184,10 @@ export class AttentionSession implements ScoringSession {
   }
 
   close(): void {
-    for (const p of this.prepared.values()) tf.dispose([p.qb, p.dmat, p.p]);
+    for (const p of this.prepared.values()) tf.dispose([p.mat, p.p]);
     this.prepared.clear();
+    this.nodeKernel?.dispose();
+    this.nodeKernel = undefined;
   }
 }
 
