@@ -214,3 +214,27 @@ test('a training step split into parts equals the whole step', async () => {
     for (let i = 0; i < a.data.length; i++) assert.ok(Math.abs(a.data[i] - b[i]) < 1e-4, `${name}[${i}]: ${a.data[i]} vs ${b[i]}`);
   }
 });
+
+test('openBatch with the attention scorer equals one session per user', async () => {
+  await initBackend();
+  const net = randomNetwork({ ...CFG, hierarchical: true }, tree, 14);
+  const scorer = new NetworkScorer(net, tree);
+  const rng = new Rng(9);
+  const histories = [0, 3, 8].map((len) => Int32Array.from({ length: len }, () => rng.int(tree.numItems)));
+  const batch = scorer.openBatch(histories);
+  for (let level = 1; level <= tree.layout.depth; level++) {
+    const nodes = tree.nonEmptyNodes(level);
+    // rows interleave the users
+    const users = Int32Array.from({ length: nodes.length * 3 }, (_, i) => i % 3);
+    const rowNodes = Int32Array.from({ length: nodes.length * 3 }, (_, i) => nodes[Math.floor(i / 3)]);
+    const got = batch.score(users, rowNodes, level);
+    histories.forEach((h, u) => {
+      const s = scorer.open(h);
+      const want = s.score(nodes, level);
+      s.close();
+      nodes.forEach((_, i) => assert.equal(got[i * 3 + u], want[i]));
+    });
+  }
+  batch.close();
+  net.dispose();
+});
