@@ -21,7 +21,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -188,7 +188,7 @@ export async function runServeLoad(o: ServeLoadOptions): Promise<ServeLoadReport
     histories = histories.filter((h) => h.length > 0);
     const m = readModel(model);
     const bodies = histories.map((history) => JSON.stringify({ history, k: o.k, beam: o.beam }));
-    const args = ['--log-level', 'info', '-k', String(o.k)];
+    const args = ['--log-level', 'info', '-k', String(o.k), '--workers', String(availableParallelism())];
     const loadStart = loadavg()[0];
     const server = await startServer(model, args);
     const pid = server.proc.pid!;
@@ -282,7 +282,7 @@ export function serveLoadSection(benchDir: string): string {
     'autocannon against a spawned `arbor serve` on loopback, `POST /v1/retrieve` with real user histories (each connection cycles through up to 500), ' +
       'after a 3 s warm-up; the last concurrency level is repeated to show whether memory grows under sustained load. ' +
       'Client and server share the machine\'s cores. Latency is measured by the client (queueing included). ' +
-      'Retrieval runs in-process on the server\'s main thread unless the report says otherwise.',
+      'Retrieval runs on the server\'s worker pool (`--workers`, one per core) when the server arguments say so; earlier reports without `--workers` ran it on the server thread.',
     '',
   ];
   for (const r of reports) {
@@ -290,7 +290,7 @@ export function serveLoadSection(benchDir: string): string {
       `### ${r.name}: ${r.model.items} items (depth ${r.model.depth}), k ${r.request.k}, beam ${r.request.beam}`,
       '',
       `Model: ${r.model.source}. ${r.request.histories} histories, mean length ${r.request.meanHistory.toFixed(1)}. ` +
-        `Run ${r.date} on ${r.cores} × ${r.cpu}, Node ${r.node} (\`${r.command}\`).`,
+        `Run ${r.date} on ${r.cores} × ${r.cpu}, Node ${r.node} (\`${r.command}\`); server arguments \`${r.server.args.join(' ')}\`.`,
       '',
       '| connections | seconds | requests | req/s | p50 ms | p99 ms | max ms | errors | timeouts | non-2xx | server RSS after, MB |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
