@@ -44,22 +44,13 @@ import { initBackend } from '../src/scorer/backend.js';
 import type { TrainSummary } from '../src/trainer/train.js';
 import { runServeLoad, serveLoadDefaults, serveLoadSection } from './serve-load.js';
 import { retrievalSection } from './retrieval-report.js';
-import { ablationSection, runAblations } from './ablation.js';
+import { ablationSection, runAblations, type AblationDataset } from './ablation.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 
-interface DatasetSpec {
-  name: string;
-  title: string;
-  /** Files relative to the datasets folder; the first must exist. */
-  file?: string;
-  format?: InputFormat;
-  items?: string;
-  minRating?: number;
-  synthetic?: { items: number; users: number };
-  testUsers: number;
-  validUsers: number;
+/** A bench data set: where its files are (relative to the datasets folder) and how it is evaluated. */
+interface DatasetSpec extends AblationDataset {
   ks: number[];
   beam: number;
   note: string;
