@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { stderrLogger } from '../src/core/log.js';
-import { Store, generateSynthetic, type InputFormat } from '../src/data/index.js';
+import { Store, generateSynthetic } from '../src/data/index.js';
 import { formatMarkdownTable } from '../src/eval/table.js';
 import { readModel } from '../src/model/folder.js';
 import { createModelFolder, evaluateModel, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
