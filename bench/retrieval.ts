@@ -22,7 +22,10 @@
  * slow at 1M items).
  * Options: --only a,b (synthetic-10k, synthetic-100k, synthetic-1m, taobao,
  * movielens, amazon), --datasets DIR, --out DIR, --workers N,
- * --memory-queries N, --quick (fewer queries, for a smoke run).
+ * --memory-queries N, --quick (fewer queries, for a smoke run), --epochs E
+ * and --train-samples N (training budget; default 1 epoch of each
+ * catalogue's sample count, 0 = all samples). Catalogues not run keep their
+ * previous figures in retrieval.json.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -58,6 +61,8 @@ const log = stderrLogger();
 const BEAMS = [25, 50, 100, 200, 400];
 const KMAX = 200;
 const SEED = 42;
+/** Training budget of every catalogue's scorer (`--epochs`, `--train-samples`; samples undefined: each catalogue's own). */
+const budget: { epochs: number; samples?: number } = { epochs: 1 };
 
 interface Spec {
   name: string;
@@ -140,13 +145,15 @@ async function synthetic(spec: Spec, dir: string): Promise<{ cases: EvalCase[]; 
     return { user: `t${i}`, history: Int32Array.from(l.slice(0, half)), truth: Int32Array.from(new Set(l.slice(half))) };
   });
   const net = ScorerNetwork.init({ ...DEFAULT_SCORER_CONFIG, hierarchical: true }, tree.layout.numInternal, tree.numItems, new Rng(SEED));
-  const summary = trainScorer(tree, net, { sequences: train }, { epochs: 1, maxSamplesPerEpoch: s.trainSamples, seed: SEED }, log);
+  const summary = trainScorer(tree, net, { sequences: train }, { epochs: budget.epochs, maxSamplesPerEpoch: budget.samples ?? s.trainSamples, seed: SEED }, log);
   await writeModel(join(dir, 'model'), { tree, network: net, seed: SEED, config: { bench: 'retrieval', synthetic: s } });
   net.dispose();
-  const training = `1 epoch of ${summary.samplesPerEpoch} sliding-window samples from ${train.length} users (${summary.seconds.toFixed(0)} s)`;
+  const training = `${epochsOf(summary.epochs.length)} of ${summary.samplesPerEpoch} sliding-window samples from ${train.length} users (${summary.seconds.toFixed(0)} s)`;
   log.info(`${spec.name}: ${tree.numItems} items, depth ${tree.layout.depth}, ${training}; ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return { cases, training, items: tree.numItems };
 }
+
+const epochsOf = (n: number): string => `${n} epoch${n === 1 ? '' : 's'}`;
 
 /** A real data set: ingest, split, category tree, brief training. */
 async function real(spec: Spec, dir: string, datasets: string): Promise<{ cases: EvalCase[]; training: string; items: number } | undefined> {
@@ -162,10 +169,10 @@ async function real(spec: Spec, dir: string, datasets: string): Promise<{ cases:
     store.split({ testUsers: r.testUsers, validUsers: 0, seed: SEED });
     const modelDir = join(dir, 'model');
     await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: SEED }, log);
-    const { summary } = await trainModelFolder(store, modelDir, { train: { epochs: 1, maxSamplesPerEpoch: 20_000 }, embDim: 24, seed: SEED, hierarchical: true }, log);
+    const { summary } = await trainModelFolder(store, modelDir, { train: { epochs: budget.epochs, maxSamplesPerEpoch: budget.samples ?? 20_000 }, embDim: 24, seed: SEED, hierarchical: true }, log);
     const { tree } = readModel(modelDir, { requireScorer: true });
     const cases = mapCases(store.evalCases('test'), storeToTree(store.catalogue(), tree)).cases.filter((c) => c.history.length > 0);
-    return { cases, training: `${summary.epochs.length} epoch of ${summary.samplesPerEpoch} sliding-window samples (${summary.seconds.toFixed(0)} s)`, items: tree.numItems };
+    return { cases, training: `${epochsOf(summary.epochs.length)} of ${summary.samplesPerEpoch} sliding-window samples (${summary.seconds.toFixed(0)} s)`, items: tree.numItems };
   } finally {
     store.close();
   }
@@ -294,8 +301,13 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       'memory-queries': { type: 'string', default: '100000' },
       quick: { type: 'boolean', default: false },
+      epochs: { type: 'string', default: '1' },
+      'train-samples': { type: 'string' },
     },
   });
+  budget.epochs = Number(values.epochs);
+  // 0: every sliding-window sample
+  if (values['train-samples'] !== undefined) budget.samples = Number(values['train-samples']);
   const backend = await initBackend();
   const load0 = loadavg()[0];
   const workers = values.workers ? Number(values.workers) : availableParallelism();
