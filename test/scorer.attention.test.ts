@@ -199,7 +199,7 @@ test('a training step split into parts equals the whole step', async () => {
   const after = (maxRows: number) => {
     const net = randomNetwork(CFG, tree, 21);
     const opt = tf.train.adam(0.01);
-    const step = new AttentionStepper(tree, net, samples, negs, new Rng(5), batch.length, maxRows);
+    const step = new AttentionStepper(tree, net, samples, negs, new Rng(5), batch.length, { maxRows });
     const loss = step.step(batch, opt, new SparseAdam(net.emb, CFG.embDim, 0.01));
     const w = net.toArrays();
     opt.dispose();

@@ -21,6 +21,9 @@ import type { SampleSet } from './samples.js';
 /** Most (pair, behaviour) rows computed at once in training (tfjs-wasm has a 32-bit heap). */
 const MAX_ROWS = 1 << 18;
 
+/** Fixed cost of one part of a batch, in (pair, behaviour) rows (measured: one part's op dispatch costs about as much as this many rows). */
+const PART_OVERHEAD_ROWS = 4096;
+
 /** One group of a batch: every sample with `m` nodes, behaviours seen through `rowOf`. */
 interface Group {
   rowOf?: Int32Array;
@@ -29,10 +32,20 @@ interface Group {
   labels: Float32Array;
 }
 
+/** How the step computes (every choice gives the same step up to float rounding). */
+export interface AttentionStepOptions {
+  /** Most (pair, behaviour) rows computed at once (tests lower it to exercise the split). */
+  maxRows?: number;
+  /** Sort each batch by history length and pad each part to its own longest (default); false pads the whole batch. */
+  bucketed?: boolean;
+}
+
 /** Trains the attention scorer one batch at a time. */
 export class AttentionStepper {
   private readonly paths: Int32Array;
   private readonly histCap: number;
+  private readonly maxRows: number;
+  private readonly bucketed: boolean;
 
   constructor(
     private readonly tree: Tree,
@@ -41,9 +54,11 @@ export class AttentionStepper {
     private readonly negs: number[],
     private readonly rng: Rng,
     batchSize: number,
-    /** Most (pair, behaviour) rows computed at once (tests lower it to exercise the split). */
-    private readonly maxRows = MAX_ROWS,
+    options: AttentionStepOptions = {},
   ) {
+    this.maxRows = options.maxRows ?? MAX_ROWS;
+    this.bucketed = options.bucketed ?? true;
+
     this.paths = new Int32Array(batchSize * (tree.layout.depth + 1));
     this.histCap = maxHistory(network.config);
   }
@@ -70,20 +85,27 @@ export class AttentionStepper {
   }
 
   /**
-   * One optimisation step; returns the batch's mean loss. A batch whose
-   * (pair, behaviour) rows would not fit tfjs-wasm's memory is processed in
-   * parts whose gradients are summed (the same step, weighted by part size).
+   * One optimisation step; returns the batch's mean loss. The batch's pairs
+   * are drawn first (in batch order), then its samples are processed in
+   * parts: sorted by history length and cut where padding every part to its
+   * own longest history costs least (`partsOf`), each part also small
+   * enough for tfjs-wasm's memory. The parts' gradients are summed, weighted
+   * by part size: the same step as one padded batch, without the work on
+   * empty behaviour slots. `bucketed: false` pads the whole batch to its
+   * longest history (the reference the tests and the speed bench compare with).
    */
   step(batch: Int32Array, optimizer: tf.Optimizer, emb: EmbeddingUpdater): number {
+    const groups = this.groups(batch);
+    const nb = batch.length;
     const m = this.negs.reduce((s, x) => s + x + 1, 0);
-    const len = Math.min(this.histCap, Math.max(1, ...Array.from(batch, (b) => this.samples.pos[b])));
-    const part = Math.max(1, Math.floor(this.maxRows / (m * len)));
+    const lens = Int32Array.from(batch, (b) => Math.max(1, Math.min(this.samples.pos[b], this.histCap)));
+    const parts = partsOf(lens, m, this.maxRows, this.bucketed ? PART_OVERHEAD_ROWS : Infinity);
     const vars = this.network.variables();
     let sum: tf.Tensor[] | undefined;
     let loss = 0;
-    for (let s = 0; s < batch.length; s += part) {
-      const sub = batch.subarray(s, Math.min(batch.length, s + part));
-      const r = this.gradients(sub, sub.length / batch.length, emb);
+    for (const idx of parts) {
+      const sub = groups.map((g) => ({ rowOf: g.rowOf, m: g.m, codes: pick(g.codes, idx, g.m), labels: pick(g.labels, idx, g.m) }));
+      const r = this.gradients(Int32Array.from(idx, (i) => batch[i]), sub, idx.length / nb, emb);
       loss += r.loss;
       if (!sum) sum = r.grads;
       else {
@@ -101,12 +123,11 @@ export class AttentionStepper {
   }
 
   /** Loss (times `weight`) and variable gradients of one part of a batch; accumulates the embedding gradients into `emb`. */
-  private gradients(batch: Int32Array, weight: number, emb: EmbeddingUpdater): { loss: number; grads: tf.Tensor[] } {
+  private gradients(batch: Int32Array, groups: Group[], weight: number, emb: EmbeddingUpdater): { loss: number; grads: tf.Tensor[] } {
     const net = this.network;
     const { samples } = this;
     const d = net.config.embDim;
     const nb = batch.length;
-    const groups = this.groups(batch);
     // behaviour slots: slot j of sample i is its (j+1)-th latest behaviour before the target
     let len = 1;
     for (let i = 0; i < nb; i++) len = Math.max(len, Math.min(samples.pos[batch[i]], this.histCap));
@@ -155,6 +176,51 @@ export class AttentionStepper {
     tf.dispose([lossT, ...gradTs.slice(0, 2 * ng)]);
     return { loss, grads: gradTs.slice(2 * ng) };
   }
+}
+
+/** Rows `idx` (each `width` wide) of `src`, in that order. */
+function pick<T extends Int32Array | Float32Array>(src: T, idx: Int32Array, width: number): T {
+  const out = new (src.constructor as { new (n: number): T })(idx.length * width);
+  for (let k = 0; k < idx.length; k++) out.set(src.subarray(idx[k] * width, (idx[k] + 1) * width), k * width);
+  return out;
+}
+
+/**
+ * Splits a batch into parts (indices into it): with `overhead` finite, the
+ * samples sorted by history length and cut where the padded rows
+ * (part size × its longest history × m) plus `overhead` rows per part are
+ * fewest (dynamic programming over the sorted lengths); with `overhead`
+ * infinite, batch order padded to the batch's longest history (the
+ * reference). Either way no part has more than `maxRows` rows (at least one sample).
+ */
+export function partsOf(lens: Int32Array, m: number, maxRows: number, overhead: number): Int32Array[] {
+  const n = lens.length;
+  if (!Number.isFinite(overhead)) {
+    const len = Math.max(1, ...lens);
+    const part = Math.max(1, Math.floor(maxRows / (m * len)));
+    const out: Int32Array[] = [];
+    for (let s = 0; s < n; s += part) out.push(Int32Array.from({ length: Math.min(part, n - s) }, (_, i) => s + i));
+    return out;
+  }
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => lens[a] - lens[b] || a - b);
+  // best[j]: least cost of the first j sorted samples; from[j]: where its last part starts
+  const best = new Float64Array(n + 1).fill(Infinity);
+  const from = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let j = 1; j <= n; j++) {
+    const len = lens[order[j - 1]];
+    const most = Math.max(1, Math.floor(maxRows / (m * len)));
+    for (let i = j - 1; i >= Math.max(0, j - most); i--) {
+      const c = best[i] + overhead + (j - i) * len * m;
+      if (c < best[j]) {
+        best[j] = c;
+        from[j] = i;
+      }
+    }
+  }
+  const out: Int32Array[] = [];
+  for (let j = n; j > 0; j = from[j]) out.unshift(order.slice(from[j], j));
+  return out;
 }
 
 function concatFloat(parts: Float32Array[]): Float32Array {
