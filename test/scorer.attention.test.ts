@@ -215,6 +215,66 @@ test('a training step split into parts equals the whole step', async () => {
   }
 });
 
+test('a batch sorted by history length into parts equals the padded batch (plain and hierarchical)', async () => {
+  await initBackend();
+  const { AttentionStepper } = await import('../src/trainer/attention-step.js');
+  const { SparseAdam } = await import('../src/trainer/sparse-adam.js');
+  const { slidingWindowSamples } = await import('../src/trainer/samples.js');
+  const { negativesPerLevel } = await import('../src/trainer/negatives.js');
+  const rng = new Rng(18);
+  // histories of very different lengths, so the parts differ in padding
+  const sequences = Array.from({ length: 16 }, (_, i) => Int32Array.from({ length: 2 + (i % 8) * 2 }, () => rng.int(tree.numItems)));
+  const samples = slidingWindowSamples(sequences);
+  const negs = negativesPerLevel(tree, 'auto');
+  const batch = Int32Array.from({ length: 48 }, (_, i) => (i * 7) % samples.seq.length);
+  for (const hierarchical of [false, true]) {
+    const cfg = { ...CFG, hierarchical };
+    const after = (bucketed: boolean) => {
+      const net = randomNetwork(cfg, tree, 23);
+      const opt = tf.train.adam(0.01);
+      const step = new AttentionStepper(tree, net, samples, negs, new Rng(6), batch.length, { bucketed, maxRows: 4000 });
+      const emb = new SparseAdam(net.emb, cfg.embDim, 0.01);
+      const losses = [0, 1].map(() => step.step(batch, opt, emb));
+      const w = net.toArrays();
+      opt.dispose();
+      net.dispose();
+      return { losses, w };
+    };
+    const padded = after(false);
+    const bucketed = after(true);
+    padded.losses.forEach((l, i) => assert.ok(Math.abs(l - bucketed.losses[i]) < 1e-5, `hierarchical ${hierarchical}: loss ${l} vs ${bucketed.losses[i]}`));
+    for (const [name, a] of padded.w) {
+      const b = bucketed.w.get(name)!.data;
+      for (let i = 0; i < a.data.length; i++) assert.ok(Math.abs(a.data[i] - b[i]) < 1e-4, `hierarchical ${hierarchical}: ${name}[${i}]: ${a.data[i]} vs ${b[i]}`);
+    }
+  }
+});
+
+test('partsOf: every sample once, parts sorted by history and within the row cap', async () => {
+  const { partsOf } = await import('../src/trainer/attention-step.js');
+  const rng = new Rng(3);
+  const lens = Int32Array.from({ length: 300 }, () => 1 + (rng.next() < 0.7 ? rng.int(6) : rng.int(69)));
+  const m = 20;
+  const maxRows = 30000;
+  const parts = partsOf(lens, m, maxRows, 2000);
+  const seen = new Int32Array(lens.length);
+  let rows = 0;
+  let prevMax = 0;
+  for (const p of parts) {
+    const longest = Math.max(...Array.from(p, (i) => lens[i]));
+    assert.ok(p.length * longest * m <= maxRows || p.length === 1, `part of ${p.length} × ${longest} over the cap`);
+    assert.ok(Math.min(...Array.from(p, (i) => lens[i])) >= prevMax, 'parts overlap in history length');
+    prevMax = longest;
+    rows += p.length * longest * m;
+    for (const i of p) seen[i]++;
+  }
+  assert.ok(seen.every((c) => c === 1));
+  const padded = partsOf(lens, m, maxRows, Infinity);
+  const paddedRows = padded.reduce((s, p) => s + p.length, 0) * 69 * m;
+  assert.ok(rows < paddedRows / 2, `bucketed rows ${rows} vs padded ${paddedRows}`);
+  assert.deepEqual(Array.from(padded.flatMap((p) => Array.from(p))), Array.from({ length: lens.length }, (_, i) => i));
+});
+
 test('openBatch with the attention scorer equals one session per user', async () => {
   await initBackend();
   const net = randomNetwork({ ...CFG, hierarchical: true }, tree, 14);
