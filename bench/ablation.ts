@@ -223,7 +223,7 @@ export function ablationSection(dir: string, order: string[]): string {
     '',
     '<!-- written by `npm run bench -- --ablation` from docs/bench/ablation/*.json -->',
     'Per data set: the same store, split, category tree (branching 2), seed and training budget for every variant ' +
-      '(reduced to fit the time: the samples per epoch and epochs below, validation on 60 users for early stopping, ' +
+      '(stated per table: a seeded subset of the training samples per epoch and a cap on epochs; validation on 60 users for early stopping, ' +
       'hierarchical user preference off, 24-d embeddings). Recall on the same held-out users (first half of each ' +
       "one's history as input, second half as truth). Query cost: beam search with the beam below; ms per query and " +
       'pairs/s are the median of three side-by-side rounds over the same 30 queries (variants taking turns); ' +
@@ -235,7 +235,7 @@ export function ablationSection(dir: string, order: string[]): string {
       '',
       `### ${r.title}`,
       '',
-      `${r.items} items, ${r.evalUsers} test users, beam ${r.beam}, ${r.samplesPerEpoch} training samples per epoch, up to ${r.epochs} epochs; ${r.meta.cpu} (${r.meta.cores} cores), ${r.meta.backend}, ${String(r.meta.date).slice(0, 10)}.`,
+      `${r.items} items, ${r.evalUsers} test users, beam ${r.beam}; training budget per variant: ${r.samplesPerEpoch} samples per epoch, up to ${r.epochs} epochs (${r.samplesPerEpoch * r.epochs} samples); ${r.meta.cpu} (${r.meta.cores} cores), ${r.meta.backend}, ${String(r.meta.date).slice(0, 10)}.`,
       '',
       `| variant | ${r.ks.map((k) => `beam R@${k} %`).join(' | ')} | ${r.ks.map((k) => `brute R@${k} %`).join(' | ')} | train samples/s | epochs run | beam ms/query | × pooling | beam pairs/s | brute pairs/s |`,
       `| :--- | ${r.ks.map(() => '---:').join(' | ')} | ${r.ks.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
