@@ -21,7 +21,7 @@ import type { SampleSet } from './samples.js';
 /** Most (pair, behaviour) rows computed at once in training (tfjs-wasm has a 32-bit heap). */
 const MAX_ROWS = 1 << 18;
 
-/** Fixed cost of one part of a batch, in (pair, behaviour) rows (measured: one part's op dispatch costs about as much as this many rows). */
+/** Fixed cost charged per part of a batch, in (pair, behaviour) rows: a guess at one part's op dispatch (not tuned), it keeps short-history parts from splitting finely. */
 const PART_OVERHEAD_ROWS = 4096;
 
 /** One group of a batch: every sample with `m` nodes, behaviours seen through `rowOf`. */
@@ -58,7 +58,6 @@ export class AttentionStepper {
   ) {
     this.maxRows = options.maxRows ?? MAX_ROWS;
     this.bucketed = options.bucketed ?? true;
-
     this.paths = new Int32Array(batchSize * (tree.layout.depth + 1));
     this.histCap = maxHistory(network.config);
   }
