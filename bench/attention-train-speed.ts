@@ -4,7 +4,7 @@
  * tree as the ablation), the attention training step in each of its modes
  * trains a fresh copy of the same initial network on the same batches;
  * the modes take turns, several rounds, and the median samples/s per mode
- * is printed as one JSON document on stdout.
+ * is printed as one JSON document on stdout (the run recorded in docs/bench/attention/train-speed.json).
  *
  * Modes: `padded` (the whole batch padded to its longest history: the step
  * as first built) and `bucketed` (the default: the batch sorted by history
