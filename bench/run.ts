@@ -391,12 +391,11 @@ function scaleSection(file: string): string {
 function writeReport(outDir: string): void {
   const dir = join(outDir, 'bench');
   const order = DATASETS.map((d) => d.name);
-  const rows: Row[] = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith('.json') && f !== 'tree-learning-scale.json' && f !== 'retrieval.json' && !f.startsWith('serve-load-'))
-        .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Row)
-        .sort((a, b) => order.indexOf(a.dataset) - order.indexOf(b.dataset))
-    : [];
+  // a data set's row is docs/bench/<name>.json; other benches' files live beside them under other names
+  const rows: Row[] = order
+    .map((name) => join(dir, `${name}.json`))
+    .filter((f) => existsSync(f))
+    .map((f) => JSON.parse(readFileSync(f, 'utf8')) as Row);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order));
