@@ -20,7 +20,8 @@
  * queries/s); bench/run.ts renders the table into docs/BENCHMARKS.md.
  * Beam queries/s are the median of three runs; brute force's of one (it is
  * slow at 1M items).
- * Options: --only a,b (synthetic-10k, synthetic-100k, synthetic-1m, taobao,
+ * Options: --only a,b (synthetic-10k, synthetic-100k, synthetic-100k-b4 (the
+ * same catalogue with a 4-ary tree: half the levels), synthetic-1m, taobao,
  * movielens, amazon), --datasets DIR, --out DIR, --workers N,
  * --memory-queries N, --quick (fewer queries, for a smoke run), --epochs E
  * and --train-samples N (training budget; default 1 epoch of each
@@ -67,6 +68,8 @@ const budget: { epochs: number; samples?: number } = { epochs: 1 };
 interface Spec {
   name: string;
   title: string;
+  /** Tree branching (default 2). */
+  branching?: number;
   synthetic?: { items: number; users: number; trainSamples: number };
   real?: { file: string; format: InputFormat; items?: string; minRating?: number; testUsers: number };
   /** Queries timed per beam width (single thread) and per beam width on the pool. */
@@ -79,6 +82,7 @@ interface Spec {
 const SPECS: Spec[] = [
   { name: 'synthetic-10k', title: 'synthetic, 10k items', synthetic: { items: 10_000, users: 3000, trainSamples: 20_000 }, queries: 300, poolQueries: 3000, bruteQueries: 200 },
   { name: 'synthetic-100k', title: 'synthetic, 100k items', synthetic: { items: 100_000, users: 5000, trainSamples: 20_000 }, queries: 300, poolQueries: 2000, bruteQueries: 60 },
+  { name: 'synthetic-100k-b4', title: 'synthetic, 100k items, 4-ary tree', branching: 4, synthetic: { items: 100_000, users: 5000, trainSamples: 20_000 }, queries: 300, poolQueries: 2000, bruteQueries: 60 },
   { name: 'synthetic-1m', title: 'synthetic, 1M items', synthetic: { items: 1_000_000, users: 6000, trainSamples: 20_000 }, queries: 300, poolQueries: 1000, bruteQueries: 16 },
   { name: 'taobao', title: 'Taobao UserBehavior (814 users)', real: { file: 'taobao-userbehavior/UserBehavior_prefix_814users.csv', format: 'userbehavior', testUsers: 150 }, queries: 150, poolQueries: 1500, bruteQueries: 60 },
   { name: 'movielens', title: 'MovieLens 1M part, ratings >= 4', real: { file: 'movielens-1m-part/ratings.dat', format: 'movielens', items: 'movielens-1m-part/movies.dat', minRating: 4, testUsers: 300 }, queries: 300, poolQueries: 3000, bruteQueries: 200 },
@@ -130,7 +134,7 @@ async function synthetic(spec: Spec, dir: string): Promise<{ cases: EvalCase[]; 
     itemCategory[i] = c;
   });
   const itemIndex = new Map(ds.items.map((it, i) => [it.id, i]));
-  const tree = buildCategoryTree({ itemIds: ds.items.map((it) => it.id), itemCategory, categoryIds: [...catIndex.keys()] }, { branching: 2, seed: SEED });
+  const tree = buildCategoryTree({ itemIds: ds.items.map((it) => it.id), itemCategory, categoryIds: [...catIndex.keys()] }, { branching: spec.branching ?? 2, seed: SEED });
   const byUser = new Map<string, number[]>();
   for (const e of ds.events) {
     let l = byUser.get(e.user);
