@@ -37,6 +37,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BeamSearch } from '../src/beam/beam.js';
 import { BruteForce } from '../src/beam/brute.js';
 import { openRetrievalService } from '../src/beam/pool.js';
+import { hitsAt } from '../src/eval/metrics.js';
 import type { RetrievalResult } from '../src/beam/retriever.js';
 import type { Query } from '../src/beam/service.js';
 import { stderrLogger } from '../src/core/log.js';
@@ -100,20 +101,15 @@ function msStats(ms: number[]): { p50: number; p95: number; mean: number } {
   return { p50: pct(s, 0.5), p95: pct(s, 0.95), mean: ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length) };
 }
 
-function truthRecall(items: Int32Array, truth: Int32Array): number {
-  if (truth.length === 0) return 0;
-  const t = new Set(truth);
-  let hit = 0;
-  for (const it of items) if (t.has(it)) hit++;
-  return hit / t.size;
-}
-
-function overlap(a: Int32Array, b: Int32Array): number {
-  if (b.length === 0) return 1;
-  const s = new Set(b);
-  let hit = 0;
-  for (const it of a) if (s.has(it)) hit++;
-  return hit / b.length;
+/**
+ * Share of the distinct `relevant` items that `items` contains (`ifNone` when
+ * there are none): truth recall against a user's held-out items, or overlap
+ * with brute force's top k.
+ */
+function shareFound(items: Int32Array, relevant: Int32Array, ifNone: number): number {
+  const set = new Set(relevant);
+  if (set.size === 0) return ifNone;
+  return hitsAt(items, set, [Math.max(1, items.length)])[0] / set.size;
 }
 
 /** `count` queries cycling over the cases. */
@@ -224,7 +220,7 @@ async function measure(spec: Spec, modelDir: string, cases: EvalCase[], workers:
   const bruteQps = await poolRate(modelDir, workers, 'brute-force', cycle(qCases.slice(0, nb), Math.max(nb, 2 * workers), KMAX, KMAX), 1);
   const points: MethodPoint[] = [];
   const bruteByK = (k: number) => {
-    const rec = qCases.slice(0, nb).map((c, i) => truthRecall(bruteTop[i].subarray(0, k), c.truth));
+    const rec = qCases.slice(0, nb).map((c, i) => shareFound(bruteTop[i].subarray(0, k), c.truth, 0));
     return rec.reduce((a, b) => a + b, 0) / rec.length;
   };
   for (const b of BEAMS) {
@@ -236,8 +232,8 @@ async function measure(spec: Spec, modelDir: string, cases: EvalCase[], workers:
       res.push(beam.retrieve(c.history, { k, beam: b }));
       ms.push(performance.now() - t);
     }
-    const ov = res.slice(0, nb).map((r, i) => overlap(r.items, bruteTop[i].subarray(0, k)));
-    const beamTruth = res.slice(0, nb).map((r, i) => truthRecall(r.items, qCases[i].truth));
+    const ov = res.slice(0, nb).map((r, i) => shareFound(r.items, bruteTop[i].subarray(0, k), 1));
+    const beamTruth = res.slice(0, nb).map((r, i) => shareFound(r.items, qCases[i].truth, 0));
     const bt = bruteByK(k);
     const qps = await poolRate(modelDir, workers, 'beam', cycle(qCases, np, k, b));
     const st = msStats(ms);
