@@ -22,6 +22,7 @@ import { readModel } from '../src/model/folder.js';
 import { createModelFolder, evaluateModel, trainModelFolder, type TrainModelOptions } from '../src/pipeline/ops.js';
 import { mapCases, storeToTree } from '../src/pipeline/items.js';
 import { BeamSearch } from '../src/beam/beam.js';
+import { pairedDifference } from '../src/eval/paired.js';
 import { NetworkScorer } from '../src/scorer/session.js';
 
 /** What the ablation needs to know about a data set (bench/run.ts's specs fit). */
@@ -60,6 +61,8 @@ interface VariantRow {
   beamPairsPerSecond: number;
   /** Brute force throughput during evaluation (pairs per second). */
   brutePairsPerSecond: number;
+  /** Beam recall minus pooling's, paired over the same test users: mean and 95 % bootstrap interval per k (absent for pooling itself). */
+  vsPooling?: { k: number; mean: number; low: number; high: number }[];
 }
 
 /** One data set's ablation. */
@@ -134,6 +137,7 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
     let evalUsers = 0;
     const rows: VariantRow[] = [];
     const dirs: string[] = [];
+    let poolingRecall: number[][] | undefined;
     for (const v of variants) {
       const dir = join(work, `m${dirs.length}`);
       dirs.push(dir);
@@ -150,7 +154,7 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
       const trainSeconds = (Date.now() - t) / 1000;
       const model = readModel(dir, { requireScorer: true });
       // every test user (the same for every variant)
-      const report = evaluateModel(store, model, { ks: KS, beam: BEAM, oracle: true, baselines: [], maxUsers: 0, seed: 42 }, log);
+      const report = evaluateModel(store, model, { ks: KS, beam: BEAM, oracle: true, baselines: [], maxUsers: 0, seed: 42, perUser: true }, log);
       evalUsers = report.users;
       model.network!.dispose();
       const beam = report.methods.find((m) => m.name === 'beam')!;
@@ -165,7 +169,11 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
         beamMsPerQuery: NaN,
         beamPairsPerSecond: NaN,
         brutePairsPerSecond: (brute.pairsPerQuery * report.users) / (brute.totalMs / 1000),
+        ...(poolingRecall
+          ? { vsPooling: KS.map((k, i) => ({ k, ...pairedDifference(beam.userRecall![i], poolingRecall![i], { seed: 42 }) })).map(({ k, mean, low, high }) => ({ k, mean, low, high })) }
+          : {}),
       });
+      if (v.name === 'pooling') poolingRecall = beam.userRecall;
     }
     // query speed side by side: the variants take turns on the same queries
     const models = dirs.map((d) => readModel(d, { requireScorer: true }));
@@ -209,6 +217,14 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
 
 const pct = (x: number) => (x * 100).toFixed(2);
 
+/** "+1.23 (+0.10, +2.40)": a variant's beam recall minus pooling's at k, in points, with its interval. */
+function diffCell(v: VariantRow, k: number): string {
+  const d = v.vsPooling?.find((x) => x.k === k);
+  if (!d) return '';
+  const sg = (x: number) => (x >= 0 ? '+' : '−') + Math.abs(x * 100).toFixed(2);
+  return `${sg(d.mean)} (${sg(d.low)}, ${sg(d.high)})`;
+}
+
 /** The ablation tables (markdown) from the JSON files in `dir`, ordered as `order`. */
 export function ablationSection(dir: string, order: string[]): string {
   if (!existsSync(dir)) return '';
@@ -223,25 +239,31 @@ export function ablationSection(dir: string, order: string[]): string {
     '',
     '<!-- written by `npm run bench -- --ablation` from docs/bench/ablation/*.json -->',
     'Per data set: the same store, split, category tree (branching 2), seed and training budget for every variant ' +
-      '(stated per table: a seeded subset of the training samples per epoch and a cap on epochs; validation on 60 users for early stopping, ' +
+      '(stated per table: a seeded subset of the training samples per epoch and a cap on epochs; validation recall on 60 users after each epoch, ' +
+      'training stops after 2 epochs without improvement and keeps the best epoch\'s weights; ' +
       'hierarchical user preference off, 24-d embeddings). Recall on the same held-out users (first half of each ' +
-      "one's history as input, second half as truth). Query cost: beam search with the beam below; ms per query and " +
+      "one's history as input, second half as truth); the difference to pooling is paired over those users, with a " +
+      '95 % percentile bootstrap interval (2,000 resamples of the users, seeded): an interval that contains 0 means the ' +
+      'gap is within the spread over test users. Query cost: beam search with the beam below; ms per query and ' +
       'pairs/s are the median of three side-by-side rounds over the same 30 queries (variants taking turns); ' +
       'brute-force pairs/s is its throughput during evaluation. Training samples/s from the training run.',
   ];
   for (const r of rows) {
     const pool = r.variants.find((v) => v.variant === 'pooling');
+    // the paired difference at the largest k (older runs have none)
+    const kd = Math.max(...r.ks);
+    const paired = r.variants.some((v) => v.vsPooling);
     out.push(
       '',
       `### ${r.title}`,
       '',
       `${r.items} items, ${r.evalUsers} test users, beam ${r.beam}; training budget per variant: ${r.samplesPerEpoch} samples per epoch, up to ${r.epochs} epochs (${r.samplesPerEpoch * r.epochs} samples); ${r.meta.cpu} (${r.meta.cores} cores), ${r.meta.backend}, ${String(r.meta.date).slice(0, 10)}.`,
       '',
-      `| variant | ${r.ks.map((k) => `beam R@${k} %`).join(' | ')} | ${r.ks.map((k) => `brute R@${k} %`).join(' | ')} | train samples/s | epochs run | beam ms/query | × pooling | beam pairs/s | brute pairs/s |`,
-      `| :--- | ${r.ks.map(() => '---:').join(' | ')} | ${r.ks.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
+      `| variant | ${r.ks.map((k) => `beam R@${k} %`).join(' | ')} | ${paired ? `beam R@${kd} − pooling (95 % CI) | ` : ''}${r.ks.map((k) => `brute R@${k} %`).join(' | ')} | train samples/s | epochs run | beam ms/query | × pooling | beam pairs/s | brute pairs/s |`,
+      `| :--- | ${r.ks.map(() => '---:').join(' | ')} | ${paired ? '---: | ' : ''}${r.ks.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
       ...r.variants.map(
         (v) =>
-          `| ${v.variant} | ${v.recall.map((x) => pct(x.beam)).join(' | ')} | ${v.recall.map((x) => pct(x.brute)).join(' | ')} | ${Math.round(v.trainSamplesPerSecond)} | ${v.epochs} | ${v.beamMsPerQuery.toFixed(1)} | ${pool ? (v.beamMsPerQuery / pool.beamMsPerQuery).toFixed(2) : ''} | ${Math.round(v.beamPairsPerSecond)} | ${Math.round(v.brutePairsPerSecond)} |`,
+          `| ${v.variant} | ${v.recall.map((x) => pct(x.beam)).join(' | ')} | ${paired ? diffCell(v, kd) + ' | ' : ''}${v.recall.map((x) => pct(x.brute)).join(' | ')} | ${Math.round(v.trainSamplesPerSecond)} | ${v.epochs} | ${v.beamMsPerQuery.toFixed(1)} | ${pool ? (v.beamMsPerQuery / pool.beamMsPerQuery).toFixed(2) : ''} | ${Math.round(v.beamPairsPerSecond)} | ${Math.round(v.brutePairsPerSecond)} |`,
       ),
     );
   }

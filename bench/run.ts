@@ -25,7 +25,7 @@
  * Afterwards it runs the retrieval cost benchmark (bench/retrieval.ts) in its
  * own process; `--only retrieval` runs only that.
  * --ablation runs the scorer ablation instead (bench/ablation.ts; budget:
- * --ablation-samples N per epoch, default 12000, --ablation-epochs N, default 3).
+ * --ablation-samples N per epoch, default 12000, --ablation-epochs N, default 8).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -415,7 +415,7 @@ async function main(): Promise<void> {
       hierarchical: { type: 'boolean', default: false },
       ablation: { type: 'boolean', default: false },
       'ablation-samples': { type: 'string', default: '12000' },
-      'ablation-epochs': { type: 'string', default: '3' },
+      'ablation-epochs': { type: 'string', default: '8' },
     },
   });
   const outDir = values.out!;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ArborError, UsageError } from '../src/core/errors.js';
 import type { RetrievalResult, RetrieveOptions, Retriever } from '../src/beam/retriever.js';
 import type { EvalCase } from '../src/data/types.js';
-import { evaluate, formatEvalTable, formatMarkdownTable, latencySummary, type EvalReport } from '../src/eval/index.js';
+import { evaluate, formatEvalTable, formatMarkdownTable, latencySummary, pairedDifference, type EvalReport } from '../src/eval/index.js';
 
 /** Returns a fixed list per user (keyed by the first history item) and records the options it got. */
 class FakeRetriever implements Retriever {
@@ -117,4 +117,34 @@ test('formatMarkdownTable: same content as a markdown table', () => {
       '| popularity | 0.20% | 1.00% | 0.33% | 0.0 | 0.012 |',
     ].join('\n'),
   );
+});
+
+test('evaluate reports each user\'s recall per k only when asked', () => {
+  const plain = evaluate([{ retriever: new FakeRetriever('beam', lists) }], cases, [1, 3, 5]);
+  assert.equal(plain.methods[0].userRecall, undefined);
+  const report = evaluate([{ retriever: new FakeRetriever('beam', lists) }], cases, [1, 3, 5], { perUser: true });
+  // by hand: a hits 2 at rank 2 and 5 at rank 5 of truth {2, 5, 9}; b hits 7 at rank 1 of {7, 8}; c hits nothing
+  assert.deepEqual(report.methods[0].userRecall, [
+    [0, 1 / 2, 0],
+    [1 / 3, 1 / 2, 0],
+    [2 / 3, 1 / 2, 0],
+  ]);
+  // the averages are the means of the per-user values
+  report.methods[0].userRecall!.forEach((r, i) => assert.ok(Math.abs(r.reduce((s, x) => s + x, 0) / 3 - report.methods[0].metrics[i].recall) < 1e-12));
+});
+
+test('pairedDifference: exact mean, interval collapses on a constant shift, covers the mean, and is seeded', () => {
+  const a = [0.5, 0.2, 0.9, 0.1];
+  const shifted = pairedDifference(a, a.map((x) => x - 0.25), { seed: 1 });
+  assert.ok(Math.abs(shifted.mean - 0.25) < 1e-12 && Math.abs(shifted.low - 0.25) < 1e-12 && Math.abs(shifted.high - 0.25) < 1e-12);
+  const b = [0.4, 0.3, 0.5, 0.3];
+  const d = pairedDifference(a, b, { seed: 7, resamples: 500 });
+  assert.ok(Math.abs(d.mean - 0.05) < 1e-12);
+  assert.ok(d.low <= d.mean && d.mean <= d.high && d.low < d.high, JSON.stringify(d));
+  // differences are 0.1, -0.1, 0.4, -0.2: no resample's mean can leave [-0.2, 0.4]
+  assert.ok(d.low >= -0.2 - 1e-12 && d.high <= 0.4 + 1e-12);
+  assert.deepEqual(pairedDifference(a, b, { seed: 7, resamples: 500 }), d);
+  assert.throws(() => pairedDifference([1], [1, 2], { seed: 1 }), UsageError);
+  assert.throws(() => pairedDifference([], [], { seed: 1 }), UsageError);
+  assert.throws(() => pairedDifference([1], [1], { seed: 1, level: 1 }), UsageError);
 });

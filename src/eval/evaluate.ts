@@ -31,6 +31,8 @@ export interface MethodReport {
   msPerQuery: LatencySummary;
   /** Wall time of the method's whole pass, in milliseconds. */
   totalMs: number;
+  /** With `perUser`: each user's recall (in case order), one array per k in the report's order. */
+  userRecall?: number[][];
 }
 
 /** The results of an evaluation run. */
@@ -45,6 +47,8 @@ export interface EvalReport {
 export interface EvaluateOptions {
   /** Receives progress (default: silent). */
   logger?: Logger;
+  /** Also report every user's recall (for paired comparisons of methods on the same users). */
+  perUser?: boolean;
 }
 
 const PROGRESS_EVERY = 100;
@@ -69,12 +73,14 @@ function evaluateMethod(
   truths: readonly ReadonlySet<number>[],
   ks: readonly number[],
   logger: Logger,
+  perUser: boolean,
 ): MethodReport {
   const { retriever, beam } = method;
   const k = Math.max(...ks);
   const accumulator = new MetricsAccumulator(ks);
   const ms = new Float64Array(cases.length);
   let pairs = 0;
+  const userRecall = perUser ? ks.map(() => new Array<number>(cases.length)) : undefined;
   const label = methodLabel(retriever.name, beam);
   const progress = logger.progress(`eval ${label}`, cases.length);
   const started = process.hrtime.bigint();
@@ -83,7 +89,8 @@ function evaluateMethod(
     const result = retriever.retrieve(c.history, { k, beam });
     ms[i] = Number(process.hrtime.bigint() - t0) / 1e6;
     pairs += result.pairsScored;
-    accumulator.add(result.items, truths[i]);
+    const metrics = accumulator.add(result.items, truths[i]);
+    if (userRecall) metrics.forEach((m, j) => (userRecall[j][i] = m.recall));
     if ((i + 1) % PROGRESS_EVERY === 0 || i + 1 === cases.length) progress.update(i + 1);
   });
   const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -97,6 +104,7 @@ function evaluateMethod(
     pairsPerQuery: pairs / cases.length,
     msPerQuery,
     totalMs,
+    ...(userRecall ? { userRecall } : {}),
   };
 }
 
@@ -119,6 +127,6 @@ export function evaluate(
   return {
     users: cases.length,
     ks: [...ks],
-    methods: methods.map((m) => evaluateMethod(m, cases, truths, ks, logger)),
+    methods: methods.map((m) => evaluateMethod(m, cases, truths, ks, logger, opts.perUser ?? false)),
   };
 }

@@ -216,6 +216,8 @@ export interface EvalOptions {
   baselines: string[];
   maxUsers: number;
   seed: number;
+  /** Also report every test user's recall per method (see EvaluateOptions.perUser). */
+  perUser?: boolean;
 }
 
 /** Tree quality figures reported by `eval`. */
@@ -270,6 +272,6 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
     else if (b === 'itemcf') methods.push({ retriever: new ItemCFRetriever(trainSeqs, tree.numItems) });
     else throw new UsageError(`unknown baseline ${JSON.stringify(b)} (known: popularity, itemcf)`);
   }
-  const report = evaluate(methods, cases, o.ks, { logger });
+  const report = evaluate(methods, cases, o.ks, { logger, perUser: o.perUser });
   return { ...report, unknownTruthItems: unknownTruth, tree: treeQuality(model) };
 }
