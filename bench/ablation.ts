@@ -61,8 +61,12 @@ interface VariantRow {
   beamPairsPerSecond: number;
   /** Brute force throughput during evaluation (pairs per second). */
   brutePairsPerSecond: number;
-  /** Beam recall minus pooling's, paired over the same test users: mean and 95 % bootstrap interval per k (absent for pooling itself). */
-  vsPooling?: { k: number; mean: number; low: number; high: number }[];
+  /**
+   * Beam recall minus that of the pooling variant with the same item
+   * features (`base`), paired over the same test users: mean and 95 %
+   * bootstrap interval per k (absent for plain pooling).
+   */
+  vs?: { base: string; diffs: { k: number; mean: number; low: number; high: number }[] };
 }
 
 /** One data set's ablation. */
@@ -128,16 +132,23 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
       await store.ingest(join(o.datasetsDir, spec.file!), spec.format!, { items: spec.items ? join(o.datasetsDir, spec.items) : undefined, minRating: spec.minRating, logger: log });
     }
     store.split({ testUsers: spec.testUsers, validUsers: spec.validUsers, seed: 42 });
-    const variants: { name: string; opts: Partial<TrainModelOptions> }[] = [
+    // each variant is compared with the pooling variant that has the same item features (`base`)
+    const variants: { name: string; base?: string; opts: Partial<TrainModelOptions> }[] = [
       { name: 'pooling', opts: { scorer: 'pooling', categoryEmb: 'off' } },
-      { name: 'attention', opts: { scorer: 'attention', categoryEmb: 'off' } },
-      { name: 'attention + category', opts: { scorer: 'attention', categoryEmb: 'on' } },
-      ...(vectorsFile ? [{ name: 'attention + category + item vectors', opts: { scorer: 'attention' as const, categoryEmb: 'on' as const, itemVectors: vectorsFile } }] : []),
+      { name: 'pooling + category', base: 'pooling', opts: { scorer: 'pooling', categoryEmb: 'on' } },
+      { name: 'attention', base: 'pooling', opts: { scorer: 'attention', categoryEmb: 'off' } },
+      { name: 'attention + category', base: 'pooling + category', opts: { scorer: 'attention', categoryEmb: 'on' } },
+      ...(vectorsFile
+        ? [
+            { name: 'pooling + category + item vectors', base: 'pooling + category', opts: { scorer: 'pooling' as const, categoryEmb: 'on' as const, itemVectors: vectorsFile } },
+            { name: 'attention + category + item vectors', base: 'pooling + category + item vectors', opts: { scorer: 'attention' as const, categoryEmb: 'on' as const, itemVectors: vectorsFile } },
+          ]
+        : []),
     ];
     let evalUsers = 0;
     const rows: VariantRow[] = [];
     const dirs: string[] = [];
-    let poolingRecall: number[][] | undefined;
+    const userRecall = new Map<string, number[][]>();
     for (const v of variants) {
       const dir = join(work, `m${dirs.length}`);
       dirs.push(dir);
@@ -169,11 +180,19 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
         beamMsPerQuery: NaN,
         beamPairsPerSecond: NaN,
         brutePairsPerSecond: (brute.pairsPerQuery * report.users) / (brute.totalMs / 1000),
-        ...(poolingRecall
-          ? { vsPooling: KS.map((k, i) => ({ k, ...pairedDifference(beam.userRecall![i], poolingRecall![i], { seed: 42 }) })).map(({ k, mean, low, high }) => ({ k, mean, low, high })) }
+        ...(v.base
+          ? {
+              vs: {
+                base: v.base,
+                diffs: KS.map((k, i) => {
+                  const d = pairedDifference(beam.userRecall![i], userRecall.get(v.base!)![i], { seed: 42 });
+                  return { k, mean: d.mean, low: d.low, high: d.high };
+                }),
+              },
+            }
           : {}),
       });
-      if (v.name === 'pooling') poolingRecall = beam.userRecall;
+      userRecall.set(v.name, beam.userRecall!);
     }
     // query speed side by side: the variants take turns on the same queries
     const models = dirs.map((d) => readModel(d, { requireScorer: true }));
@@ -217,12 +236,12 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
 
 const pct = (x: number) => (x * 100).toFixed(2);
 
-/** "+1.23 (+0.10, +2.40)": a variant's beam recall minus pooling's at k, in points, with its interval. */
+/** "+1.23 (+0.10, +2.40) vs pooling": a variant's beam recall minus its base variant's at k, in points, with its interval. */
 function diffCell(v: VariantRow, k: number): string {
-  const d = v.vsPooling?.find((x) => x.k === k);
+  const d = v.vs?.diffs.find((x) => x.k === k);
   if (!d) return '';
   const sg = (x: number) => (x >= 0 ? '+' : '−') + Math.abs(x * 100).toFixed(2);
-  return `${sg(d.mean)} (${sg(d.low)}, ${sg(d.high)})`;
+  return `${sg(d.mean)} (${sg(d.low)}, ${sg(d.high)}) vs ${v.vs!.base}`;
 }
 
 /** The ablation tables (markdown) from the JSON files in `dir`, ordered as `order`. */
@@ -242,7 +261,8 @@ export function ablationSection(dir: string, order: string[]): string {
       '(stated per table: a seeded subset of the training samples per epoch and a cap on epochs; validation recall on 60 users after each epoch, ' +
       'training stops after 2 epochs without improvement and keeps the best epoch\'s weights; ' +
       'hierarchical user preference off, 24-d embeddings). Recall on the same held-out users (first half of each ' +
-      "one's history as input, second half as truth); the difference to pooling is paired over those users, with a " +
+      "one's history as input, second half as truth). Each variant is compared with the pooling variant that has the same " +
+      'item features (named in the cell): the difference is paired over those users, with a ' +
       '95 % percentile bootstrap interval (2,000 resamples of the users, seeded): an interval that contains 0 means the ' +
       'gap is within the spread over test users. Query cost: beam search with the beam below; ms per query and ' +
       'pairs/s are the median of three side-by-side rounds over the same 30 queries (variants taking turns); ' +
@@ -252,14 +272,14 @@ export function ablationSection(dir: string, order: string[]): string {
     const pool = r.variants.find((v) => v.variant === 'pooling');
     // the paired difference at the largest k (older runs have none)
     const kd = Math.max(...r.ks);
-    const paired = r.variants.some((v) => v.vsPooling);
+    const paired = r.variants.some((v) => v.vs);
     out.push(
       '',
       `### ${r.title}`,
       '',
       `${r.items} items, ${r.evalUsers} test users, beam ${r.beam}; training budget per variant: ${r.samplesPerEpoch} samples per epoch, up to ${r.epochs} epochs (${r.samplesPerEpoch * r.epochs} samples); ${r.meta.cpu} (${r.meta.cores} cores), ${r.meta.backend}, ${String(r.meta.date).slice(0, 10)}.`,
       '',
-      `| variant | ${r.ks.map((k) => `beam R@${k} %`).join(' | ')} | ${paired ? `beam R@${kd} − pooling (95 % CI) | ` : ''}${r.ks.map((k) => `brute R@${k} %`).join(' | ')} | train samples/s | epochs run | beam ms/query | × pooling | beam pairs/s | brute pairs/s |`,
+      `| variant | ${r.ks.map((k) => `beam R@${k} %`).join(' | ')} | ${paired ? `beam R@${kd} − base (95 % CI) | ` : ''}${r.ks.map((k) => `brute R@${k} %`).join(' | ')} | train samples/s | epochs run | beam ms/query | × pooling | beam pairs/s | brute pairs/s |`,
       `| :--- | ${r.ks.map(() => '---:').join(' | ')} | ${paired ? '---: | ' : ''}${r.ks.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
       ...r.variants.map(
         (v) =>

@@ -141,6 +141,8 @@ interface Row {
   jtmRoundEpochs?: number;
   /** Hierarchical user preference in the scorers (absent in runs made before the option existed: off). */
   hierarchical?: boolean;
+  /** Whether the TDM model's item rows had the category embedding (the default since it was measured better; absent in rows run before, which had none). */
+  categoryEmb?: boolean;
 }
 
 function folderBytes(dir: string): number {
@@ -210,6 +212,7 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
       training: summary,
       modelBytes: folderBytes(tdmDir),
       hierarchical: o.hierarchical,
+      categoryEmb: tdm.network!.config.itemFeatures?.category ?? false,
       tree: { depth: manifest.tree.depth, branching: manifest.tree.branching },
       eval: report,
     };
@@ -330,7 +333,7 @@ function markdown(rows: Row[]): string {
       '',
       `${r.users} users, ${r.items} items, ${r.events} events; ${r.eval.users} test users; ${r.note}.`,
       `Run ${m.date} on ${m.cpu} (${m.cores} cores), Node ${m.node}, tfjs backend \`${m.backend}\`; \`${m.command}\`. ` +
-        `Scorer: pooling, hierarchical user preference ${r.hierarchical ? 'on' : 'off'}.`,
+        `Scorer: pooling, hierarchical user preference ${r.hierarchical ? 'on' : 'off'}, category embedding ${r.categoryEmb ? 'on' : 'off'}.`,
       '',
       `### TDM against brute force and the baselines`,
       '',
