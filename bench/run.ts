@@ -141,7 +141,7 @@ interface Row {
   jtmRoundEpochs?: number;
   /** Hierarchical user preference in the scorers (absent in runs made before the option existed: off). */
   hierarchical?: boolean;
-  /** Whether the TDM model's item rows had the category embedding (the default since it was measured better; absent in rows run before, which had none). */
+  /** Whether the TDM model's item rows had the category embedding (absent in rows run before this was recorded, which had none). */
   categoryEmb?: boolean;
 }
 
