@@ -17,6 +17,10 @@ import { Rng } from '../src/core/rng.js';
 import { buildCategoryTree } from '../src/tree/build.js';
 import type { Tree } from '../src/tree/tree.js';
 import { makeItems } from './helpers/trees.js';
+import { AttentionStepper, partsOf } from '../src/trainer/attention-step.js';
+import { SparseAdam } from '../src/trainer/sparse-adam.js';
+import { slidingWindowSamples } from '../src/trainer/samples.js';
+import { negativesPerLevel } from '../src/trainer/negatives.js';
 
 const CFG: ScorerConfig = { kind: 'attention', embDim: 6, hidden: [10, 5], windows: [1, 2, 3], attentionUnits: 7 };
 
@@ -187,10 +191,6 @@ test('attention sessions leave no tensors behind', async () => {
 
 test('a training step split into parts equals the whole step', async () => {
   await initBackend();
-  const { AttentionStepper } = await import('../src/trainer/attention-step.js');
-  const { SparseAdam } = await import('../src/trainer/sparse-adam.js');
-  const { slidingWindowSamples } = await import('../src/trainer/samples.js');
-  const { negativesPerLevel } = await import('../src/trainer/negatives.js');
   const rng = new Rng(8);
   const sequences = Array.from({ length: 12 }, () => Int32Array.from({ length: 9 }, () => rng.int(tree.numItems)));
   const samples = slidingWindowSamples(sequences);
@@ -217,10 +217,6 @@ test('a training step split into parts equals the whole step', async () => {
 
 test('a batch sorted by history length into parts equals the padded batch (plain and hierarchical)', async () => {
   await initBackend();
-  const { AttentionStepper } = await import('../src/trainer/attention-step.js');
-  const { SparseAdam } = await import('../src/trainer/sparse-adam.js');
-  const { slidingWindowSamples } = await import('../src/trainer/samples.js');
-  const { negativesPerLevel } = await import('../src/trainer/negatives.js');
   const rng = new Rng(18);
   // histories of very different lengths, so the parts differ in padding
   const sequences = Array.from({ length: 16 }, (_, i) => Int32Array.from({ length: 2 + (i % 8) * 2 }, () => rng.int(tree.numItems)));
@@ -251,7 +247,6 @@ test('a batch sorted by history length into parts equals the padded batch (plain
 });
 
 test('partsOf: every sample once, parts sorted by history and within the row cap', async () => {
-  const { partsOf } = await import('../src/trainer/attention-step.js');
   const rng = new Rng(3);
   const lens = Int32Array.from({ length: 300 }, () => 1 + (rng.next() < 0.7 ? rng.int(6) : rng.int(69)));
   const m = 20;
