@@ -10,6 +10,7 @@ import {
   buildRandomTree,
   fromOrder,
   learnTree,
+  pathLogLikelihood,
   placeInOrder,
   type LearnTreeData,
   type PairNodeScorer,
@@ -374,6 +375,86 @@ describe('learnTree assignment', () => {
     assertSameGrouping(r.tree, planted);
     assert.ok(r.moved > 0.9);
     assert.ok(log.calls.every((c) => c.rows <= 16384));
+  });
+});
+
+describe('learnTree: the step into the leaves, partial learning, minimum pairs', () => {
+  const table = (s: number[][]) => (pair: number, node: number) => s[pair][node - 1];
+
+  it('a step that reaches the leaves matches on the last internal level by regret, and items keep their own leaf', () => {
+    // Depth-2 binary tree, gap 2: one step scores level 1 and places leaves. Node 1 is wanted by
+    // items 0, 1, 2 with regrets 9, 1.5, 4, so it keeps 0 and 2 (on the leaves, sibling leaves would
+    // score alike and every first choice would have regret 0).
+    const items = makeItems(4, 0);
+    const tree0 = fromOrder(items, Int32Array.of(0, 1, 2, 3), { branching: 2, seed: 0 }, 'random');
+    const a = checkedScorer(tree0, table([[-1, -10], [-0.5, -2], [-1, -5], [-3, -1]]));
+    const r = learnTree(tree0, uniformData(4, 1), a.score, { gap: 2, seed: 0 });
+    // item 0 keeps leaf 0 and item 3 leaf 3; the newcomers take the free leaf under their node
+    assert.deepEqual(Array.from(r.tree.itemLeaf), [0, 2, 1, 3]);
+    assert.equal(r.moved, 0.5);
+  });
+
+  it('steps: only the first steps are learned; below, items keep their place where there is room', () => {
+    // Depth-3 binary tree of 8 items in order, gap 1, one step: item 0 wants node 2, item 7 node 1.
+    const items = makeItems(8, 0);
+    const tree0 = fromOrder(items, Int32Array.from({ length: 8 }, (_, i) => i), { branching: 2, seed: 0 }, 'random');
+    const { score } = checkedScorer(tree0, (pair, node, level) => {
+      assert.equal(level, 1, 'only level 1 is scored');
+      if (pair === 0) return node === 2 ? -0.1 : -5;
+      if (pair === 7) return node === 1 ? -0.1 : -5;
+      return -1;
+    });
+    const r = learnTree(tree0, uniformData(8, 1), score, { gap: 1, steps: 1, seed: 0 });
+    // node 1 holds 1, 2, 3 (in place) and 7 (takes item 0's old slot under node 3: leaf 0);
+    // node 2 holds 4, 5, 6 (in place) and 0 (item 7's old slot: leaf 7)
+    assert.deepEqual(Array.from(r.tree.itemLeaf), [7, 1, 2, 3, 4, 5, 6, 0]);
+    assertTreeInvariants(r.tree);
+    // without the limit, level 2 is scored as well
+    const all = checkedScorer(tree0, () => -1);
+    learnTree(tree0, uniformData(8, 1), all.score, { gap: 1, seed: 0 });
+    assert.deepEqual([...new Set(all.log.calls.map((c) => c.level))], [1, 2]);
+    assert.throws(() => learnTree(tree0, uniformData(8, 1), all.score, { gap: 1, steps: 0, seed: 0 }), UsageError);
+  });
+
+  it('minPairs: items with fewer pairs are not scored and keep their place where there is room', () => {
+    const items = makeItems(4, 0);
+    const tree0 = fromOrder(items, Int32Array.of(0, 1, 2, 3), { branching: 2, seed: 0 }, 'random');
+    // pairs: item 0 once, item 3 twice; every pair prefers node 1
+    const data = { numPairs: 3, target: Int32Array.of(0, 3, 3) };
+    const { score, log } = checkedScorer(tree0, (_pair, node) => (node === 1 ? -0.1 : -3));
+    const r = learnTree(tree0, data, score, { gap: 1, minPairs: 2, seed: 0 });
+    assert.deepEqual([...log.pairs].sort(), [1, 2], 'only item 3\'s pairs are scored');
+    // node 1: item 3 (scored) and item 0 (in place, room left); item 1 moves to node 2
+    assert.deepEqual(Array.from(r.tree.itemLeaf), [0, 3, 2, 1]);
+    // without it, item 0 is scored too and both it and item 3 end under node 1 as well
+    const r2 = learnTree(tree0, data, checkedScorer(tree0, (_pair, node) => (node === 1 ? -0.1 : -3)).score, { gap: 1, seed: 0 });
+    assert.deepEqual(Array.from(r2.tree.itemLeaf), [0, 3, 2, 1]);
+    assert.throws(() => learnTree(tree0, data, score, { gap: 1, minPairs: -1, seed: 0 }), UsageError);
+  });
+});
+
+describe('pathLogLikelihood', () => {
+  const items = makeItems(8, 0);
+  const tree0 = fromOrder(items, Int32Array.from({ length: 8 }, (_, i) => i), { branching: 2, seed: 0 }, 'random');
+  it('is the mean over pairs of the log-probabilities of the target\'s ancestors, per internal level', () => {
+    // pair 0 → item 0 (nodes 1, 3), pair 1 → item 7 (nodes 2, 6); f = −(pair + 1)·node / 16
+    const { score, log } = checkedScorer(tree0, (pair, node) => (-(pair + 1) * node) / 16);
+    const r = pathLogLikelihood(tree0, { numPairs: 2, target: Int32Array.of(0, 7) }, score);
+    assert.equal(r.pairs, 2);
+    assert.deepEqual(r.perLevel, [0, -5 / 32, -15 / 32]);
+    assert.equal(r.total, -20 / 32);
+    assert.equal(log.rows, 4);
+    // small calls give the same figures; −∞ counts as the floor; no pairs give zeros
+    assert.deepEqual(pathLogLikelihood(tree0, { numPairs: 2, target: Int32Array.of(0, 7) }, score, 1).perLevel, r.perLevel);
+    const inf = checkedScorer(tree0, (pair) => (pair === 0 ? -Infinity : 0)).score;
+    assert.deepEqual(pathLogLikelihood(tree0, { numPairs: 2, target: Int32Array.of(0, 7) }, inf).perLevel, [0, -5e5, -5e5]);
+    assert.deepEqual(pathLogLikelihood(tree0, { numPairs: 0, target: new Int32Array(0) }, score).perLevel, [0, 0, 0]);
+  });
+  it('rejects bad targets and bad scorer output', () => {
+    const ok = checkedScorer(tree0, () => -1).score;
+    assert.throws(() => pathLogLikelihood(tree0, { numPairs: 1, target: Int32Array.of(8) }, ok), /target item 8/);
+    assert.throws(() => pathLogLikelihood(tree0, { numPairs: 1, target: Int32Array.of(0) }, (p) => new Float32Array(p.length).fill(NaN)), /NaN/);
+    assert.throws(() => pathLogLikelihood(tree0, { numPairs: 1, target: Int32Array.of(0) }, () => new Float32Array(0)), ArborError);
   });
 });
 

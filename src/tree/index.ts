@@ -5,6 +5,7 @@ export { buildCategoryTree, buildRandomTree, fromOrder, type BuildTreeOptions } 
 export { encodeTree, decodeTree, readTree, TREE_FORMAT, TREE_VERSION } from './io.js';
 export {
   learnTree,
+  pathLogLikelihood,
   DEFAULT_LEARN_GAP,
   DEFAULT_LEARN_ROWS_PER_CALL,
   type LearnTreeData,

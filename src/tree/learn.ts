@@ -13,7 +13,9 @@
  *   pairs of the log-probabilities of c's ancestors on levels l+1 …
  *   min(l+dl, depth−1). The leaf level is never scored: a leaf is scored
  *   through its item's own embedding, so that term does not depend on where
- *   the item goes.
+ *   the item goes. In a step that reaches the leaves, items are therefore
+ *   matched to the last internal level's nodes (sibling leaves would tie),
+ *   and an item keeps its own leaf when it stays under the same parent.
  * - Each candidate takes exactly as many items as `placeInOrder` would put
  *   in its subtree for n's item count, so the learned tree is as balanced as
  *   a freshly built one and its subtree sizes are the same.
@@ -70,6 +72,14 @@ export interface LearnTreeOptions {
   logger?: Logger;
   /** Upper bound on rows per scorer call (default 16384); exceeded only when one pair needs more nodes of one level. */
   rowsPerCall?: number;
+  /**
+   * Learn only the first `steps` steps from the root (each `gap` levels;
+   * default: all). Below them every item keeps its place under its node
+   * where there is room, and newcomers fill the rest in leaf order.
+   */
+  steps?: number;
+  /** Items with fewer pairs than this keep their place where there is room (default 0 or 1: every item with a pair is scored). */
+  minPairs?: number;
 }
 
 /** Outcome of `learnTree`. */
@@ -107,6 +117,8 @@ export function learnTree(tree: Tree, data: LearnTreeData, score: PairNodeScorer
   assertPositiveInteger('tree-learning gap', gap);
   assertNonNegativeInteger('maxPairsPerItem', maxPairs);
   assertPositiveInteger('rows per scorer call', rowsPerCall);
+  if (opts.steps !== undefined) assertPositiveInteger('tree-learning steps', opts.steps);
+  assertNonNegativeInteger('minPairs', opts.minPairs ?? 0);
   if (!Number.isInteger(opts.seed)) throw new UsageError(`seed must be an integer, got ${JSON.stringify(opts.seed)}`);
   if (typeof score !== 'function') throw new UsageError('tree learning needs a scorer function');
   assertNonNegativeInteger('numPairs', data.numPairs);
@@ -134,6 +146,7 @@ export function learnTree(tree: Tree, data: LearnTreeData, score: PairNodeScorer
     order,
     scratch: new Scratch(),
     scoredNodes: 0,
+    minPairs: Math.max(1, opts.minPairs ?? 0),
   };
 
   let groupCode = Int32Array.of(0);
@@ -153,7 +166,7 @@ export function learnTree(tree: Tree, data: LearnTreeData, score: PairNodeScorer
       const nextSize = new Int32Array(n);
       let nextGroups = 0;
       for (let g = 0; g < numGroups; g++) {
-        const cands = learnGroup(ctx, groupCode[g], groupStart[g], groupSize[g], l, dl);
+        const cands = learnGroup(ctx, groupCode[g], groupStart[g], groupSize[g], l, dl, step <= (opts.steps ?? numSteps));
         let s = groupStart[g];
         for (let c = 0; c < cands.code.length; c++) {
           nextCode[nextGroups] = cands.code[c];
@@ -251,6 +264,7 @@ interface StepContext {
   order: Int32Array;
   scratch: Scratch;
   scoredNodes: number;
+  minPairs: number;
 }
 
 /** Reusable buffers, grown on demand. */
@@ -356,39 +370,42 @@ function indexOf(codes: Int32Array, code: number): number {
  * the candidates (ascending codes) with their capacities, which are also the
  * sizes of the new runs in order.
  */
-function learnGroup(ctx: StepContext, node: number, lo: number, m: number, l: number, dl: number): { code: Int32Array; cap: Int32Array } {
+function learnGroup(ctx: StepContext, node: number, lo: number, m: number, l: number, dl: number, scored: boolean): { code: Int32Array; cap: Int32Array } {
   const { tree, order, pairStart } = ctx;
   const { layout } = tree;
   const depth = layout.depth;
   const plan = planSubtree(node, m, layout.branching, dl);
-  const candCode = plan.code[dl];
-  const candCap = plan.cap[dl];
-  const K = candCode.length;
   // Scored levels: l+1 … l+dI (internal levels only).
   const dI = Math.min(dl, depth - 1 - l);
+  // Items are matched to the nodes of the deepest scored level (relative depth mD). When the step
+  // reaches the leaves (dI = dl − 1), sibling leaves would score alike: matching to the leaves
+  // themselves would make every first choice's regret 0 and let ties, not regrets, decide.
+  const mD = dI >= 1 ? dI : dl;
+  const candCode = plan.code[mD];
+  const candCap = plan.cap[mD];
+  const K = candCode.length;
 
   // Candidate each item currently sits under (input tree), −1 if not under this node.
   const current = new Int32Array(m);
   for (let q = 0; q < m; q++) {
     const it = order[lo + q];
-    current[q] = indexOf(candCode, layout.ancestorAt(tree.leafCodeOf(it), depth, l + dl));
+    current[q] = indexOf(candCode, layout.ancestorAt(tree.leafCodeOf(it), depth, l + mD));
   }
 
   // Rows of the score table: items with pairs (all scores are zero for the others).
   let ms = 0;
   const rowPos = new Int32Array(m);
-  if (K > 1 && dI >= 1) {
+  if (K > 1 && dI >= 1 && scored) {
     for (let q = 0; q < m; q++) {
       const it = order[lo + q];
-      if (pairStart[it + 1] > pairStart[it]) rowPos[ms++] = q;
+      if (pairStart[it + 1] - pairStart[it] >= ctx.minPairs) rowPos[ms++] = q;
     }
   }
 
   const choice = new Int32Array(m).fill(-1);
-  const left = Int32Array.from(candCap);
   if (ms > 0) {
     const M = ctx.scratch.table(ms * K, () => `a ${ms} × ${K} score table for node ${node}`);
-    accumulateScores(ctx, plan, M, rowPos.subarray(0, ms), lo, K, l, dl, dI);
+    accumulateScores(ctx, plan, M, rowPos.subarray(0, ms), lo, K, l, dI);
     const rowCurrent = new Int32Array(ms);
     const rowItem = new Int32Array(ms);
     for (let r = 0; r < ms; r++) {
@@ -396,13 +413,67 @@ function learnGroup(ctx: StepContext, node: number, lo: number, m: number, l: nu
       rowItem[r] = order[lo + rowPos[r]];
     }
     const held = match(M, ms, K, candCap, rowCurrent, rowItem);
-    for (let r = 0; r < ms; r++) {
-      choice[rowPos[r]] = held[r];
-      left[held[r]]--;
+    for (let r = 0; r < ms; r++) choice[rowPos[r]] = held[r];
+  }
+  fillRest(choice, current, candCap, node);
+
+  let final = choice;
+  if (mD < dl) {
+    // Leaves under each matched node: an item keeps its own leaf when it stayed under that node,
+    // the others fill the free leaves in leaf order.
+    const leafCode = plan.code[dl];
+    const leafParent = plan.parent[dl];
+    const leafCurrent = new Int32Array(m);
+    for (let q = 0; q < m; q++) {
+      const c = indexOf(leafCode, tree.leafCodeOf(order[lo + q]));
+      leafCurrent[q] = c >= 0 && leafParent[c] === choice[q] ? c : -1;
+    }
+    final = new Int32Array(m).fill(-1);
+    const left = Int32Array.from(plan.cap[dl]);
+    for (let q = 0; q < m; q++) {
+      const c = leafCurrent[q];
+      if (c >= 0 && left[c] > 0) {
+        final[q] = c;
+        left[c]--;
+      }
+    }
+    // first free leaf under each matched node
+    const firstLeaf = new Int32Array(K).fill(-1);
+    for (let c = leafCode.length - 1; c >= 0; c--) firstLeaf[leafParent[c]] = c;
+    for (let q = 0; q < m; q++) {
+      if (final[q] >= 0) continue;
+      let c = firstLeaf[choice[q]];
+      while (c < leafCode.length && leafParent[c] === choice[q] && left[c] === 0) c++;
+      if (c === leafCode.length || leafParent[c] !== choice[q]) throw new ArborError(`tree learning: internal error, no free leaf under node ${candCode[choice[q]]}`);
+      final[q] = c;
+      left[c]--;
     }
   }
+  const outCode = plan.code[dl];
+  const outCap = plan.cap[dl];
+  const KO = outCode.length;
 
-  // Items without scores: their current place if there is room, then what is left, in leaf order.
+  // Reorder the run by candidate, stably (keeps input leaf order within each candidate).
+  const pos = new Int32Array(KO + 1);
+  for (let c = 0; c < KO; c++) pos[c + 1] = pos[c] + outCap[c];
+  const fill = pos.slice(0, KO);
+  const run = order.slice(lo, lo + m);
+  for (let q = 0; q < m; q++) order[lo + fill[final[q]]++] = run[q];
+  for (let c = 0; c < KO; c++) {
+    if (fill[c] !== pos[c + 1]) throw new ArborError(`tree learning: internal error, candidate ${outCode[c]} under node ${node} not filled`);
+  }
+  return { code: outCode, cap: outCap };
+}
+
+/**
+ * Completes a matching in place: items without a candidate (no scores) take
+ * their current candidate where it has room, then what is left, in order.
+ */
+function fillRest(choice: Int32Array, current: Int32Array, cap: Int32Array, node: number): void {
+  const K = cap.length;
+  const m = choice.length;
+  const left = Int32Array.from(cap);
+  for (let q = 0; q < m; q++) if (choice[q] >= 0) left[choice[q]]--;
   for (let q = 0; q < m; q++) {
     if (choice[q] >= 0) continue;
     const c = current[q];
@@ -419,16 +490,6 @@ function learnGroup(ctx: StepContext, node: number, lo: number, m: number, l: nu
     choice[q] = sweep;
     left[sweep]--;
   }
-
-  // Reorder the run by candidate, stably (keeps input leaf order within each candidate).
-  const pos = new Int32Array(K + 1);
-  for (let c = 0; c < K; c++) pos[c + 1] = pos[c] + candCap[c];
-  const run = order.slice(lo, lo + m);
-  for (let q = 0; q < m; q++) order[lo + pos[choice[q]]++] = run[q];
-  for (let c = 0; c < K; c++) {
-    if (left[c] !== 0) throw new ArborError(`tree learning: internal error, candidate ${candCode[c]} under node ${node} not filled`);
-  }
-  return { code: candCode, cap: candCap };
 }
 
 /**
@@ -445,7 +506,6 @@ function accumulateScores(
   lo: number,
   K: number,
   l: number,
-  dl: number,
   dI: number,
 ): void {
   const { order, pairStart, pairList, scratch } = ctx;
@@ -456,7 +516,6 @@ function accumulateScores(
   scratch.rows(B * widest);
   const batchPair = new Int32Array(B);
   const batchRow = new Int32Array(B);
-  const candParent = plan.parent[dl];
 
   const flush = (bn: number): void => {
     let prev = scratch.accA;
@@ -495,16 +554,11 @@ function accumulateScores(
       prev = cur;
       cur = t;
     }
-    // prev holds the path sums at depth dI; candidates are that level (dI = dl) or its children (leaves).
-    const Nlast = plan.code[dI].length;
+    // prev holds the path sums at depth dI, the candidates' level.
     for (let b = 0; b < bn; b++) {
       const row = batchRow[b] * K;
-      const o = b * Nlast;
-      if (dI === dl) {
-        for (let x = 0; x < K; x++) M[row + x] += prev[o + x];
-      } else {
-        for (let x = 0; x < K; x++) M[row + x] += prev[o + candParent[x]];
-      }
+      const o = b * K;
+      for (let x = 0; x < K; x++) M[row + x] += prev[o + x];
     }
   };
 
@@ -640,4 +694,52 @@ function match(M: Float64Array, ms: number, K: number, cap: Int32Array, current:
   const out = new Int32Array(ms);
   for (let c = 0; c < K; c++) for (let i = 0; i < heapLen[c]; i++) out[heap[heapOff[c] + i]] = c;
   return out;
+}
+
+/** Mean log-likelihood per pair of the targets' ancestors, by level (see `pathLogLikelihood`). */
+export interface PathLogLikelihood {
+  /** Pairs scored. */
+  pairs: number;
+  /** perLevel[j] = mean over pairs of log p(ancestor on level j | user); index 0 (the root) is 0. */
+  perLevel: number[];
+  /** Sum of perLevel: the tree-learning objective per pair. */
+  total: number;
+}
+
+/**
+ * The tree-learning objective of `tree` on `data`: for each internal level
+ * j ≥ 1, the mean over pairs of log p(ancestor_j(target) | user), floored as
+ * in `learnTree`. With the training pairs it is what `learnTree` raises; with
+ * held-out pairs it shows whether that gain generalises.
+ */
+export function pathLogLikelihood(tree: Tree, data: LearnTreeData, score: PairNodeScorer, rowsPerCall = DEFAULT_LEARN_ROWS_PER_CALL): PathLogLikelihood {
+  assertPositiveInteger('rows per scorer call', rowsPerCall);
+  const { layout } = tree;
+  const depth = layout.depth;
+  const n = data.numPairs;
+  const sums = new Float64Array(depth);
+  const pairs = new Int32Array(Math.min(rowsPerCall, Math.max(1, n)));
+  const nodes = new Int32Array(pairs.length);
+  for (let p = 0; p < n; p++) {
+    const t = data.target[p];
+    if (!(t >= 0 && t < tree.numItems)) throw new UsageError(`path log-likelihood: pair ${p} has target item ${t}, outside 0..${tree.numItems - 1}`);
+  }
+  for (let level = 1; level < depth; level++) {
+    for (let s = 0; s < n; s += pairs.length) {
+      const e = Math.min(n, s + pairs.length);
+      for (let p = s; p < e; p++) {
+        pairs[p - s] = p;
+        nodes[p - s] = layout.ancestorAt(tree.leafCodeOf(data.target[p]), depth, level);
+      }
+      const out = score(pairs.subarray(0, e - s), nodes.subarray(0, e - s), level);
+      if (!out || out.length !== e - s) throw new ArborError(`path log-likelihood: the scorer returned ${out ? out.length : 'nothing'} values for ${e - s} rows on level ${level}`);
+      for (let i = 0; i < e - s; i++) {
+        const v = out[i];
+        if (Number.isNaN(v) || v === Infinity) throw new ArborError(`path log-likelihood: the scorer returned ${v} for pair ${s + i} on level ${level}`);
+        sums[level] += Math.max(v, LOG_P_FLOOR);
+      }
+    }
+  }
+  const perLevel = Array.from(sums, (x) => (n === 0 ? 0 : x / n));
+  return { pairs: n, perLevel, total: perLevel.reduce((a, b) => a + b, 0) };
 }
