@@ -14,6 +14,7 @@ import { createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, 
 import { storeToTree, mapItems } from '../src/pipeline/items.js';
 import { initBackend, type BackendChoice } from '../src/scorer/backend.js';
 import { NetworkScorer } from '../src/scorer/session.js';
+import { describeObjectiveChange } from '../src/trainer/pair-scorer.js';
 import { BeamSearch } from '../src/beam/beam.js';
 import type { RetrievalService } from '../src/beam/service.js';
 import { MAX_BEAM, MAX_K, asArborLogger, buildApp, openServeService, serveLogger, storeUsers } from '../src/serve/index.js';
@@ -126,8 +127,17 @@ export async function learnTreeCommand(o: Resolved): Promise<void> {
   await startBackend(o);
   await withStore(o, async (store) => {
     const r = await learnTreeInFolder(store, dir, { gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number, seed: o.seed as number }, logger());
-    const res = { moved: r.moved, seconds: r.seconds, scoredNodes: r.scoredNodes };
-    out(o.json ? JSON.stringify(res) : `learned the tree of ${dir}: ${(r.moved * 100).toFixed(1)}% of items moved, ${r.scoredNodes} (pair, node) scorings, ${r.seconds.toFixed(1)} s; retrain the scorer (arbor train) to adapt it`);
+    const res = { moved: r.moved, seconds: r.seconds, scoredNodes: r.scoredNodes, objective: r.objective };
+    if (o.json) {
+      out(JSON.stringify(res));
+      return;
+    }
+    out(`learned the tree of ${dir}: ${(r.moved * 100).toFixed(1)}% of items moved, ${r.scoredNodes} (pair, node) scorings, ${r.seconds.toFixed(1)} s; retrain the scorer (arbor train) to adapt it`);
+    out(describeObjectiveChange(r.objective));
+    const h = r.objective.heldOut;
+    if (h && h.topAfter < h.topBefore) {
+      out(`note: on levels 1-${r.objective.topLevels} the learned tree fits the validation pairs worse than the old one: the moves follow noise in the training pairs; judge it after retraining (arbor train --joint keeps the better round)`);
+    }
   });
 }
 
@@ -282,7 +292,17 @@ function printEval(report: ModelEvalReport, config: Record<string, unknown>, jso
       const show = pur.map((p, i) => `L${i + 1} ${(p * 100).toFixed(0)}%`).filter((_, i) => i >= pur.length - 8);
       out(`tree (${t.init}, depth ${t.depth}): category purity by level ${show.join(', ')}; category cohesion ${t.categoryCohesion.toFixed(3)}`);
     }
-    if (t.rounds) out(`joint rounds: ${t.rounds.map((r) => `#${r.round} moved ${(r.moved * 100).toFixed(1)}%${r.validRecall !== undefined ? ` valid recall ${(r.validRecall * 100).toFixed(2)}%` : ''}`).join('; ')}`);
+    if (t.rounds) {
+      out(
+        `joint rounds: ${t.rounds
+          .map((r) => {
+            const h = r.objective?.heldOut;
+            const obj = h ? ` validation objective (levels 1-${r.objective!.topLevels}) ${h.topBefore.toFixed(2)} → ${h.topAfter.toFixed(2)}` : '';
+            return `#${r.round} moved ${(r.moved * 100).toFixed(1)}%${obj}${r.validRecall !== undefined ? ` valid recall ${(r.validRecall * 100).toFixed(2)}%` : ''}`;
+          })
+          .join('; ')}`,
+      );
+    }
   }
 }
 

@@ -138,9 +138,15 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.equal(l.code, 0, l.stderr);
     const lr = JSON.parse(l.stdout);
     assert.ok(lr.moved > 0 && lr.moved <= 1 && lr.scoredNodes > 0);
+    // the objective before and after, on the training pairs and the 10 validation users' pairs
+    for (const part of [lr.objective.train, lr.objective.heldOut]) {
+      assert.ok(part.before < 0 && part.after < 0 && Number.isFinite(part.before) && Number.isFinite(part.after), JSON.stringify(part));
+    }
+    assert.ok(lr.objective.heldOut.pairs > 0);
     const lm = JSON.parse(readFileSync(join(learned, 'manifest.json'), 'utf8'));
     assert.equal(lm.tree.init, 'learned');
     assert.equal(lm.config.treeLearning.length, 1);
+    assert.deepEqual(lm.config.treeLearning[0].objective, lr.objective);
 
     const km = join(dir, 'km');
     const k = arbor(['build-tree', '--db', db, '--out', km, '--init', 'kmeans', '--from', model, '--json']);
@@ -158,6 +164,8 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.equal(jm.training.joint.rounds.length, 2);
     assert.equal(jm.training.joint.rounds[0].moved, 0);
     assert.ok(jm.training.joint.rounds[1].moved > 0);
+    assert.equal(jm.training.joint.rounds[0].objective, undefined);
+    assert.ok(jm.training.joint.rounds[1].objective.heldOut.pairs > 0);
     const e = arbor(['eval', '--db', db, '--model', jt, '-k', '5', '--beam', '10', '--baselines', '', '--no-oracle', '--json']);
     assert.equal(e.code, 0, e.stderr);
     const er = JSON.parse(e.stdout);

@@ -24,8 +24,8 @@ import { groupCohesion, purityByLevel } from '../eval/tree-quality.js';
 import { jointTrain, type JointOptions } from '../trainer/joint.js';
 import { ItemFeatures } from '../trainer/item-features.js';
 import { readItemVectors, type ItemVectors } from '../data/item-vectors.js';
-import { pairScoring } from '../trainer/pair-scorer.js';
-import { slidingWindowSamples } from '../trainer/samples.js';
+import { objectiveChange, pairScoring, type ObjectiveChange } from '../trainer/pair-scorer.js';
+import { caseSamples, slidingWindowSamples } from '../trainer/samples.js';
 import type { Tree } from '../tree/tree.js';
 import { mapCases, mapSequences, storeToTree } from './items.js';
 
@@ -190,24 +190,32 @@ export interface LearnTreeOptions {
  * leaves with the folder's scorer over the store's training pairs, and
  * rewrites the folder (same scorer weights; retrain to adapt them).
  */
-export async function learnTreeInFolder(store: Store, dir: string, o: LearnTreeOptions, logger: Logger = silentLogger): Promise<{ moved: number; seconds: number; scoredNodes: number; manifest: Manifest }> {
+export async function learnTreeInFolder(
+  store: Store,
+  dir: string,
+  o: LearnTreeOptions,
+  logger: Logger = silentLogger,
+): Promise<{ moved: number; seconds: number; scoredNodes: number; objective: ObjectiveChange; manifest: Manifest }> {
   const model = readModel(dir, { requireScorer: true });
   const network = model.network!;
   try {
     const map = storeToTree(store.catalogue(), model.tree);
     const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
-    const scoring = pairScoring(network, model.tree, slidingWindowSamples(sequences));
+    const samples = slidingWindowSamples(sequences);
+    const scoring = pairScoring(network, model.tree, samples);
     if (scoring.data.numPairs === 0) throw new ArborError(`no training pairs in ${store.path}: tree learning needs training users with two or more behaviours`);
     const learned = learnTree(model.tree, scoring.data, scoring.score, { gap: o.gap, maxPairsPerItem: o.maxPairsPerItem, seed: o.seed, logger });
+    const valid = mapCases(store.evalCases('valid'), map).cases;
+    const objective = objectiveChange(network, model.tree, learned.tree, o.gap, samples, valid.length > 0 ? caseSamples(valid) : undefined);
     const history = Array.isArray(model.manifest.config.treeLearning) ? (model.manifest.config.treeLearning as unknown[]) : [];
     const manifest = await writeModel(dir, {
       tree: learned.tree,
       network,
       seed: model.manifest.seed,
-      config: { ...model.manifest.config, treeLearning: [...history, { ...o, moved: learned.moved, seconds: learned.seconds, scoredNodes: learned.scoredNodes }] },
+      config: { ...model.manifest.config, treeLearning: [...history, { ...o, moved: learned.moved, seconds: learned.seconds, scoredNodes: learned.scoredNodes, objective }] },
       training: model.manifest.training,
     });
-    return { moved: learned.moved, seconds: learned.seconds, scoredNodes: learned.scoredNodes, manifest };
+    return { moved: learned.moved, seconds: learned.seconds, scoredNodes: learned.scoredNodes, objective, manifest };
   } finally {
     network.dispose();
   }
@@ -234,7 +242,7 @@ export interface TreeQuality {
   /** Category cohesion (see groupCohesion); NaN without categories. */
   categoryCohesion: number;
   /** Joint training rounds recorded in the manifest (fraction of items moved, validation recall). */
-  rounds?: { round: number; moved: number; validRecall?: number }[];
+  rounds?: { round: number; moved: number; validRecall?: number; objective?: ObjectiveChange }[];
 }
 
 /** An evaluation report plus what the caller should know about the data. */
@@ -248,13 +256,13 @@ export interface ModelEvalReport extends EvalReport {
 export function treeQuality(model: Model): TreeQuality {
   const { tree } = model;
   const hasCats = tree.items.categoryIds.length > 0;
-  const joint = (model.manifest.training as { joint?: { rounds?: { round: number; moved: number; validRecall?: number }[] } } | undefined)?.joint;
+  const joint = (model.manifest.training as { joint?: { rounds?: { round: number; moved: number; validRecall?: number; objective?: ObjectiveChange }[] } } | undefined)?.joint;
   return {
     init: tree.meta.init,
     depth: tree.layout.depth,
     categoryPurityByLevel: hasCats ? purityByLevel(tree, tree.items.itemCategory) : [],
     categoryCohesion: hasCats ? groupCohesion(tree, tree.items.itemCategory) : NaN,
-    ...(joint?.rounds ? { rounds: joint.rounds.map((r) => ({ round: r.round, moved: r.moved, validRecall: r.validRecall })) } : {}),
+    ...(joint?.rounds ? { rounds: joint.rounds.map((r) => ({ round: r.round, moved: r.moved, validRecall: r.validRecall, ...(r.objective ? { objective: r.objective } : {}) })) } : {}),
   };
 }
 

@@ -8,8 +8,8 @@ import { silentLogger, type Logger } from '../core/log.js';
 import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
 import { learnTree } from '../tree/learn.js';
 import type { Tree } from '../tree/tree.js';
-import { pairScoring } from './pair-scorer.js';
-import { slidingWindowSamples } from './samples.js';
+import { describeObjectiveChange, objectiveChange, pairScoring, type ObjectiveChange } from './pair-scorer.js';
+import { caseSamples, slidingWindowSamples } from './samples.js';
 import { trainScorer, validationRecall, type TrainData, type TrainOptions, type TrainSummary } from './train.js';
 
 /** Joint training knobs. */
@@ -34,6 +34,8 @@ export interface RoundReport {
   treeLearningSeconds: number;
   /** (pair, node) scorings tree learning made. */
   scoredNodes: number;
+  /** The tree-learning objective before and after this round's tree learning, under the weights it used (absent for round 0). */
+  objective?: ObjectiveChange;
   /** Training of this round (absent for round 0 when it started trained). */
   training?: TrainSummary;
   /** Validation recall@validK (beam search) after this round's training; undefined without validation users. */
@@ -61,6 +63,7 @@ export function jointTrain(
   const samples = slidingWindowSamples(data.sequences);
   const validK = train.validK ?? 50;
   const valid = data.valid ?? [];
+  const heldOut = valid.length > 0 ? caseSamples(valid) : undefined;
   const rounds: RoundReport[] = [];
   let tree = tree0;
   let best: { round: number; recall: number; tree: Tree; weights: NamedArrays } | undefined;
@@ -68,6 +71,7 @@ export function jointTrain(
     let moved = 0;
     let treeLearningSeconds = 0;
     let scoredNodes = 0;
+    let objective: ObjectiveChange | undefined;
     if (round > 0) {
       logger.info(`round ${round}: learning the tree (gap ${joint.gap})`);
       const scoring = pairScoring(network, tree, samples);
@@ -77,6 +81,8 @@ export function jointTrain(
         seed: train.seed + round,
         logger,
       });
+      objective = objectiveChange(network, tree, learned.tree, joint.gap, samples, heldOut);
+      logger.info(`round ${round}: ${describeObjectiveChange(objective)}`);
       tree = learned.tree;
       moved = learned.moved;
       treeLearningSeconds = learned.seconds;
@@ -84,7 +90,7 @@ export function jointTrain(
       logger.info(`round ${round}: ${(moved * 100).toFixed(1)}% of items moved, ${treeLearningSeconds.toFixed(1)} s`);
     }
     const training = round === 0 && joint.startTrained ? undefined : trainScorer(tree, network, data, { ...train, seed: train.seed + round }, logger);
-    const report: RoundReport = { round, moved, treeLearningSeconds, scoredNodes, ...(training ? { training } : {}) };
+    const report: RoundReport = { round, moved, treeLearningSeconds, scoredNodes, ...(objective ? { objective } : {}), ...(training ? { training } : {}) };
     if (valid.length > 0) {
       report.validRecall = validationRecall(tree, network, valid, validK);
       logger.info(`round ${round}: validation recall@${validK} ${(report.validRecall * 100).toFixed(2)}%`);

@@ -34,3 +34,25 @@ export function slidingWindowSamples(sequences: Int32Array[]): SampleSet {
 export function shuffledOrder(n: number, rng: Rng): Int32Array {
   return rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
 }
+
+/**
+ * Held-out pairs from evaluation cases: one sample per (case, truth item),
+ * the case's history predicting that item. Cases without history give none.
+ */
+export function caseSamples(cases: { history: Int32Array; truth: Int32Array }[]): SampleSet {
+  const sequences: Int32Array[] = [];
+  for (const c of cases) {
+    if (c.history.length === 0) continue;
+    for (const t of c.truth) {
+      const s = new Int32Array(c.history.length + 1);
+      s.set(c.history);
+      s[c.history.length] = t;
+      sequences.push(s);
+    }
+  }
+  return {
+    sequences,
+    seq: Int32Array.from(sequences, (_, i) => i),
+    pos: Int32Array.from(sequences, (s) => s.length - 1),
+  };
+}
