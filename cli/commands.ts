@@ -136,7 +136,7 @@ export async function learnTreeCommand(o: Resolved): Promise<void> {
     out(describeObjectiveChange(r.objective));
     const h = r.objective.heldOut;
     if (h && h.topAfter < h.topBefore) {
-      out(`note: on levels 1-${r.objective.topLevels} the learned tree fits the validation pairs worse than the old one: the moves follow noise in the training pairs; judge it after retraining (arbor train --joint keeps the better round)`);
+      out(`note: on levels 1-${r.objective.topLevels} the learned tree fits the validation pairs worse than the old one (the gain on the training pairs does not carry over); judge it after retraining (arbor train --joint keeps the better round)`);
     }
   });
 }
