@@ -126,7 +126,7 @@ export async function learnTreeCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
   await startBackend(o);
   await withStore(o, async (store) => {
-    const r = await learnTreeInFolder(store, dir, { gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number, seed: o.seed as number }, logger());
+    const r = await learnTreeInFolder(store, dir, { gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number, seed: o.seed as number, steps: o.steps as number }, logger());
     const res = { moved: r.moved, seconds: r.seconds, scoredNodes: r.scoredNodes, objective: r.objective };
     if (o.json) {
       out(JSON.stringify(res));

@@ -147,6 +147,13 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.equal(lm.tree.init, 'learned');
     assert.equal(lm.config.treeLearning.length, 1);
     assert.deepEqual(lm.config.treeLearning[0].objective, lr.objective);
+    // --steps 1: only the first step (levels 1-3) is learned; recorded in the manifest
+    const l1 = arbor(['learn-tree', '--model', learned, '--db', db, '--gap', '3', '--steps', '1', '--json']);
+    assert.equal(l1.code, 0, l1.stderr);
+    assert.equal(JSON.parse(l1.stdout).objective.topLevels, 3);
+    assert.equal(JSON.parse(readFileSync(join(learned, 'manifest.json'), 'utf8')).config.treeLearning[1].steps, 1);
+    const badSteps = arbor(['learn-tree', '--model', learned, '--db', db, '--steps', '-1']);
+    assert.equal(badSteps.code, 2, badSteps.stderr);
 
     const km = join(dir, 'km');
     const k = arbor(['build-tree', '--db', db, '--out', km, '--init', 'kmeans', '--from', model, '--json']);

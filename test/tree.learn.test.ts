@@ -378,7 +378,7 @@ describe('learnTree assignment', () => {
   });
 });
 
-describe('learnTree: the step into the leaves, partial learning, minimum pairs', () => {
+describe('learnTree: the step into the leaves, partial learning', () => {
   const table = (s: number[][]) => (pair: number, node: number) => s[pair][node - 1];
 
   it('a step that reaches the leaves matches on the last internal level by regret, and items keep their own leaf', () => {
@@ -414,22 +414,6 @@ describe('learnTree: the step into the leaves, partial learning, minimum pairs',
     learnTree(tree0, uniformData(8, 1), all.score, { gap: 1, seed: 0 });
     assert.deepEqual([...new Set(all.log.calls.map((c) => c.level))], [1, 2]);
     assert.throws(() => learnTree(tree0, uniformData(8, 1), all.score, { gap: 1, steps: 0, seed: 0 }), UsageError);
-  });
-
-  it('minPairs: items with fewer pairs are not scored and keep their place where there is room', () => {
-    const items = makeItems(4, 0);
-    const tree0 = fromOrder(items, Int32Array.of(0, 1, 2, 3), { branching: 2, seed: 0 }, 'random');
-    // pairs: item 0 once, item 3 twice; every pair prefers node 1
-    const data = { numPairs: 3, target: Int32Array.of(0, 3, 3) };
-    const { score, log } = checkedScorer(tree0, (_pair, node) => (node === 1 ? -0.1 : -3));
-    const r = learnTree(tree0, data, score, { gap: 1, minPairs: 2, seed: 0 });
-    assert.deepEqual([...log.pairs].sort(), [1, 2], 'only item 3\'s pairs are scored');
-    // node 1: item 3 (scored) and item 0 (in place, room left); item 1 moves to node 2
-    assert.deepEqual(Array.from(r.tree.itemLeaf), [0, 3, 2, 1]);
-    // without it, item 0 is scored too and both it and item 3 end under node 1 as well
-    const r2 = learnTree(tree0, data, checkedScorer(tree0, (_pair, node) => (node === 1 ? -0.1 : -3)).score, { gap: 1, seed: 0 });
-    assert.deepEqual(Array.from(r2.tree.itemLeaf), [0, 3, 2, 1]);
-    assert.throws(() => learnTree(tree0, data, score, { gap: 1, minPairs: -1, seed: 0 }), UsageError);
   });
 });
 

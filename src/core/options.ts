@@ -92,6 +92,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   'learn-tree': [
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder; its tree is re-learned with its scorer and rewritten (atomically)', env: false },
     ...LEARN_OPTIONS.filter((o) => o.name !== 'rounds'),
+    { name: 'steps', type: 'int', arg: 'N', default: 0, help: 'learn only the first N steps from the root (each --gap levels); below them items keep their place where there is room (0: all steps)' },
     db, seed, backend, json, config,
   ],
   retrieve: [

@@ -183,6 +183,8 @@ export interface LearnTreeOptions {
   gap: number;
   maxPairsPerItem: number;
   seed: number;
+  /** Learn only the first `steps` steps (0 or absent: all). */
+  steps?: number;
 }
 
 /**
@@ -204,7 +206,13 @@ export async function learnTreeInFolder(
     const samples = slidingWindowSamples(sequences);
     const scoring = pairScoring(network, model.tree, samples);
     if (scoring.data.numPairs === 0) throw new ArborError(`no training pairs in ${store.path}: tree learning needs training users with two or more behaviours`);
-    const learned = learnTree(model.tree, scoring.data, scoring.score, { gap: o.gap, maxPairsPerItem: o.maxPairsPerItem, seed: o.seed, logger });
+    const learned = learnTree(model.tree, scoring.data, scoring.score, {
+      gap: o.gap,
+      maxPairsPerItem: o.maxPairsPerItem,
+      seed: o.seed,
+      ...(o.steps ? { steps: o.steps } : {}),
+      logger,
+    });
     const valid = mapCases(store.evalCases('valid'), map).cases;
     const objective = objectiveChange(network, model.tree, learned.tree, o.gap, samples, valid.length > 0 ? caseSamples(valid) : undefined);
     const history = Array.isArray(model.manifest.config.treeLearning) ? (model.manifest.config.treeLearning as unknown[]) : [];

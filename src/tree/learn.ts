@@ -78,8 +78,6 @@ export interface LearnTreeOptions {
    * where there is room, and newcomers fill the rest in leaf order.
    */
   steps?: number;
-  /** Items with fewer pairs than this keep their place where there is room (default 0 or 1: every item with a pair is scored). */
-  minPairs?: number;
 }
 
 /** Outcome of `learnTree`. */
@@ -118,7 +116,6 @@ export function learnTree(tree: Tree, data: LearnTreeData, score: PairNodeScorer
   assertNonNegativeInteger('maxPairsPerItem', maxPairs);
   assertPositiveInteger('rows per scorer call', rowsPerCall);
   if (opts.steps !== undefined) assertPositiveInteger('tree-learning steps', opts.steps);
-  assertNonNegativeInteger('minPairs', opts.minPairs ?? 0);
   if (!Number.isInteger(opts.seed)) throw new UsageError(`seed must be an integer, got ${JSON.stringify(opts.seed)}`);
   if (typeof score !== 'function') throw new UsageError('tree learning needs a scorer function');
   assertNonNegativeInteger('numPairs', data.numPairs);
@@ -146,7 +143,6 @@ export function learnTree(tree: Tree, data: LearnTreeData, score: PairNodeScorer
     order,
     scratch: new Scratch(),
     scoredNodes: 0,
-    minPairs: Math.max(1, opts.minPairs ?? 0),
   };
 
   let groupCode = Int32Array.of(0);
@@ -264,7 +260,6 @@ interface StepContext {
   order: Int32Array;
   scratch: Scratch;
   scoredNodes: number;
-  minPairs: number;
 }
 
 /** Reusable buffers, grown on demand. */
@@ -398,7 +393,7 @@ function learnGroup(ctx: StepContext, node: number, lo: number, m: number, l: nu
   if (K > 1 && dI >= 1 && scored) {
     for (let q = 0; q < m; q++) {
       const it = order[lo + q];
-      if (pairStart[it + 1] - pairStart[it] >= ctx.minPairs) rowPos[ms++] = q;
+      if (pairStart[it + 1] > pairStart[it]) rowPos[ms++] = q;
     }
   }
 
