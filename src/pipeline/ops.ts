@@ -214,7 +214,7 @@ export async function learnTreeInFolder(
       logger,
     });
     const valid = mapCases(store.evalCases('valid'), map).cases;
-    const objective = objectiveChange(network, model.tree, learned.tree, o.gap, samples, valid.length > 0 ? caseSamples(valid) : undefined);
+    const objective = objectiveChange(network, model.tree, learned.tree, o.gap, { samples, scoring }, valid.length > 0 ? caseSamples(valid) : undefined);
     const history = Array.isArray(model.manifest.config.treeLearning) ? (model.manifest.config.treeLearning as unknown[]) : [];
     const manifest = await writeModel(dir, {
       tree: learned.tree,
@@ -249,8 +249,18 @@ export interface TreeQuality {
   categoryPurityByLevel: number[];
   /** Category cohesion (see groupCohesion); NaN without categories. */
   categoryCohesion: number;
-  /** Joint training rounds recorded in the manifest (fraction of items moved, validation recall). */
-  rounds?: { round: number; moved: number; validRecall?: number; objective?: ObjectiveChange }[];
+  /** Joint training rounds recorded in the manifest. */
+  rounds?: RecordedRound[];
+}
+
+/** What `eval` shows of a joint round recorded in the manifest. */
+export interface RecordedRound {
+  round: number;
+  /** Fraction of items whose leaf changed. */
+  moved: number;
+  validRecall?: number;
+  /** The tree-learning objective before and after (rounds ≥ 1). */
+  objective?: ObjectiveChange;
 }
 
 /** An evaluation report plus what the caller should know about the data. */
@@ -264,7 +274,7 @@ export interface ModelEvalReport extends EvalReport {
 export function treeQuality(model: Model): TreeQuality {
   const { tree } = model;
   const hasCats = tree.items.categoryIds.length > 0;
-  const joint = (model.manifest.training as { joint?: { rounds?: { round: number; moved: number; validRecall?: number; objective?: ObjectiveChange }[] } } | undefined)?.joint;
+  const joint = (model.manifest.training as { joint?: { rounds?: RecordedRound[] } } | undefined)?.joint;
   return {
     init: tree.meta.init,
     depth: tree.layout.depth,

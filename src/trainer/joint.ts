@@ -81,7 +81,7 @@ export function jointTrain(
         seed: train.seed + round,
         logger,
       });
-      objective = objectiveChange(network, tree, learned.tree, joint.gap, samples, heldOut);
+      objective = objectiveChange(network, tree, learned.tree, joint.gap, { samples, scoring }, heldOut);
       logger.info(`round ${round}: ${describeObjectiveChange(objective)}`);
       tree = learned.tree;
       moved = learned.moved;

@@ -112,23 +112,28 @@ export interface ObjectiveChange {
 
 /**
  * Measures the objective of `before` and `after` under `network` on the
- * training samples and, when given, held-out samples. Each tree is scored
+ * training samples (with the pair scorer tree learning used for `before`)
+ * and, when given, held-out samples. Each tree is scored
  * with its own pair scorer, so with the hierarchical preference the user
  * side speaks each tree's levels.
  */
-export function objectiveChange(network: ScorerNetwork, before: Tree, after: Tree, gap: number, train: SampleSet, heldOut?: SampleSet): ObjectiveChange {
+export function objectiveChange(
+  network: ScorerNetwork,
+  before: Tree,
+  after: Tree,
+  gap: number,
+  train: { samples: SampleSet; scoring: PairScoring },
+  heldOut?: SampleSet,
+): ObjectiveChange {
   const topLevels = Math.min(gap, before.layout.depth - 1);
-  const levels = (tree: Tree, s: SampleSet): number[] => {
-    const sc = pairScoring(network, tree, s);
-    return pathLogLikelihood(tree, sc.data, sc.score).perLevel;
-  };
+  const levels = (tree: Tree, s: SampleSet, sc = pairScoring(network, tree, s)): number[] => pathLogLikelihood(tree, sc.data, sc.score).perLevel;
   const sum = (xs: number[], upTo: number): number => xs.slice(1, upTo + 1).reduce((x, y) => x + y, 0);
-  const figures = (s: SampleSet): ObjectiveFigures => {
-    const b = levels(before, s);
+  const figures = (s: SampleSet, beforeScoring?: PairScoring): ObjectiveFigures => {
+    const b = levels(before, s, beforeScoring);
     const a = levels(after, s);
     return { before: sum(b, b.length), after: sum(a, a.length), topBefore: sum(b, topLevels), topAfter: sum(a, topLevels) };
   };
-  const out: ObjectiveChange = { topLevels, train: figures(train) };
+  const out: ObjectiveChange = { topLevels, train: figures(train.samples, train.scoring) };
   if (heldOut && heldOut.seq.length > 0) out.heldOut = { ...figures(heldOut), pairs: heldOut.seq.length };
   return out;
 }

@@ -99,6 +99,21 @@ export interface LearnTreeResult {
  */
 const LOG_P_FLOOR = -1e6;
 
+/** Calls the scorer and checks that it returned one value per row. */
+function callScorer(score: PairNodeScorer, pairs: Int32Array, nodes: Int32Array, level: number, who: string): Float32Array {
+  const out = score(pairs, nodes, level);
+  if (!out || out.length !== pairs.length) {
+    throw new ArborError(`${who}: the scorer returned ${out ? out.length : 'nothing'} values for ${pairs.length} rows on level ${level}`);
+  }
+  return out;
+}
+
+/** A scorer value floored at LOG_P_FLOOR; NaN and +∞ are errors. */
+function floored(v: number, who: string, pair: number, node: number, level: number): number {
+  if (!(v < Infinity)) throw new ArborError(`${who}: the scorer returned ${v} for pair ${pair}, node ${node} on level ${level}`);
+  return v < LOG_P_FLOOR ? LOG_P_FLOOR : v;
+}
+
 /**
  * Learns a new leaf assignment for `tree` from training pairs and a node
  * scorer (JTM tree learning). See the module comment for the objective, the
@@ -528,20 +543,13 @@ function accumulateScores(
         reqNodes.set(codes, b * Nd);
       }
       const level = l + d;
-      const out = ctx.score(reqPairs, reqNodes, level);
-      if (!out || out.length !== rows) {
-        throw new ArborError(`tree learning: the scorer returned ${out ? out.length : 'nothing'} values for ${rows} rows on level ${level}`);
-      }
+      const out = callScorer(ctx.score, reqPairs, reqNodes, level, 'tree learning');
       ctx.scoredNodes += rows;
       for (let b = 0; b < bn; b++) {
         const o = b * Nd;
         const po = b * Np;
         for (let x = 0; x < Nd; x++) {
-          let v = out[o + x];
-          if (!(v <= Infinity) || v === Infinity) {
-            throw new ArborError(`tree learning: the scorer returned ${v} for pair ${reqPairs[o + x]}, node ${codes[x]} on level ${level}`);
-          }
-          if (v < LOG_P_FLOOR) v = LOG_P_FLOOR;
+          const v = floored(out[o + x], 'tree learning', reqPairs[o + x], codes[x], level);
           cur[o + x] = d === 1 ? v : prev[po + parent[x]] + v;
         }
       }
@@ -726,13 +734,8 @@ export function pathLogLikelihood(tree: Tree, data: LearnTreeData, score: PairNo
         pairs[p - s] = p;
         nodes[p - s] = layout.ancestorAt(tree.leafCodeOf(data.target[p]), depth, level);
       }
-      const out = score(pairs.subarray(0, e - s), nodes.subarray(0, e - s), level);
-      if (!out || out.length !== e - s) throw new ArborError(`path log-likelihood: the scorer returned ${out ? out.length : 'nothing'} values for ${e - s} rows on level ${level}`);
-      for (let i = 0; i < e - s; i++) {
-        const v = out[i];
-        if (Number.isNaN(v) || v === Infinity) throw new ArborError(`path log-likelihood: the scorer returned ${v} for pair ${s + i} on level ${level}`);
-        sums[level] += Math.max(v, LOG_P_FLOOR);
-      }
+      const out = callScorer(score, pairs.subarray(0, e - s), nodes.subarray(0, e - s), level, 'path log-likelihood');
+      for (let i = 0; i < e - s; i++) sums[level] += floored(out[i], 'path log-likelihood', s + i, nodes[i], level);
     }
   }
   const perLevel = Array.from(sums, (x) => (n === 0 ? 0 : x / n));
