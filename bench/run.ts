@@ -308,13 +308,13 @@ function stageTable(r: Row): string {
     `| :--- | ${ks.map(() => '---:').join(' | ')} | ${ks.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ];
   const arrow = (a: number, b: number, n = 1) => `${(a / n).toFixed(2)} → ${(b / n).toFixed(2)}`;
-  const row = (label: string, e: ModelEvalReport, j?: NonNullable<Row['jtm']>[number]) => {
+  const row = (label: string, e: ModelEvalReport, j?: NonNullable<Row['jtm']>[number], validRecall = j?.validRecall) => {
     const beam = e.methods.find((m) => m.name === 'beam')!;
     const brute = e.methods.find((m) => m.name === 'brute-force');
     const pur = e.tree.categoryPurityByLevel[r.tree.depth - 6];
     const o = j?.objective;
     const cells = [
-      j?.validRecall !== undefined ? pct(j.validRecall) : '',
+      validRecall !== undefined ? pct(validRecall) : '',
       pur !== undefined ? pur.toFixed(3) : 'n/a',
       j && j.round > 0 ? pct(j.moved) : '',
       j && j.round > 0 ? j.treeLearningSeconds.toFixed(1) : '',
@@ -325,10 +325,15 @@ function stageTable(r: Row): string {
       `| ${label}${j && j.round === r.jtmKeptRound ? ' (kept)' : ''} | ${beam.metrics.map((m) => pct(m.recall)).join(' | ')} | ${brute ? brute.metrics.map((m) => pct(m.recall)).join(' | ') : ks.map(() => '').join(' | ')} | ${cells.join(' | ')} |`,
     );
   };
-  row('TDM (category init)', r.eval);
+  row('TDM (category init)', r.eval, undefined, bestValid(r.training));
   if (r.kmeans) row(r.kmeans.label, r.kmeans.eval);
   for (const j of r.jtm ?? []) if (j.round > 0 || r.jtmStart) row(j.label, j.eval, j);
   return lines.join('\n');
+}
+
+/** Validation recall of the epoch training kept. */
+function bestValid(t: TrainSummary): number | undefined {
+  return t.epochs.find((e) => e.epoch === t.bestEpoch)?.validRecall;
 }
 
 /** The JTM round the summary reports: the one joint training kept (chosen on validation users), never picked on test recall. */
@@ -380,7 +385,8 @@ function markdown(rows: Row[]): string {
       '',
       `${r.users} users, ${r.items} items, ${r.events} events; ${r.eval.users} test users; ${r.note}.`,
       `Run ${m.date} on ${m.cpu} (${m.cores} cores), Node ${m.node}, tfjs backend \`${m.backend}\`; \`${m.command}\`. ` +
-        `Scorer: pooling, hierarchical user preference ${r.hierarchical ? 'on' : 'off'}, category embedding ${r.categoryEmb ? 'on' : 'off'}.`,
+        `Scorer: pooling, category embedding ${r.categoryEmb ? 'on' : 'off'}; hierarchical user preference ${r.hierarchical ? 'on' : 'off'} for TDM and the k-means rebuild` +
+        (r.jtmHierarchical !== undefined ? `, ${r.jtmHierarchical ? 'on' : 'off'} for JTM.` : '.'),
       '',
       `### TDM against brute force and the baselines`,
       '',
