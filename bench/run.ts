@@ -276,7 +276,7 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
         onRound: (r, tree, network) => {
           const model = { tree, network, manifest: { ...start.manifest, training: undefined } };
           jtmRows.push({
-            label: r.round > 0 ? `JTM round ${r.round}` : row.jtmHierarchical && start !== tdm ? 'JTM round 0 (category tree)' : 'JTM round 0 (= TDM)',
+            label: r.round > 0 ? `JTM round ${r.round}` : start !== tdm ? 'JTM round 0 (category tree)' : 'JTM round 0 (= TDM)',
             round: r.round,
             moved: r.moved,
             treeLearningSeconds: r.treeLearningSeconds,
@@ -307,7 +307,7 @@ function stageTable(r: Row): string {
     `| model | ${ks.map((k) => `recall@${k} beam`).join(' | ')} | ${ks.map((k) => `recall@${k} brute force`).join(' | ')} | validation recall@50 | purity (category, level ${r.tree.depth - 5}) | moved | tree learning s | objective, training pairs | objective, validation pairs |`,
     `| :--- | ${ks.map(() => '---:').join(' | ')} | ${ks.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ];
-  const arrow = (a: number, b: number, n = 1) => `${(a / n).toFixed(2)} → ${(b / n).toFixed(2)}`;
+  const arrow = (a: number, b: number) => `${a.toFixed(2)} → ${b.toFixed(2)}`;
   const row = (label: string, e: ModelEvalReport, j?: NonNullable<Row['jtm']>[number], validRecall = j?.validRecall) => {
     const beam = e.methods.find((m) => m.name === 'beam')!;
     const brute = e.methods.find((m) => m.name === 'brute-force');
