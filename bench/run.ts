@@ -143,9 +143,9 @@ interface Row {
   kmeans?: StageEval & { buildSeconds: number; trainSeconds: number; epochs: number };
   jtm?: (StageEval & { round: number; moved: number; treeLearningSeconds: number; scoredNodes: number; validRecall?: number; objective?: ObjectiveChange })[];
   jtmRoundEpochs?: number;
-  /** The round joint training kept (best validation recall; absent in older rows). */
+  /** The round joint training kept (best validation recall). */
   jtmKeptRound?: number;
-  /** Whether the JTM scorer has the hierarchical user preference (absent in older rows: same as `hierarchical`). */
+  /** Whether the JTM scorer has the hierarchical user preference. */
   jtmHierarchical?: boolean;
   /** Epochs and seconds of the JTM scorer's own round-0 training on the category tree (when it is not the TDM model). */
   jtmStart?: { epochs: number; keptEpoch: number; trainSeconds: number };
@@ -338,10 +338,7 @@ function bestValid(t: TrainSummary): number | undefined {
 
 /** The JTM round the summary reports: the one joint training kept (chosen on validation users), never picked on test recall. */
 function keptJtm(r: Row): NonNullable<Row['jtm']>[number] | undefined {
-  const jtm = r.jtm ?? [];
-  if (r.jtmKeptRound !== undefined) return jtm.find((j) => j.round === r.jtmKeptRound);
-  // older rows: the best validation recall, as joint training keeps
-  return jtm.reduce<(typeof jtm)[number] | undefined>((a, b) => (a === undefined || (b.validRecall ?? -1) > (a.validRecall ?? -1) ? b : a), undefined);
+  return r.jtm?.find((j) => j.round === r.jtmKeptRound);
 }
 
 function markdown(rows: Row[]): string {
@@ -414,7 +411,7 @@ function markdown(rows: Row[]): string {
         `Same test users. k-means: a fresh scorer trained (${r.kmeans?.epochs ?? '?'} epochs) on a balanced k-means tree of the TDM item embeddings (build ${r.kmeans?.buildSeconds.toFixed(1) ?? '?'} s). ` +
           (r.jtmStart
             ? `JTM as in its paper: a scorer with the hierarchical user preference, trained on the category tree with the TDM budget (round 0: ${r.jtmStart.epochs} epochs, kept ${r.jtmStart.keptEpoch}, ${r.jtmStart.trainSeconds.toFixed(0)} s), so round 0 against TDM measures the hierarchical preference and later rounds against round 0 measure tree learning (plus their extra training). `
-            : `JTM: from the TDM model (scorer with the hierarchical user preference ${r.jtmHierarchical ?? r.hierarchical ? 'on' : 'off'}). `) +
+            : `JTM: from the TDM model (scorer with the hierarchical user preference ${r.jtmHierarchical ? 'on' : 'off'}). `) +
           `Each round learns the tree (gap 7, at most 50 training pairs per item) and trains up to ${r.jtmRoundEpochs} more epochs; "moved" is the share of items whose leaf changed; "(kept)" marks the round joint training keeps (best validation recall). ` +
           'Objective: the tree-learning objective (summed log-probabilities of the levels of the first step, 1-7) per pair, old tree → learned tree under the same weights, on the training pairs and on the validation users\' pairs. ' +
           'Purity: share of items under each node of that level belonging to its majority category (category-initialised trees start near 1 by construction).',
