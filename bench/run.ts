@@ -8,27 +8,22 @@
  * Per data set: TDM (category-initialised tree, default training) against
  * brute force with the same scorer, popularity and item-CF; then TDM + the
  * k-means rebuild (a fresh scorer on a balanced k-means tree of the TDM item
- * embeddings); then JTM rounds starting from the TDM model (tree learning +
- * `--round-epochs` of training per round), each evaluated on the test users.
+ * embeddings); then JTM as in its paper: a scorer with the hierarchical user
+ * preference trained on the category tree for the TDM budget (round 0), then
+ * rounds of tree learning + `--round-epochs` of training, each evaluated on
+ * the test users. The summary reports the round joint training kept (best
+ * validation recall) and its recall over TDM's and over brute force's, with
+ * paired bootstrap intervals over the test users.
  *
  * Each data set's figures go to docs/bench/<name>.json as soon as it is done;
  * docs/BENCHMARKS.md and docs/benchmarks.json are then rebuilt from every
  * file in docs/bench (so data sets can be run separately or in parallel:
  * `--only movielens`, `--report` to only rebuild the page).
  *
- * Options: --datasets DIR (default ../shared/datasets), --only a,b (names:
- * synthetic, taobao, movielens, amazon, serve: the `arbor serve` load test of
- * bench/serve-load.ts), --epochs N (TDM), --rounds R (default
- * 2), --round-epochs N (default 3), --hierarchical (the TDM scorer's
- * hierarchical user preference; off by default: TDM as in its paper),
- * --jtm-plain (JTM rounds start from the TDM model; by default JTM is as in
- * its paper: a scorer with the hierarchical user preference trained on the
- * category tree for the TDM budget, then the rounds), --out DIR (default
- * docs), --report.
- * Afterwards it runs the retrieval cost benchmark (bench/retrieval.ts) in its
- * own process; `--only retrieval` runs only that.
- * --ablation runs the scorer ablation instead (bench/ablation.ts; budget:
- * --ablation-samples N per epoch, default 12000, --ablation-epochs N, default 8).
+ * Options: USAGE below (`npm run bench -- --help`). After the data sets it
+ * runs the retrieval cost benchmark (bench/retrieval.ts) in its own process
+ * and the `arbor serve` load test; `--ablation` runs the scorer ablation
+ * (bench/ablation.ts) instead.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -39,6 +34,7 @@ import { spawnSync } from 'node:child_process';
 import { stderrLogger } from '../src/core/log.js';
 import { Store, generateSynthetic } from '../src/data/index.js';
 import { formatMarkdownTable } from '../src/eval/table.js';
+import { pairedRatio, type PairedRatio } from '../src/eval/paired.js';
 import { readModel } from '../src/model/folder.js';
 import { createModelFolder, evaluateModel, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
 import { mapCases, mapSequences, storeToTree } from '../src/pipeline/items.js';
@@ -149,6 +145,8 @@ interface Row {
   jtmHierarchical?: boolean;
   /** Epochs and seconds of the JTM scorer's own round-0 training on the category tree (when it is not the TDM model). */
   jtmStart?: { epochs: number; keptEpoch: number; trainSeconds: number };
+  /** Kept JTM round's beam recall at the largest k over TDM beam's and over brute force's (TDM scorer), paired over the test users, 95 % bootstrap interval. */
+  jtmRatios?: { tdm: PairedRatio; bruteForce: PairedRatio };
   /** Hierarchical user preference in the TDM scorer (absent in runs made before the option existed: off). */
   hierarchical?: boolean;
   /** Whether the TDM model's item rows had the category embedding (absent in rows run before this was recorded, which had none). */
@@ -209,7 +207,7 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
     const { summary } = await trainModelFolder(store, tdmDir, { train: o.epochs ? { epochs: o.epochs } : {}, embDim: 24, seed: 42, hierarchical: o.hierarchical }, log);
     const trainSeconds = (Date.now() - t) / 1000;
     const tdm = readModel(tdmDir, { requireScorer: true });
-    const report = evaluateModel(store, tdm, { ...evalOpts, baselines: ['popularity', 'itemcf'] }, log);
+    const report = evaluateModel(store, tdm, { ...evalOpts, perUser: true, baselines: ['popularity', 'itemcf'] }, log);
     const row: Row = {
       dataset: spec.name,
       title: spec.title,
@@ -283,13 +281,24 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
             scoredNodes: r.scoredNodes,
             validRecall: r.validRecall,
             ...(r.objective ? { objective: r.objective } : {}),
-            eval: evaluateModel(store, model, evalOpts, log),
+            eval: evaluateModel(store, model, { ...evalOpts, perUser: true }, log),
           });
         },
       },
       log,
     );
     row.jtmKeptRound = joint.bestRound;
+    // the summary's ratios with paired intervals (users resampled), then the per-user figures go: they would bloat the JSON
+    const atLargestK = (e: ModelEvalReport, name: string) => {
+      const m = e.methods.find((x) => x.name === name)!;
+      return m.userRecall![m.userRecall!.length - 1];
+    };
+    const kept = atLargestK(keptJtm(row)!.eval, 'beam');
+    row.jtmRatios = {
+      tdm: pairedRatio(kept, atLargestK(report, 'beam'), { seed: 42 }),
+      bruteForce: pairedRatio(kept, atLargestK(report, 'brute-force'), { seed: 42 }),
+    };
+    for (const e of [report, ...jtmRows.map((j) => j.eval)]) for (const m of e.methods) delete m.userRecall;
     if (start !== tdm) start.network!.dispose();
     tdm.network!.dispose();
     return row;
@@ -336,6 +345,12 @@ function bestValid(t: TrainSummary): number | undefined {
   return t.epochs.find((e) => e.epoch === t.bestEpoch)?.validRecall;
 }
 
+/** A ratio with its paired bootstrap interval when the row has one. */
+function ratioCell(ratio: number, p?: PairedRatio): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+  return p ? `${f(ratio)} (${f(p.low)}–${f(p.high)})` : f(ratio);
+}
+
 /** The JTM round the summary reports: the one joint training kept (chosen on validation users), never picked on test recall. */
 function keptJtm(r: Row): NonNullable<Row['jtm']>[number] | undefined {
   return r.jtm?.find((j) => j.round === r.jtmKeptRound);
@@ -357,6 +372,7 @@ function markdown(rows: Row[]): string {
     '## Summary (recall at the largest k)',
     '',
     'JTM: the round joint training kept (best validation recall, chosen on the validation users, not the test users); the goal of issue 3 is JTM / TDM >= 1.2 and JTM / brute force >= 1.',
+    'In brackets after each ratio: its 95 % interval, percentile bootstrap over the test users (2,000 resamples, both recalls of a resample taken on the same users).',
     '',
     '| data set | k | TDM beam | brute force (TDM scorer) | popularity | item-CF | TDM + k-means | JTM (kept round) | JTM / TDM | JTM / brute force | training samples/s | ms/query beam (brute force) |',
     '| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -368,7 +384,7 @@ function markdown(rows: Row[]): string {
       const ms = (n: string) => r.eval.methods.find((x) => x.name === n)!.msPerQuery.p50.toFixed(2);
       const kept = keptJtm(r);
       const jtmRecall = kept ? last(kept.eval, 'beam') : NaN;
-      return `| ${r.dataset} | ${r.eval.ks[r.eval.ks.length - 1]} | ${pct(last(r.eval, 'beam'))} | ${pct(last(r.eval, 'brute-force'))} | ${pct(last(r.eval, 'popularity'))} | ${pct(last(r.eval, 'itemcf'))} | ${r.kmeans ? pct(last(r.kmeans.eval, 'beam')) : 'n/a'} | ${kept ? `${pct(jtmRecall)} (round ${kept.round})` : 'n/a'} | ${kept ? (jtmRecall / last(r.eval, 'beam')).toFixed(2) : 'n/a'} | ${kept ? (jtmRecall / last(r.eval, 'brute-force')).toFixed(2) : 'n/a'} | ${Math.round(r.training.samplesPerSecond)} | ${ms('beam')} (${ms('brute-force')}) |`;
+      return `| ${r.dataset} | ${r.eval.ks[r.eval.ks.length - 1]} | ${pct(last(r.eval, 'beam'))} | ${pct(last(r.eval, 'brute-force'))} | ${pct(last(r.eval, 'popularity'))} | ${pct(last(r.eval, 'itemcf'))} | ${r.kmeans ? pct(last(r.kmeans.eval, 'beam')) : 'n/a'} | ${kept ? `${pct(jtmRecall)} (round ${kept.round})` : 'n/a'} | ${kept ? ratioCell(jtmRecall / last(r.eval, 'beam'), r.jtmRatios?.tdm) : 'n/a'} | ${kept ? ratioCell(jtmRecall / last(r.eval, 'brute-force'), r.jtmRatios?.bruteForce) : 'n/a'} | ${Math.round(r.training.samplesPerSecond)} | ${ms('beam')} (${ms('brute-force')}) |`;
     }),
     '',
   ];
@@ -459,23 +475,56 @@ function writeReport(outDir: string): void {
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
 
+const USAGE = `npm run bench -- [options]   (or: node dist/bench/run.js [options])
+
+Runs TDM, brute force, popularity, item-CF, the k-means rebuild and JTM rounds on the synthetic set and
+on each real data set found in --datasets, then the retrieval cost and serve load benchmarks; writes
+docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/benchmarks.json.
+
+  --datasets DIR        real data sets (default ../shared/datasets; missing ones are skipped)
+  --only a,b            only these: synthetic, taobao, movielens, amazon, tiny (smoke test),
+                        retrieval, serve
+  --epochs N            training epochs of TDM, the k-means rebuild and JTM's round 0 (default: train's)
+  --rounds R            JTM tree-learning rounds (default 2)
+  --round-epochs N      epochs of training after each tree-learning round (default 3)
+  --hierarchical        give the TDM scorer the hierarchical user preference too (off: TDM as in its paper)
+  --jtm-plain           JTM rounds start from the TDM model instead of their own hierarchical scorer
+  --out DIR             where the page and JSON go (default docs)
+  --report              only rebuild the page from docs/bench/*.json
+  --ablation            run the scorer ablation instead (--ablation-samples N per epoch, default 12000;
+                        --ablation-epochs N, default 8)
+  -h, --help            this text
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      datasets: { type: 'string', default: resolve(root, '..', 'shared', 'datasets') },
-      only: { type: 'string' },
-      epochs: { type: 'string' },
-      rounds: { type: 'string', default: '2' },
-      'round-epochs': { type: 'string', default: '3' },
-      out: { type: 'string', default: join(root, 'docs') },
-      report: { type: 'boolean', default: false },
-      hierarchical: { type: 'boolean', default: false },
-      'jtm-plain': { type: 'boolean', default: false },
-      ablation: { type: 'boolean', default: false },
-      'ablation-samples': { type: 'string', default: '12000' },
-      'ablation-epochs': { type: 'string', default: '8' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h', default: false },
+        datasets: { type: 'string', default: resolve(root, '..', 'shared', 'datasets') },
+        only: { type: 'string' },
+        epochs: { type: 'string' },
+        rounds: { type: 'string', default: '2' },
+        'round-epochs': { type: 'string', default: '3' },
+        out: { type: 'string', default: join(root, 'docs') },
+        report: { type: 'boolean', default: false },
+        hierarchical: { type: 'boolean', default: false },
+        'jtm-plain': { type: 'boolean', default: false },
+        ablation: { type: 'boolean', default: false },
+        'ablation-samples': { type: 'string', default: '12000' },
+        'ablation-epochs': { type: 'string', default: '8' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`arbor bench: ${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const outDir = values.out!;
   if (!values.report) {
     const backend = await initBackend();

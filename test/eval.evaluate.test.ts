@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ArborError, UsageError } from '../src/core/errors.js';
 import type { RetrievalResult, RetrieveOptions, Retriever } from '../src/beam/retriever.js';
 import type { EvalCase } from '../src/data/types.js';
-import { evaluate, formatEvalTable, formatMarkdownTable, latencySummary, pairedDifference, type EvalReport } from '../src/eval/index.js';
+import { evaluate, formatEvalTable, formatMarkdownTable, latencySummary, pairedDifference, pairedRatio, type EvalReport } from '../src/eval/index.js';
 
 /** Returns a fixed list per user (keyed by the first history item) and records the options it got. */
 class FakeRetriever implements Retriever {
@@ -147,4 +147,20 @@ test('pairedDifference: exact mean, interval collapses on a constant shift, cove
   assert.throws(() => pairedDifference([1], [1, 2], { seed: 1 }), UsageError);
   assert.throws(() => pairedDifference([], [], { seed: 1 }), UsageError);
   assert.throws(() => pairedDifference([1], [1], { seed: 1, level: 1 }), UsageError);
+});
+
+test('pairedRatio: exact ratio of means, collapses on a constant factor, pairs users, and is seeded', () => {
+  const b = [0.5, 0.2, 0.9, 0.1];
+  const doubled = pairedRatio(b.map((x) => 2 * x), b, { seed: 1 });
+  assert.ok(Math.abs(doubled.ratio - 2) < 1e-12 && Math.abs(doubled.low - 2) < 1e-12 && Math.abs(doubled.high - 2) < 1e-12, JSON.stringify(doubled));
+  const a = [0.6, 0.1, 0.9, 0.4];
+  const r = pairedRatio(a, b, { seed: 7, resamples: 500 });
+  assert.ok(Math.abs(r.ratio - 2.0 / 1.7) < 1e-12);
+  assert.ok(r.low <= r.ratio && r.ratio <= r.high && r.low < r.high, JSON.stringify(r));
+  // a resample's ratio is a weighted mean of the per-user ratios a/b, so it stays within their range [0.5, 4]
+  assert.ok(r.low >= 0.5 - 1e-12 && r.high <= 4 + 1e-12);
+  assert.deepEqual(pairedRatio(a, b, { seed: 7, resamples: 500 }), r);
+  assert.equal(pairedRatio([0.1, 0], [0, 0], { seed: 1 }).ratio, Infinity);
+  assert.throws(() => pairedRatio([1], [1, 2], { seed: 1 }), UsageError);
+  assert.throws(() => pairedRatio([], [], { seed: 1 }), UsageError);
 });

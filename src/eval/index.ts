@@ -9,5 +9,5 @@ export { evaluate, latencySummary, methodLabel } from './evaluate.js';
 export type { EvalMethod, EvalReport, EvaluateOptions, LatencySummary, MethodReport } from './evaluate.js';
 export { formatEvalTable, formatMarkdownTable } from './table.js';
 export { groupPurity, purityByLevel, groupCohesion, movedFraction } from './tree-quality.js';
-export { pairedDifference } from './paired.js';
-export type { PairedDifference, PairedDifferenceOptions } from './paired.js';
+export { pairedDifference, pairedRatio } from './paired.js';
+export type { PairedDifference, PairedDifferenceOptions, PairedRatio } from './paired.js';

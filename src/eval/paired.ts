@@ -32,23 +32,69 @@ export interface PairedDifferenceOptions {
  * UsageError when the arrays differ in length or are empty, or on a bad level.
  */
 export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, o: PairedDifferenceOptions): PairedDifference {
-  const n = a.length;
-  if (n !== b.length) throw new UsageError(`paired difference: ${n} values against ${b.length}`);
-  if (n === 0) throw new UsageError('paired difference: no users');
-  const level = o.level ?? 0.95;
-  const resamples = o.resamples ?? 2000;
-  if (!(level > 0 && level < 1)) throw new UsageError(`paired difference: level must be in (0, 1), got ${level}`);
-  if (!Number.isInteger(resamples) || resamples < 1) throw new UsageError(`paired difference: resamples must be a positive integer, got ${resamples}`);
+  const n = checkPaired(a, b, 'difference');
   const diff = Float64Array.from({ length: n }, (_, i) => a[i] - b[i]);
   const mean = diff.reduce((s, x) => s + x, 0) / n;
-  const rng = new Rng(o.seed);
-  const means = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
+  const { low, high } = bootstrapInterval(n, o, (draw) => {
     let s = 0;
-    for (let i = 0; i < n; i++) s += diff[rng.int(n)];
-    means[r] = s / n;
-  }
-  means.sort();
-  const at = (q: number) => means[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))];
-  return { mean, low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), level, users: n };
+    for (let i = 0; i < n; i++) s += diff[draw()];
+    return s / n;
+  });
+  return { mean, low, high, level: o.level ?? 0.95, users: n };
+}
+
+/** Ratio of mean a to mean b over users and its bootstrap interval. */
+export interface PairedRatio {
+  /** mean(a) / mean(b) (Infinity when mean(b) is 0 and mean(a) is not; NaN when both are 0). */
+  ratio: number;
+  low: number;
+  high: number;
+  level: number;
+  users: number;
+}
+
+/**
+ * mean(a) / mean(b) over the same users and its percentile bootstrap
+ * interval (both means taken on the same resampled users, so the pairing is
+ * kept). Same errors as {@link pairedDifference}.
+ */
+export function pairedRatio(a: ArrayLike<number>, b: ArrayLike<number>, o: PairedDifferenceOptions): PairedRatio {
+  const n = checkPaired(a, b, 'ratio');
+  const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, x) => s + x, 0);
+  const { low, high } = bootstrapInterval(n, o, (draw) => {
+    let sa = 0;
+    let sb = 0;
+    for (let i = 0; i < n; i++) {
+      const j = draw();
+      sa += a[j];
+      sb += b[j];
+    }
+    return sa / sb;
+  });
+  return { ratio: sum(a) / sum(b), low, high, level: o.level ?? 0.95, users: n };
+}
+
+function checkPaired(a: ArrayLike<number>, b: ArrayLike<number>, what: string): number {
+  if (a.length !== b.length) throw new UsageError(`paired ${what}: ${a.length} values against ${b.length}`);
+  if (a.length === 0) throw new UsageError(`paired ${what}: no users`);
+  return a.length;
+}
+
+/**
+ * Percentile bootstrap interval of a statistic of n users: `stat` draws n
+ * user indices (with replacement) from `draw` and returns the statistic of
+ * that resample. Seeded, so the interval is reproducible.
+ */
+function bootstrapInterval(n: number, o: PairedDifferenceOptions, stat: (draw: () => number) => number): { low: number; high: number } {
+  const level = o.level ?? 0.95;
+  const resamples = o.resamples ?? 2000;
+  if (!(level > 0 && level < 1)) throw new UsageError(`paired comparison: level must be in (0, 1), got ${level}`);
+  if (!Number.isInteger(resamples) || resamples < 1) throw new UsageError(`paired comparison: resamples must be a positive integer, got ${resamples}`);
+  const rng = new Rng(o.seed);
+  const draw = () => rng.int(n);
+  const stats = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) stats[r] = stat(draw);
+  stats.sort(); // NaN (0 / 0) sorts last
+  const at = (q: number) => stats[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))];
+  return { low: at((1 - level) / 2), high: at(1 - (1 - level) / 2) };
 }
