@@ -1,9 +1,10 @@
 /**
  * Paired comparison of two methods measured on the same users: the mean of
- * the per-user differences and a percentile bootstrap interval for it
- * (users resampled with replacement, seeded, so the interval is
- * reproducible). Used by the scorer ablation to say whether a gap in mean
- * recall is larger than the spread over test users.
+ * the per-user differences, or the ratio of the two means, with a percentile
+ * bootstrap interval (users resampled with replacement, seeded, so the
+ * interval is reproducible). The scorer ablation uses the difference to say
+ * whether a gap in mean recall is larger than the spread over test users;
+ * the main bench uses the ratio for JTM / TDM and JTM / brute force.
  */
 import { UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -35,12 +36,12 @@ export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, o: 
   const n = checkPaired(a, b, 'difference');
   const diff = Float64Array.from({ length: n }, (_, i) => a[i] - b[i]);
   const mean = diff.reduce((s, x) => s + x, 0) / n;
-  const { low, high } = bootstrapInterval(n, o, (draw) => {
+  const interval = bootstrapInterval(n, o, (draw) => {
     let s = 0;
     for (let i = 0; i < n; i++) s += diff[draw()];
     return s / n;
   });
-  return { mean, low, high, level: o.level ?? 0.95, users: n };
+  return { mean, ...interval, users: n };
 }
 
 /** Ratio of mean a to mean b over users and its bootstrap interval. */
@@ -61,7 +62,7 @@ export interface PairedRatio {
 export function pairedRatio(a: ArrayLike<number>, b: ArrayLike<number>, o: PairedDifferenceOptions): PairedRatio {
   const n = checkPaired(a, b, 'ratio');
   const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, x) => s + x, 0);
-  const { low, high } = bootstrapInterval(n, o, (draw) => {
+  const interval = bootstrapInterval(n, o, (draw) => {
     let sa = 0;
     let sb = 0;
     for (let i = 0; i < n; i++) {
@@ -71,7 +72,7 @@ export function pairedRatio(a: ArrayLike<number>, b: ArrayLike<number>, o: Paire
     }
     return sa / sb;
   });
-  return { ratio: sum(a) / sum(b), low, high, level: o.level ?? 0.95, users: n };
+  return { ratio: sum(a) / sum(b), ...interval, users: n };
 }
 
 function checkPaired(a: ArrayLike<number>, b: ArrayLike<number>, what: string): number {
@@ -85,7 +86,7 @@ function checkPaired(a: ArrayLike<number>, b: ArrayLike<number>, what: string): 
  * user indices (with replacement) from `draw` and returns the statistic of
  * that resample. Seeded, so the interval is reproducible.
  */
-function bootstrapInterval(n: number, o: PairedDifferenceOptions, stat: (draw: () => number) => number): { low: number; high: number } {
+function bootstrapInterval(n: number, o: PairedDifferenceOptions, stat: (draw: () => number) => number): { low: number; high: number; level: number } {
   const level = o.level ?? 0.95;
   const resamples = o.resamples ?? 2000;
   if (!(level > 0 && level < 1)) throw new UsageError(`paired comparison: level must be in (0, 1), got ${level}`);
@@ -96,5 +97,5 @@ function bootstrapInterval(n: number, o: PairedDifferenceOptions, stat: (draw: (
   for (let r = 0; r < resamples; r++) stats[r] = stat(draw);
   stats.sort(); // NaN (0 / 0) sorts last
   const at = (q: number) => stats[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))];
-  return { low: at((1 - level) / 2), high: at(1 - (1 - level) / 2) };
+  return { low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), level };
 }
