@@ -345,10 +345,10 @@ function bestValid(t: TrainSummary): number | undefined {
   return t.epochs.find((e) => e.epoch === t.bestEpoch)?.validRecall;
 }
 
-/** A ratio with its paired bootstrap interval when the row has one. */
-function ratioCell(ratio: number, p?: PairedRatio): string {
+/** A ratio with its paired bootstrap interval. */
+function ratioCell(p: PairedRatio): string {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
-  return p ? `${f(ratio)} (${f(p.low)}–${f(p.high)})` : f(ratio);
+  return `${f(p.ratio)} (${f(p.low)}–${f(p.high)})`;
 }
 
 /** The JTM round the summary reports: the one joint training kept (chosen on validation users), never picked on test recall. */
@@ -384,7 +384,7 @@ function markdown(rows: Row[]): string {
       const ms = (n: string) => r.eval.methods.find((x) => x.name === n)!.msPerQuery.p50.toFixed(2);
       const kept = keptJtm(r);
       const jtmRecall = kept ? last(kept.eval, 'beam') : NaN;
-      return `| ${r.dataset} | ${r.eval.ks[r.eval.ks.length - 1]} | ${pct(last(r.eval, 'beam'))} | ${pct(last(r.eval, 'brute-force'))} | ${pct(last(r.eval, 'popularity'))} | ${pct(last(r.eval, 'itemcf'))} | ${r.kmeans ? pct(last(r.kmeans.eval, 'beam')) : 'n/a'} | ${kept ? `${pct(jtmRecall)} (round ${kept.round})` : 'n/a'} | ${kept ? ratioCell(jtmRecall / last(r.eval, 'beam'), r.jtmRatios?.tdm) : 'n/a'} | ${kept ? ratioCell(jtmRecall / last(r.eval, 'brute-force'), r.jtmRatios?.bruteForce) : 'n/a'} | ${Math.round(r.training.samplesPerSecond)} | ${ms('beam')} (${ms('brute-force')}) |`;
+      return `| ${r.dataset} | ${r.eval.ks[r.eval.ks.length - 1]} | ${pct(last(r.eval, 'beam'))} | ${pct(last(r.eval, 'brute-force'))} | ${pct(last(r.eval, 'popularity'))} | ${pct(last(r.eval, 'itemcf'))} | ${r.kmeans ? pct(last(r.kmeans.eval, 'beam')) : 'n/a'} | ${kept ? `${pct(jtmRecall)} (round ${kept.round})` : 'n/a'} | ${r.jtmRatios ? ratioCell(r.jtmRatios.tdm) : 'n/a'} | ${r.jtmRatios ? ratioCell(r.jtmRatios.bruteForce) : 'n/a'} | ${Math.round(r.training.samplesPerSecond)} | ${ms('beam')} (${ms('brute-force')}) |`;
     }),
     '',
   ];
