@@ -9,8 +9,10 @@ import { ArborError, InputError, UsageError } from '../src/core/errors.js';
 import { stderrLogger, type Logger } from '../src/core/log.js';
 import { Store, generateSynthetic, writeUserBehaviorCsv, type InputFormat } from '../src/data/index.js';
 import { formatEvalTable } from '../src/eval/table.js';
+import { methodKs, metricsAt } from '../src/eval/evaluate.js';
+import { validateKs } from '../src/eval/metrics.js';
 import { readModel } from '../src/model/folder.js';
-import { createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
+import { beamWidths, createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
 import { storeToTree, mapItems } from '../src/pipeline/items.js';
 import { initBackend, type BackendChoice } from '../src/scorer/backend.js';
 import { NetworkScorer } from '../src/scorer/session.js';
@@ -286,6 +288,10 @@ function printEval(report: ModelEvalReport, config: Record<string, unknown>, jso
   else {
     out(`${report.users} test users`);
     out(formatEvalTable(report));
+    const short = report.methods.filter((m) => m.beam !== undefined && m.metrics.length < report.ks.length);
+    if (short.length > 0) {
+      out(`–: not evaluated (beam search returns at most beam items): ${short.map((m) => `beam ${m.beam} at k ${report.ks.filter((k) => k > m.beam!).join(', ')}`).join('; ')}`);
+    }
     const t = report.tree;
     const pur = t.categoryPurityByLevel;
     if (pur.length > 0) {
@@ -306,11 +312,17 @@ function printEval(report: ModelEvalReport, config: Record<string, unknown>, jso
   }
 }
 
+/**
+ * Options of `eval` and `demo`. --beam is a list of widths (default: 2 × the
+ * largest k); a width below some k is evaluated only at the ks it reaches,
+ * and one below every k is a usage error.
+ */
 function evalOptions(o: Resolved) {
   const ks = o.k as number[];
-  const maxK = Math.max(...ks);
-  const beam = (o.beam as number | undefined) ?? 2 * maxK;
-  if (beam < maxK) throw new UsageError(`beam must be >= the largest k (beam ${beam}, k ${maxK})`);
+  validateKs(ks);
+  const given = o.beam as number[] | undefined;
+  const beam = beamWidths(given === undefined || given.length === 0 ? [2 * Math.max(...ks)] : given);
+  for (const b of beam) methodKs(ks, b);
   const baselines = (o.baselines as string[]).filter((b) => b !== '');
   return { ks, beam, oracle: o.oracle as boolean, baselines, maxUsers: (o.maxUsers as number | undefined) ?? 0, seed: o.seed as number };
 }
@@ -357,7 +369,7 @@ export async function demoCommand(o: Resolved): Promise<void> {
       const brute = by('brute-force');
       const pop = by('popularity');
       const kk = eo.ks[eo.ks.length - 1];
-      const r = (m: typeof beam | undefined) => m?.metrics[m.metrics.length - 1].recall ?? NaN;
+      const r = (m: typeof beam | undefined) => (m ? metricsAt(m, kk)?.recall : undefined) ?? NaN;
       out('');
       out(`training: ${summary.epochs.length} epochs, ${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s)`);
       if (brute) out(`beam recall@${kk} / brute-force recall@${kk}: ${(r(beam) / r(brute)).toFixed(3)}`);

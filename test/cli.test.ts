@@ -124,10 +124,25 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     const rep = JSON.parse(r.stdout);
     assert.deepEqual(rep.ks, [5, 10]);
     assert.deepEqual(rep.methods.map((m: { name: string }) => m.name), ['beam', 'brute-force', 'popularity', 'itemcf']);
-    assert.equal(rep.config.beam, 20);
+    assert.deepEqual(rep.config.beam, [20]);
     for (const m of rep.methods) for (const x of m.metrics) assert.ok(x.recall >= 0 && x.recall <= 1);
     assert.equal(rep.tree.init, 'category');
     assert.equal(rep.tree.categoryPurityByLevel.length, rep.tree.depth - 1);
+  });
+  await t.test('eval --beam with a list: one beam row per width, a width below some k evaluated at the ks it reaches', () => {
+    const r = arbor(['eval', '--db', db, '--model', model, '-k', '5,10', '--beam', '5,20,40', '--baselines', '', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.deepEqual(rep.methods.map((m: { name: string; beam?: number }) => [m.name, m.beam]), [['beam', 5], ['beam', 20], ['beam', 40], ['brute-force', undefined]]);
+    assert.deepEqual(rep.methods.map((m: { metrics: { k: number }[] }) => m.metrics.map((x) => x.k)), [[5], [5, 10], [5, 10], [5, 10]]);
+    for (const m of rep.methods.slice(0, 3)) assert.ok(m.pairsPerQuery > 0 && m.msPerQuery.p50 > 0);
+    // a wider beam scores more pairs
+    assert.ok(rep.methods[0].pairsPerQuery < rep.methods[2].pairsPerQuery);
+    const text = arbor(['eval', '--db', db, '--model', model, '-k', '5,10', '--beam', '5,20', '--baselines', '']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^beam \(beam=5\) .* – +– +– /m);
+    assert.match(text.stdout, /^beam \(beam=20\) /m);
+    assert.match(text.stdout, /not evaluated .*beam 5 at k 10/);
   });
   await t.test('learn-tree, build-tree --init kmeans --from, train --joint', () => {
     const learned = join(dir, 'learned');
@@ -189,7 +204,11 @@ test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
   assert.match(unknown.stderr, /unknown option '--bogus'/);
   const badBeam = arbor(['eval', '--db', db, '--model', model, '-k', '50', '--beam', '10']);
   assert.equal(badBeam.code, 2);
-  assert.match(badBeam.stderr, /beam must be >= the largest k \(beam 10, k 50\)/);
+  assert.match(badBeam.stderr, /beam 10 is below every k \(50\)/);
+  assert.doesNotMatch(badBeam.stderr, /at .*\.js/, 'no stack for a usage error');
+  const badList = arbor(['eval', '--db', db, '--model', model, '-k', '5', '--beam', '20,x']);
+  assert.equal(badList.code, 2);
+  assert.match(badList.stderr, /--beam must be an integer, got "20,x"/);
   const badInt = arbor(['split', '--db', db, '--test-users', 'ten']);
   assert.equal(badInt.code, 2);
   assert.match(badInt.stderr, /--test-users must be an integer, got "ten"/);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ArborError, UsageError } from '../src/core/errors.js';
 import type { RetrievalResult, RetrieveOptions, Retriever } from '../src/beam/retriever.js';
 import type { EvalCase } from '../src/data/types.js';
-import { evaluate, formatEvalTable, formatMarkdownTable, latencySummary, pairedDifference, pairedRatio, type EvalReport } from '../src/eval/index.js';
+import { evaluate, formatEvalTable, formatMarkdownTable, latencySummary, methodKs, metricsAt, pairedDifference, pairedRatio, type EvalReport } from '../src/eval/index.js';
 
 /** Returns a fixed list per user (keyed by the first history item) and records the options it got. */
 class FakeRetriever implements Retriever {
@@ -58,6 +58,33 @@ test('evaluate averages metrics per method and passes k = max(ks) and the beam',
   assert.ok(o.metrics.every((m) => m.precision === 0 && m.recall === 0 && m.f === 0));
   assert.equal(b.pairsPerQuery, 20); // (10 + 20 + 30) / 3
   assert.ok(b.msPerQuery.p50 >= 0 && b.msPerQuery.p95 >= b.msPerQuery.p50 && b.totalMs >= 0);
+});
+
+test('evaluate: a method with a beam below some k retrieves and reports only the ks <= its beam', () => {
+  const narrow = new FakeRetriever('beam', lists);
+  const wide = new FakeRetriever('beam', lists);
+  const report = evaluate([{ retriever: narrow, beam: 3 }, { retriever: wide, beam: 5 }], cases, [1, 3, 5], { perUser: true });
+  assert.deepEqual(narrow.calls[0], { k: 3, beam: 3 });
+  assert.deepEqual(wide.calls[0], { k: 5, beam: 5 });
+  const [n, w] = report.methods;
+  assert.deepEqual(n.metrics.map((m) => m.k), [1, 3]);
+  assert.deepEqual(w.metrics.map((m) => m.k), [1, 3, 5]);
+  assert.equal(n.userRecall!.length, 2);
+  // the same lists cut at the same k give the same figures
+  assert.deepEqual(n.metrics, w.metrics.slice(0, 2));
+  assert.equal(metricsAt(n, 5), undefined);
+  assert.equal(metricsAt(w, 5)!.k, 5);
+  const table = formatEvalTable(report).split('\n');
+  assert.match(table[2], /^beam \(beam=3\)( +[0-9.]+%){6} +– +– +– /);
+  // a beam below every k is refused before any method runs, naming the values
+  const first = new FakeRetriever('x', lists);
+  assert.throws(
+    () => evaluate([{ retriever: first }, { retriever: narrow, beam: 2 }], cases, [3, 5]),
+    (e: unknown) => e instanceof UsageError && e.message.includes('beam 2 is below every k (3, 5)'),
+  );
+  assert.equal(first.calls.length, 0);
+  assert.deepEqual(methodKs([10, 50, 200], 50), [10, 50]);
+  assert.deepEqual(methodKs([10, 50], undefined), [10, 50]);
 });
 
 test('evaluate reports progress through the logger', () => {

@@ -14,7 +14,7 @@ const USAGE: Record<string, string> = {
   train: 'arbor train --db FILE --model DIR [--epochs N] [--batch-size N] [--lr X] [--joint --rounds R [--gap D]]',
   'learn-tree': 'arbor learn-tree --model DIR --db FILE [--gap D] [--max-pairs-per-item N]',
   retrieve: 'arbor retrieve --model DIR (--user ID --db FILE | --history I1,I2,... | --input FILE.jsonl) -k K --beam B [--json]',
-  eval: 'arbor eval --db FILE --model DIR -k 10,50,200 --beam B [--no-oracle] [--baselines popularity,itemcf] [--json]',
+  eval: 'arbor eval --db FILE --model DIR -k 10,50,200 --beam B1,B2,... [--no-oracle] [--baselines popularity,itemcf] [--json]',
   demo: 'arbor demo [--items N --users N --seed S]',
   synth: 'arbor synth --out FILE [--items N --users N --seed S]',
 };

@@ -110,7 +110,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   eval: [
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder', env: false },
     { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 50, 200], help: 'cut-offs for precision/recall/F' },
-    { ...beam, help: 'beam width (>= the largest k; default: 2 × the largest k)' },
+    { ...beam, type: 'ints', arg: 'B1,B2,...', help: 'beam widths: one beam-search row per width (recall, pairs scored and ms per query); a width below some k is evaluated only at the ks <= it (shown as – above it); default: 2 × the largest k' },
     oracle,
     baselines,
     { name: 'max-users', type: 'int', arg: 'N', default: 0, help: 'evaluate at most N test users (a seeded subset; 0: all)' },
@@ -122,7 +122,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'test-users', type: 'int', arg: 'N', default: 250, help: 'held-out test users' },
     { name: 'valid-users', type: 'int', arg: 'N', default: 100, help: 'held-out validation users' },
     { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 20, 50], help: 'cut-offs for precision/recall/F' },
-    { ...beam, default: 50, help: 'beam width (>= the largest k)' },
+    { ...beam, type: 'ints', arg: 'B1,B2,...', default: [50], help: 'beam widths, one beam-search row each (as in eval)' },
     oracle,
     baselines,
     { name: 'keep', type: 'string', arg: 'DIR', help: 'keep the store and model in DIR instead of a temporary folder', env: false },

@@ -1,14 +1,22 @@
 /** Runs retrieval methods over held-out users and reports quality and cost. */
-import { ArborError } from '../core/errors.js';
+import { ArborError, UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Retriever } from '../beam/retriever.js';
 import type { EvalCase } from '../data/types.js';
 import { MetricsAccumulator, validateKs, type MetricsAtK } from './metrics.js';
 
-/** A method to evaluate, with the beam width passed to each of its queries. */
+/**
+ * A method to evaluate, with the beam width passed to each of its queries.
+ * With a beam, only the cut-offs k <= beam are evaluated for it (beam search
+ * returns at most `beam` items).
+ */
 export interface EvalMethod {
   retriever: Retriever;
   beam?: number;
+  /** Seconds the method took to build or train before its first query (baselines that learn). */
+  buildSeconds?: number;
+  /** What the method's build chose or reports (e.g. a regulariser picked on validation users); copied into its report. */
+  details?: Record<string, unknown>;
 }
 
 /** Per-query latency in milliseconds. */
@@ -24,15 +32,23 @@ export interface LatencySummary {
 export interface MethodReport {
   name: string;
   beam?: number;
-  /** Metrics averaged over users, one entry per k in the report's order. */
+  /**
+   * Metrics averaged over users, one entry per evaluated k in the report's
+   * order: every k, except that a method with a beam is evaluated only at
+   * k <= beam (each entry names its k).
+   */
   metrics: MetricsAtK[];
   /** Mean `pairsScored` per query. */
   pairsPerQuery: number;
   msPerQuery: LatencySummary;
   /** Wall time of the method's whole pass, in milliseconds. */
   totalMs: number;
-  /** With `perUser`: each user's recall (in case order), one array per k in the report's order. */
+  /** With `perUser`: each user's recall (in case order), one array per entry of `metrics`. */
   userRecall?: number[][];
+  /** Build or training time before the first query, when the method has one (see EvalMethod). */
+  buildSeconds?: number;
+  /** The method's build details (see EvalMethod). */
+  details?: Record<string, unknown>;
 }
 
 /** The results of an evaluation run. */
@@ -66,16 +82,35 @@ export function latencySummary(ms: Float64Array): LatencySummary {
   return { mean: sorted.reduce((a, b) => a + b, 0) / sorted.length, p50: rank(0.5), p95: rank(0.95) };
 }
 
+/**
+ * The cut-offs a method is evaluated at: all of `ks`, or with a beam only
+ * those <= beam. Throws a UsageError naming the values when none is left.
+ */
+export function methodKs(ks: readonly number[], beam: number | undefined): number[] {
+  if (beam === undefined) return [...ks];
+  const kept = ks.filter((k) => k <= beam);
+  if (kept.length === 0) {
+    throw new UsageError(`beam ${beam} is below every k (${ks.join(', ')}): beam search returns at most beam items, so it needs beam >= k`);
+  }
+  return kept;
+}
+
+/** The metrics of a method at cut-off k, or undefined when it was not evaluated there (k > its beam). */
+export function metricsAt(method: Pick<MethodReport, 'metrics'>, k: number): MetricsAtK | undefined {
+  return method.metrics.find((m) => m.k === k);
+}
+
 /** Evaluates one method over all cases. */
 function evaluateMethod(
   method: EvalMethod,
   cases: readonly EvalCase[],
   truths: readonly ReadonlySet<number>[],
-  ks: readonly number[],
+  allKs: readonly number[],
   logger: Logger,
   perUser: boolean,
 ): MethodReport {
   const { retriever, beam } = method;
+  const ks = methodKs(allKs, beam);
   const k = Math.max(...ks);
   const accumulator = new MetricsAccumulator(ks);
   const ms = new Float64Array(cases.length);
@@ -105,14 +140,18 @@ function evaluateMethod(
     msPerQuery,
     totalMs,
     ...(userRecall ? { userRecall } : {}),
+    ...(method.buildSeconds === undefined ? {} : { buildSeconds: method.buildSeconds }),
+    ...(method.details === undefined ? {} : { details: method.details }),
   };
 }
 
 /**
  * Retrieves max(ks) items per case with every method (its beam passed as
- * given) and reports precision/recall/F at each k averaged over users, mean
- * pairs scored per query, and latency. Throws a UsageError for a k that is not
- * a positive integer and an ArborError when there are no cases.
+ * given; a method with a beam retrieves and is evaluated only at the ks <=
+ * its beam) and reports precision/recall/F at each k averaged over users,
+ * mean pairs scored per query, and latency. Throws a UsageError for a k that
+ * is not a positive integer or a beam below every k (before any method runs),
+ * and an ArborError when there are no cases.
  */
 export function evaluate(
   methods: readonly EvalMethod[],
@@ -121,6 +160,7 @@ export function evaluate(
   opts: EvaluateOptions = {},
 ): EvalReport {
   validateKs(ks);
+  for (const m of methods) methodKs(ks, m.beam);
   if (cases.length === 0) throw new ArborError('no test users: run `arbor split` first');
   const logger = opts.logger ?? silentLogger;
   const truths = cases.map((c) => new Set(c.truth));

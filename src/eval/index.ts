@@ -5,7 +5,7 @@ export { PopularityRetriever, popularityRanking } from './popularity.js';
 export type { PopularityOptions, PopularityRanking } from './popularity.js';
 export { ItemCFRetriever } from './itemcf.js';
 export type { ItemCFOptions } from './itemcf.js';
-export { evaluate, latencySummary, methodLabel } from './evaluate.js';
+export { evaluate, latencySummary, methodKs, methodLabel, metricsAt } from './evaluate.js';
 export type { EvalMethod, EvalReport, EvaluateOptions, LatencySummary, MethodReport } from './evaluate.js';
 export { formatEvalTable, formatMarkdownTable } from './table.js';
 export { groupPurity, purityByLevel, groupCohesion, movedFraction } from './tree-quality.js';

@@ -1,27 +1,41 @@
 /** Human-readable renderings of an {@link EvalReport}. */
-import { methodLabel, type EvalReport } from './evaluate.js';
+import { methodLabel, metricsAt, type EvalReport } from './evaluate.js';
 
-/** Header and body cells shared by both renderings. */
+/** Shown for a k a method was not evaluated at (a beam below that k). */
+const NOT_EVALUATED = '–';
+
+/**
+ * Header and body cells shared by both renderings. A "build s" column
+ * (seconds to build or train before the first query) appears when some
+ * method reports one.
+ */
 function tableCells(report: EvalReport): { header: string[]; rows: string[][] } {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const withBuild = report.methods.some((m) => m.buildSeconds !== undefined);
   const header = [
     'method',
     ...report.ks.flatMap((k) => [`recall@${k}`, `precision@${k}`, `F@${k}`]),
     'pairs/query',
     'ms/query p50',
+    ...(withBuild ? ['build s'] : []),
   ];
   const rows = report.methods.map((m) => [
     methodLabel(m.name, m.beam),
-    ...m.metrics.flatMap((x) => [pct(x.recall), pct(x.precision), pct(x.f)]),
+    ...report.ks.flatMap((k) => {
+      const x = metricsAt(m, k);
+      return x ? [pct(x.recall), pct(x.precision), pct(x.f)] : [NOT_EVALUATED, NOT_EVALUATED, NOT_EVALUATED];
+    }),
     m.pairsPerQuery.toFixed(1),
     m.msPerQuery.p50.toFixed(3),
+    ...(withBuild ? [m.buildSeconds === undefined ? '' : m.buildSeconds.toFixed(1)] : []),
   ]);
   return { header, rows };
 }
 
 /**
- * A fixed-width text table: one row per method, recall/precision/F at each k
- * as percentages, mean pairs scored per query and median ms per query.
+ * A fixed-width text table: one row per method (one per beam width for beam
+ * search), recall/precision/F at each k as percentages ("–" where a beam is
+ * below k), mean pairs scored per query and median ms per query.
  */
 export function formatEvalTable(report: EvalReport): string {
   const { header, rows } = tableCells(report);

@@ -3,7 +3,7 @@
  * all go through these): build a tree from a store, train a model folder's
  * scorer, evaluate a model against brute force and baselines.
  */
-import { ArborError, UsageError } from '../core/errors.js';
+import { ArborError, UsageError, assertPositiveInteger } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { Rng } from '../core/rng.js';
 import { BeamSearch } from '../beam/beam.js';
@@ -232,7 +232,11 @@ export async function learnTreeInFolder(
 /** Options of `eval`. */
 export interface EvalOptions {
   ks: number[];
-  beam: number;
+  /**
+   * Beam width, or several: one beam-search row per width, in the order
+   * given (repeats dropped); each row is evaluated at the ks <= its width.
+   */
+  beam: number | readonly number[];
   oracle: boolean;
   baselines: string[];
   maxUsers: number;
@@ -284,7 +288,18 @@ export function treeQuality(model: Model): TreeQuality {
   };
 }
 
-/** Evaluates a trained model on the store's test users, side by side with brute force and baselines. */
+/** The distinct beam widths of `EvalOptions.beam`, in the order given; throws a UsageError for none or a bad one. */
+export function beamWidths(beam: number | readonly number[]): number[] {
+  const list = typeof beam === 'number' ? [beam] : [...beam];
+  if (list.length === 0) throw new UsageError('give at least one beam width');
+  for (const b of list) assertPositiveInteger('beam', b);
+  return [...new Set(list)];
+}
+
+/**
+ * Evaluates a trained model on the store's test users: beam search at each
+ * width of `o.beam`, side by side with brute force and baselines.
+ */
 export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger: Logger = silentLogger): ModelEvalReport {
   const { tree, network } = model;
   if (!network) throw new ArborError('the model has no trained scorer: run `arbor train` first');
@@ -294,7 +309,8 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
   if (cases.length === 0) throw new ArborError(`no test users in ${store.path}: run \`arbor split --test-users N\` first`);
   if (o.maxUsers > 0 && cases.length > o.maxUsers) cases = new Rng(o.seed).shuffle(cases.slice()).slice(0, o.maxUsers);
   const scorer = new NetworkScorer(network, tree);
-  const methods: EvalMethod[] = [{ retriever: new BeamSearch(tree, scorer), beam: o.beam }];
+  const search = new BeamSearch(tree, scorer);
+  const methods: EvalMethod[] = beamWidths(o.beam).map((beam) => ({ retriever: search, beam }));
   if (o.oracle) methods.push({ retriever: new BruteForce(tree, scorer) });
   const needTrain = o.baselines.length > 0;
   const trainSeqs = needTrain ? mapSequences(store.sequences(['train']), map) : [];
