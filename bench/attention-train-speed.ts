@@ -94,7 +94,7 @@ async function main(): Promise<void> {
         MODES.forEach((mode, k) => {
           const net = ScorerNetwork.fromArrays(config, tree.layout.numInternal, tree.numItems, arrays, '(bench)');
           const opt = tf.train.adam(0.01);
-          const step = new AttentionStepper(tree, net, samples, negs, new Rng(5), BATCH, mode.opts);
+          const step = new AttentionStepper(tree, net, samples, negs, 5, BATCH, mode.opts);
           const emb = new SparseAdam(net.emb, config.embDim, 0.01);
           const t0 = process.hrtime.bigint();
           for (let b = 0; b < batches; b++) step.step(order.subarray(b * BATCH, (b + 1) * BATCH), opt, emb);

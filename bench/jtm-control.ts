@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       console.log(`control, +${r * n('round-epochs')} epochs on the category tree: ${fmt(evaluateModel(store, tdm, evalOpts, silentLogger))}`);
     }
     network.restore(start);
-    jointTrain(
+    await jointTrain(
       tdm.tree,
       network,
       { sequences, valid },

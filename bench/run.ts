@@ -21,9 +21,10 @@
  * `--only movielens`, `--report` to only rebuild the page).
  *
  * Options: USAGE below (`npm run bench -- --help`). After the data sets it
- * runs the retrieval cost benchmark (bench/retrieval.ts) in its own process
- * and the `arbor serve` load test; `--ablation` runs the scorer ablation
- * (bench/ablation.ts) instead.
+ * runs the retrieval cost benchmark (bench/retrieval.ts) in its own process,
+ * the `arbor serve` load test and the data-parallel training comparison of
+ * 1 and 2 worker threads (bench/train-workers.ts); `--ablation` runs the
+ * scorer ablation (bench/ablation.ts) instead.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -45,6 +46,7 @@ import type { TrainSummary } from '../src/trainer/train.js';
 import { runServeLoad, serveLoadDefaults, serveLoadSection } from './serve-load.js';
 import { retrievalSection } from './retrieval-report.js';
 import { ablationSection, runAblations, type AblationDataset } from './ablation.js';
+import { runTrainWorkers, trainWorkersSection } from './train-workers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -261,7 +263,7 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
     row.jtm = [];
     row.jtmRoundEpochs = o.roundEpochs;
     const jtmRows = row.jtm;
-    const joint = jointTrain(
+    const joint = await jointTrain(
       start.tree,
       start.network!,
       { sequences, valid },
@@ -471,7 +473,10 @@ function writeReport(outDir: string): void {
     .map((f) => JSON.parse(readFileSync(f, 'utf8')) as Row);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(join(outDir, 'BENCHMARKS.md'), markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order));
+  writeFileSync(
+    join(outDir, 'BENCHMARKS.md'),
+    markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + trainWorkersSection(join(dir, 'train-workers.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order),
+  );
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
 
@@ -483,7 +488,9 @@ docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/ben
 
   --datasets DIR        real data sets (default ../shared/datasets; missing ones are skipped)
   --only a,b            only these: synthetic, taobao, movielens, amazon, tiny (smoke test),
-                        retrieval, serve
+                        retrieval, serve, train-workers (1 vs 2 training worker threads)
+  --train-workers-reps N     repetitions of each worker count in train-workers (default 3)
+  --train-workers-samples N  training samples per train-workers run (default 16384)
   --epochs N            training epochs of TDM, the k-means rebuild and JTM's round 0 (default: train's)
   --rounds R            JTM tree-learning rounds (default 2)
   --round-epochs N      epochs of training after each tree-learning round (default 3)
@@ -514,6 +521,8 @@ async function main(): Promise<void> {
         ablation: { type: 'boolean', default: false },
         'ablation-samples': { type: 'string', default: '12000' },
         'ablation-epochs': { type: 'string', default: '8' },
+        'train-workers-reps': { type: 'string', default: '3' },
+        'train-workers-samples': { type: 'string', default: '16384' },
       },
     });
   } catch (e) {
@@ -564,6 +573,18 @@ async function main(): Promise<void> {
     }
     // load test of `arbor serve` (bench/serve-load.ts; `--only serve` runs just this)
     if (!values.ablation && (!only || only.has('serve'))) await runServeLoad(serveLoadDefaults(outDir, values.datasets!));
+    // data-parallel training, 1 against 2 worker threads (bench/train-workers.ts; `--only train-workers` runs just this)
+    if (!values.ablation && (!only || only.has('train-workers'))) {
+      await runTrainWorkers({
+        outDir,
+        reps: Number(values['train-workers-reps']),
+        samples: Number(values['train-workers-samples']),
+        items: 30000,
+        users: 3000,
+        workers: [1, 2],
+        command: meta.command,
+      });
+    }
   }
   writeReport(outDir);
 }

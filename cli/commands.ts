@@ -63,6 +63,7 @@ function trainOptions(o: Resolved) {
       patience: o.patience as number,
       validK: o.validK as number,
       maxSamplesPerEpoch: o.maxSamples as number,
+      ...(o.workers !== undefined ? { workers: o.workers as number } : {}),
     },
     embDim: o.embDim as number,
     seed: o.seed as number,
@@ -117,10 +118,15 @@ export async function trainCommand(o: Resolved): Promise<void> {
       const last = summary.epochs[summary.epochs.length - 1];
       out(
         `trained ${dir}: ${summary.epochs.length} epochs (kept epoch ${summary.bestEpoch}), final loss ${last.loss.toFixed(4)}, ` +
-          `${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s, ${summary.pairsPerSample} pairs a sample)`,
+          `${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s, ${summary.pairsPerSample} pairs a sample) on ${describeWorkers(summary.options.workers)}`,
       );
     }
   });
+}
+
+/** "2 worker threads" or "the main thread". */
+function describeWorkers(workers: number | undefined): string {
+  return workers ? `${workers} worker thread${workers === 1 ? '' : 's'}` : 'the main thread';
 }
 
 /** `arbor learn-tree --model DIR --db FILE [--gap D]`: one JTM tree-learning step. */
@@ -371,7 +377,7 @@ export async function demoCommand(o: Resolved): Promise<void> {
       const kk = eo.ks[eo.ks.length - 1];
       const r = (m: typeof beam | undefined) => (m ? metricsAt(m, kk)?.recall : undefined) ?? NaN;
       out('');
-      out(`training: ${summary.epochs.length} epochs, ${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s)`);
+      out(`training: ${summary.epochs.length} epochs, ${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s) on ${describeWorkers(summary.options.workers)}`);
       if (brute) out(`beam recall@${kk} / brute-force recall@${kk}: ${(r(beam) / r(brute)).toFixed(3)}`);
       if (pop) out(`beam recall@${kk} / popularity recall@${kk}: ${(r(beam) / r(pop)).toFixed(2)}`);
       if (brute) out(`pairs scored, beam / brute force: ${((100 * beam.pairsPerQuery) / brute.pairsPerQuery).toFixed(2)} %`);

@@ -37,6 +37,10 @@ addCommand(program, 'train', '', "Train the node scorer for a model folder's tre
 and the best epoch's weights are kept. Without a split every user is a training user.
 --joint (JTM) alternates training and tree learning for --rounds rounds and keeps the round with the best
 validation recall; every round's figures go into manifest.json.
+Training runs on --workers threads (default: one per CPU core), each step split between them; the same seed
+and worker count give the same weights, and --workers 1 gives those of --workers 0 (the main thread). The
+attention scorer and item side features train on the main thread (a note says so). manifest.json records
+the worker count that ran.
 ${common}`);
 addCommand(program, 'learn-tree', '', 'JTM tree learning: re-assign items to leaves with the trained scorer (one step; retrain afterwards).', c.learnTreeCommand,
   `Greedy from the root, --gap levels at a time, every item picks the descendant that maximises the summed

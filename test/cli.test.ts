@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCliDocs } from '../tools/cli-docs.js';
@@ -59,6 +59,9 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
     assert.ok(manifest.files['scorer/weights.bin']);
     assert.equal(manifest.config.train.epochs, 2);
+    // default: one worker thread per core, recorded in the manifest
+    assert.equal(manifest.config.train.workers, availableParallelism());
+    assert.equal(manifest.training.profile.length, availableParallelism());
     // nothing half-written left beside the folder
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-') || f.includes('.old-')), []);
   });
@@ -209,6 +212,9 @@ test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
   const badList = arbor(['eval', '--db', db, '--model', model, '-k', '5', '--beam', '20,x']);
   assert.equal(badList.code, 2);
   assert.match(badList.stderr, /--beam must be an integer, got "20,x"/);
+  const badWorkers = arbor(['train', '--db', db, '--model', model, '--workers=-2']);
+  assert.equal(badWorkers.code, 2);
+  assert.match(badWorkers.stderr, /workers must be a non-negative integer, got -2/);
   const badInt = arbor(['split', '--db', db, '--test-users', 'ten']);
   assert.equal(badInt.code, 2);
   assert.match(badInt.stderr, /--test-users must be an integer, got "ten"/);

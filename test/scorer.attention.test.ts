@@ -199,7 +199,7 @@ test('a training step split into parts equals the whole step', async () => {
   const after = (maxRows: number) => {
     const net = randomNetwork(CFG, tree, 21);
     const opt = tf.train.adam(0.01);
-    const step = new AttentionStepper(tree, net, samples, negs, new Rng(5), batch.length, { maxRows });
+    const step = new AttentionStepper(tree, net, samples, negs, 5, batch.length, { maxRows });
     const loss = step.step(batch, opt, new SparseAdam(net.emb, CFG.embDim, 0.01));
     const w = net.toArrays();
     opt.dispose();
@@ -228,7 +228,7 @@ test('a batch sorted by history length into parts equals the padded batch (plain
     const after = (bucketed: boolean) => {
       const net = randomNetwork(cfg, tree, 23);
       const opt = tf.train.adam(0.01);
-      const step = new AttentionStepper(tree, net, samples, negs, new Rng(6), batch.length, { bucketed, maxRows: 4000 });
+      const step = new AttentionStepper(tree, net, samples, negs, 6, batch.length, { bucketed, maxRows: 4000 });
       const emb = new SparseAdam(net.emb, cfg.embDim, 0.01);
       const losses = [0, 1].map(() => step.step(batch, opt, emb));
       const w = net.toArrays();

@@ -29,10 +29,10 @@ const test = data.cases.slice(50);
 const groupOf = data.items.itemCategory;
 const train = { epochs: 2, batchSize: 64, lr: 0.01, validK: 20 };
 
-function runJoint(seed: number): { result: JointResult; network: ScorerNetwork } {
+async function runJoint(seed: number): Promise<{ result: JointResult; network: ScorerNetwork }> {
   const tree = buildRandomTree(data.items, { branching: 2, seed: 11 });
   const network = ScorerNetwork.init(TINY_CONFIG, tree.layout.numInternal, tree.numItems, new Rng(seed));
-  const result = jointTrain(tree, network, { sequences: data.sequences, valid }, { ...train, seed }, { rounds: 2, gap: 3, maxPairsPerItem: 0 });
+  const result = await jointTrain(tree, network, { sequences: data.sequences, valid }, { ...train, seed }, { rounds: 2, gap: 3, maxPairsPerItem: 0 });
   return { result, network };
 }
 
@@ -62,7 +62,7 @@ describe('joint training (JTM) from a scrambled tree', () => {
     trainScorer(tree, network, { sequences: data.sequences, valid }, { ...train, epochs: 6, seed: 3 });
     tdmRecall = recallAt(new BeamSearch(tree, new NetworkScorer(network, tree)), test, 20);
     network.dispose();
-    joint = runJoint(3);
+    joint = await runJoint(3);
   });
 
   it('recovers the planted groups: purity rises by > 0.3 at the group level (5) and > 0.45 at level 6; cohesion > 0.3', () => {
@@ -101,8 +101,8 @@ describe('joint training (JTM) from a scrambled tree', () => {
     assert.ok(o.heldOut.topAfter > o.heldOut.topBefore + 0.1, `validation ${o.heldOut.topBefore.toFixed(3)} → ${o.heldOut.topAfter.toFixed(3)}`);
   });
 
-  it('the same seed gives the same learned tree', () => {
-    const again = runJoint(3);
+  it('the same seed gives the same learned tree', async () => {
+    const again = await runJoint(3);
     assert.deepEqual(Array.from(again.result.tree.itemLeaf), Array.from(joint.result.tree.itemLeaf));
     again.network.dispose();
   });

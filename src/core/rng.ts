@@ -78,5 +78,28 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
+/**
+ * A 32-bit seed derived from `seed` and integer keys (e.g. epoch and sample
+ * position), so that independent streams can be made wherever they are
+ * needed, in any order and on any thread, and still be the same for the
+ * same keys. Each key is folded in with a multiply-xorshift mix (the
+ * murmur3 finaliser); keys may be any non-negative integer below 2^53.
+ */
+export function deriveSeed(seed: number, ...keys: number[]): number {
+  let h = mix32((seed >>> 0) ^ 0x2545f491);
+  for (const k of keys) {
+    h = mix32((h + 0x9e3779b9 + (k >>> 0)) >>> 0);
+    const high = Math.floor(k / 4294967296);
+    if (high > 0) h = mix32((h ^ high) >>> 0);
+  }
+  return h;
+}
+
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
 /** The seed used when the user gives none. */
 export const DEFAULT_SEED = 42;

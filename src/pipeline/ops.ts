@@ -16,7 +16,8 @@ import { readModel, writeModel, type Manifest, type Model } from '../model/folde
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../scorer/config.js';
 import { ScorerNetwork } from '../scorer/network.js';
 import { NetworkScorer } from '../scorer/session.js';
-import { trainScorer, type TrainOptions, type TrainSummary } from '../trainer/train.js';
+import type { TrainOptions, TrainSummary } from '../trainer/train.js';
+import { trainParallel } from '../runtime/train-pool.js';
 import { buildCategoryTree, buildRandomTree } from '../tree/build.js';
 import { buildKMeansTree } from '../tree/kmeans.js';
 import { learnTree } from '../tree/learn.js';
@@ -157,12 +158,12 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
     let finalTree = tree;
     let training: unknown;
     if (o.joint) {
-      const result = jointTrain(tree, network, { sequences, valid, features }, { ...o.train, seed: o.seed }, o.joint, logger);
+      const result = await jointTrain(tree, network, { sequences, valid, features }, { ...o.train, seed: o.seed }, { ...o.joint, trainer: trainParallel }, logger);
       finalTree = result.tree;
       summary = result.rounds[result.bestRound].training!;
       training = { ...summary, joint: { ...o.joint, bestRound: result.bestRound, rounds: result.rounds.map(({ training: t, ...r }) => ({ ...r, epochs: t?.epochs })) } };
     } else {
-      summary = trainScorer(tree, network, { sequences, valid, features }, { ...o.train, seed: o.seed }, logger);
+      summary = await trainParallel(tree, network, { sequences, valid, features }, { ...o.train, seed: o.seed }, logger);
       training = summary;
     }
     const manifest = await writeModel(dir, {

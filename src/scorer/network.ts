@@ -126,6 +126,18 @@ export class ScorerNetwork {
     return ScorerNetwork.build(config, numInternal, numItems, new Float32Array(e.data), arrays, file);
   }
 
+  /**
+   * A network over a given embedding table, used as is (not copied): worker
+   * threads of the data-parallel trainer share one table in a
+   * SharedArrayBuffer. `arrays` holds the MLP (and attention) weights.
+   */
+  static withTable(config: ScorerConfig, numInternal: number, numItems: number, table: Float32Array, arrays: NamedArrays, file: string): ScorerNetwork {
+    validateScorerConfig(config);
+    const want = (numInternal + numItems) * config.embDim;
+    if (table.length !== want) throw new ModelFormatError(file, `embedding must hold ${want} values, found ${table.length}`);
+    return ScorerNetwork.build(config, numInternal, numItems, table, arrays, file);
+  }
+
   private static build(config: ScorerConfig, numInternal: number, numItems: number, emb: Float32Array, arrays: NamedArrays, file: string): ScorerNetwork {
     const v = variableMaker(arrays, file);
     const attention = config.kind === 'attention' ? makeAttention(config, v) : undefined;
@@ -141,13 +153,21 @@ export class ScorerNetwork {
   toArrays(): NamedArrays {
     const out: NamedArrays = new Map();
     out.set('embedding', { shape: [this.numRows, this.config.embDim], data: new Float32Array(this.emb) });
+    for (const [name, a] of this.variableArrays()) out.set(name, a);
+    return out;
+  }
+
+  /** The tfjs variables' weights as named arrays (no embedding table). */
+  variableArrays(): NamedArrays {
+    const out: NamedArrays = new Map();
     for (const [name, v] of this.variables()) out.set(name, { shape: v.shape.slice(), data: v.dataSync() as Float32Array });
     return out;
   }
 
-  /** Overwrites all weights from a snapshot made by `toArrays()`. */
+  /** Overwrites the weights from a snapshot made by `toArrays()` (the table too when the snapshot has "embedding"). */
   restore(arrays: NamedArrays): void {
-    this.emb.set(arrays.get('embedding')!.data);
+    const e = arrays.get('embedding');
+    if (e) this.emb.set(e.data);
     for (const [name, v] of this.variables()) {
       const t = tf.tensor(arrays.get(name)!.data, v.shape);
       v.assign(t);

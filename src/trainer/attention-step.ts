@@ -9,7 +9,6 @@
  * and node rows go back to the embedding table through `EmbeddingUpdater`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../core/rng.js';
 import { attentionLogits, slotCoefficients } from '../scorer/attention.js';
 import { maxHistory } from '../scorer/config.js';
 import type { ScorerNetwork } from '../scorer/network.js';
@@ -17,6 +16,7 @@ import type { Tree } from '../tree/tree.js';
 import type { EmbeddingUpdater } from './item-features.js';
 import { sampleLevel } from './negatives.js';
 import type { SampleSet } from './samples.js';
+import { sampleRng } from './streams.js';
 
 /** Most (pair, behaviour) rows computed at once in training (tfjs-wasm has a 32-bit heap). */
 const MAX_ROWS = 1 << 18;
@@ -52,7 +52,7 @@ export class AttentionStepper {
     private readonly network: ScorerNetwork,
     private readonly samples: SampleSet,
     private readonly negs: number[],
-    private readonly rng: Rng,
+    private readonly seed: number,
     batchSize: number,
     options: AttentionStepOptions = {},
   ) {
@@ -62,9 +62,15 @@ export class AttentionStepper {
     this.histCap = maxHistory(network.config);
   }
 
-  /** Draws the batch's pairs: one group (plain) or one group per level (hierarchical). */
-  private groups(batch: Int32Array): Group[] {
-    const { tree, samples, negs, rng } = this;
+  /**
+   * Draws the batch's pairs: one group (plain) or one group per level
+   * (hierarchical); sample i's draws come from its own stream (position
+   * first + i of the epoch), level 1 first, so both layouts, and the pooling
+   * scorer's producer, draw the same pairs.
+   */
+  private groups(batch: Int32Array, epoch: number, first: number): Group[] {
+    const { tree, samples, negs } = this;
+    const rngs = Array.from(batch, (_, i) => sampleRng(this.seed, epoch, first + i));
     const depth = tree.layout.depth;
     const nb = batch.length;
     for (let i = 0; i < nb; i++) {
@@ -75,7 +81,7 @@ export class AttentionStepper {
       const codes = new Int32Array(nb * m);
       const labels = new Float32Array(nb * m);
       let p = 0;
-      for (let i = 0; i < nb; i++) for (const l of levels) p = sampleLevel(tree, l, this.paths[i * (depth + 1) + l], negs[l - 1], rng, codes, labels, p);
+      for (let i = 0; i < nb; i++) for (const l of levels) p = sampleLevel(tree, l, this.paths[i * (depth + 1) + l], negs[l - 1], rngs[i], codes, labels, p);
       return { rowOf, m, codes, labels };
     };
     const all = Array.from({ length: depth }, (_, i) => i + 1);
@@ -92,9 +98,11 @@ export class AttentionStepper {
    * by part size: the same step as one padded batch, without the work on
    * empty behaviour slots. `bucketed: false` pads the whole batch to its
    * longest history (the reference the tests and the speed bench compare with).
+   * `at` places the batch in the run (epoch, position of its first sample in
+   * the epoch's order) for the per-sample random streams.
    */
-  step(batch: Int32Array, optimizer: tf.Optimizer, emb: EmbeddingUpdater): number {
-    const groups = this.groups(batch);
+  step(batch: Int32Array, optimizer: tf.Optimizer, emb: EmbeddingUpdater, at: { epoch: number; first: number } = { epoch: 1, first: 0 }): number {
+    const groups = this.groups(batch, at.epoch, at.first);
     const nb = batch.length;
     const m = this.negs.reduce((s, x) => s + x + 1, 0);
     const lens = Int32Array.from(batch, (b) => Math.max(1, Math.min(this.samples.pos[b], this.histCap)));

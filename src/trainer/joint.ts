@@ -22,9 +22,17 @@ export interface JointOptions {
   maxPairsPerItem: number;
   /** True when the network is already trained for the initial tree: round 0 then only measures. */
   startTrained?: boolean;
+  /**
+   * Trains the scorer in each round (default: `trainScorer`, in the calling
+   * thread); the pipeline passes the data-parallel trainer.
+   */
+  trainer?: ScorerTrainer;
   /** Called after every round with that round's tree and the network (e.g. to evaluate held-out users). */
   onRound?: (report: RoundReport, tree: Tree, network: ScorerNetwork) => void;
 }
+
+/** A scorer training function: `trainScorer` or the data-parallel `trainParallel`. */
+export type ScorerTrainer = (tree: Tree, network: ScorerNetwork, data: TrainData, options: Partial<TrainOptions>, logger: Logger) => TrainSummary | Promise<TrainSummary>;
 
 /** Figures of one round (round 0 is the initial tree). */
 export interface RoundReport {
@@ -50,14 +58,15 @@ export interface JointResult {
 }
 
 /** Runs `rounds` JTM rounds; leaves the best round's weights in `network` and returns its tree. */
-export function jointTrain(
+export async function jointTrain(
   tree0: Tree,
   network: ScorerNetwork,
   data: TrainData,
   train: Partial<TrainOptions> & { seed: number; validK?: number },
   joint: JointOptions,
   logger: Logger = silentLogger,
-): JointResult {
+): Promise<JointResult> {
+  const trainer = joint.trainer ?? trainScorer;
   if (!Number.isInteger(joint.rounds) || joint.rounds < 0) throw new UsageError(`rounds must be a non-negative integer, got ${joint.rounds}`);
   assertPositiveInteger('gap', joint.gap);
   const samples = slidingWindowSamples(data.sequences);
@@ -89,7 +98,7 @@ export function jointTrain(
       scoredNodes = learned.scoredNodes;
       logger.info(`round ${round}: ${(moved * 100).toFixed(1)}% of items moved, ${treeLearningSeconds.toFixed(1)} s`);
     }
-    const training = round === 0 && joint.startTrained ? undefined : trainScorer(tree, network, data, { ...train, seed: train.seed + round }, logger);
+    const training = round === 0 && joint.startTrained ? undefined : await trainer(tree, network, data, { ...train, seed: train.seed + round }, logger);
     const report: RoundReport = { round, moved, treeLearningSeconds, scoredNodes, ...(objective ? { objective } : {}), ...(training ? { training } : {}) };
     if (valid.length > 0) {
       report.validRecall = validationRecall(tree, network, valid, validK);

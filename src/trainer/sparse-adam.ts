@@ -5,6 +5,13 @@
  * used several times in a batch gets one summed update.
  */
 
+/** First and second moments and the gradient being accumulated, each as long as the table. */
+export interface SparseAdamState {
+  m: Float32Array;
+  v: Float32Array;
+  grad: Float32Array;
+}
+
 /** Sparse Adam state for one [rows, dim] table. */
 export class SparseAdam {
   private readonly m: Float32Array;
@@ -13,18 +20,31 @@ export class SparseAdam {
   private readonly touched: Uint8Array;
   private touchedRows: number[] = [];
   private step = 0;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
 
+  /**
+   * `state` supplies the moment and gradient arrays (each as long as the
+   * table), e.g. in shared memory so that worker threads updating disjoint
+   * rows share one optimiser state; by default they are allocated here.
+   */
   constructor(
     readonly table: Float32Array,
     readonly dim: number,
     public lr: number,
-    readonly beta1 = 0.9,
-    readonly beta2 = 0.999,
-    readonly eps = 1e-8,
+    opts: { beta1?: number; beta2?: number; eps?: number; state?: SparseAdamState } = {},
   ) {
-    this.m = new Float32Array(table.length);
-    this.v = new Float32Array(table.length);
-    this.grad = new Float32Array(table.length);
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.eps = opts.eps ?? 1e-8;
+    const st = opts.state;
+    if (st && (st.m.length !== table.length || st.v.length !== table.length || st.grad.length !== table.length)) {
+      throw new Error(`sparse Adam state must match the table's ${table.length} values`);
+    }
+    this.m = st?.m ?? new Float32Array(table.length);
+    this.v = st?.v ?? new Float32Array(table.length);
+    this.grad = st?.grad ?? new Float32Array(table.length);
     this.touched = new Uint8Array(table.length / dim);
   }
 

@@ -1,0 +1,296 @@
+/**
+ * Data-parallel training on worker threads (`arbor train --workers N`).
+ * tfjs-wasm has no threads in Node, so each worker runs its own backend and
+ * its own copy of the MLP; the embedding table, its sparse Adam state, the
+ * training samples and the epoch's order live in SharedArrayBuffers.
+ *
+ * Steps are synchronous: a batch of `batchSize` samples is cut into one
+ * contiguous shard per worker; each worker produces and differentiates its
+ * shard, then, after a barrier, every worker sums all shards' MLP gradients
+ * in shard order and applies the same Adam step to its copy (so the copies
+ * stay identical), and applies the table's sparse Adam step to its share of
+ * the rows (row mod workers = its index: each row updated once per step, by
+ * one thread); a second barrier ends the step. Every random draw comes from
+ * streams derived from the seed, the epoch and the sample's position
+ * (src/trainer/streams.ts). So a run depends on the seed and the number of
+ * workers only, never on thread timing, and one worker gives exactly the
+ * weights of the in-process trainer (`trainScorer`), which runs the same
+ * StepEngine with a single shard. Different worker counts draw the same
+ * pairs; their weights differ only by the float rounding of the sums.
+ *
+ * The main thread only hands out epochs: it writes the epoch's order,
+ * waits for the workers, copies the table and worker 0's MLP into the
+ * caller's network, and validates (early stopping) as the in-process
+ * trainer does.
+ *
+ * Covered: the pooling scorer, plain or with the hierarchical user
+ * preference. The attention scorer and item side features (category
+ * embedding, item vectors) train on the calling thread, with a logged note.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ArborError, UsageError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { activeBackend } from '../scorer/backend.js';
+import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
+import { EpochLoop, profileOf, type TrainData, type TrainOptions, type TrainSummary } from '../trainer/epoch-loop.js';
+import { negativesPerLevel } from '../trainer/negatives.js';
+import { makeProducer, type ProducerName } from '../trainer/producer.js';
+import { flatSize } from '../trainer/reduce.js';
+import { RowGradients, rowCapacity } from '../trainer/row-gradients.js';
+import { slidingWindowSamples, type SampleSet } from '../trainer/samples.js';
+import type { StepTiming } from '../trainer/shard-step.js';
+import { epochOrder } from '../trainer/streams.js';
+import { DEFAULT_TRAIN_OPTIONS, trainScorer, validateTrainOptions } from '../trainer/train.js';
+import { encodeTree } from '../tree/io.js';
+import type { Tree } from '../tree/tree.js';
+import { Barrier } from './barrier.js';
+import { EPOCH, FINISHED, type FromTrainWorker, type SharedMemory, type ToTrainWorker, type WireError, type WorkerInit } from './train-protocol.js';
+
+/** Default worker count of training: the number of CPU cores. */
+export function defaultTrainWorkers(): number {
+  return availableParallelism();
+}
+
+/** Why a run cannot use worker threads (undefined: it can). */
+export function inProcessReason(network: ScorerNetwork, data: TrainData): string | undefined {
+  if (network.attention) return 'the attention scorer trains on the calling thread (worker threads cover the pooling scorer)';
+  if (data.features) return 'item side features (category embedding, item vectors) train on the calling thread (worker threads cover plain item embeddings)';
+  return undefined;
+}
+
+/**
+ * Trains `network` for `tree` in place with `options.workers` worker threads
+ * (default: the number of CPU cores; 0: the calling thread, as
+ * `trainScorer`); returns the summary, whose options record the worker count
+ * that ran. The weights left are the best epoch's.
+ */
+export async function trainParallel(tree: Tree, network: ScorerNetwork, data: TrainData, options: Partial<TrainOptions> = {}, logger: Logger = silentLogger): Promise<TrainSummary> {
+  const workers = options.workers ?? defaultTrainWorkers();
+  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options, workers };
+  validateTrainOptions(o);
+  if (workers === 0) return trainScorer(tree, network, data, o, logger);
+  const reason = inProcessReason(network, data);
+  if (reason) {
+    logger.info(`note: ${reason}; --workers ${workers} is not used`);
+    return trainScorer(tree, network, data, o, logger);
+  }
+  const samples = slidingWindowSamples(data.sequences);
+  const total = samples.seq.length;
+  if (total === 0) throw new UsageError('no training samples: the training users need at least two behaviours each');
+  const negs = negativesPerLevel(tree, o.negatives);
+  const producerName: ProducerName = 'levelwise';
+  // sizes from a producer on this thread (the workers build their own)
+  const cap = makeProducer(producerName, { tree, network, samples, negatives: negs, seed: o.seed }).capacity(Math.ceil(o.batchSize / workers));
+  const rows = rowCapacity(cap, network.numRows);
+  const mlpSize = flatSize(network.variables());
+  const shared = sharedMemory(network, samples, workers, mlpSize, rows);
+  const treeBytes = encodeTree(tree);
+  const mlp = network.variableArrays();
+  const pool = await TrainPool.start(workers, (index) => ({
+    index,
+    workers,
+    backend: backendChoice(),
+    config: network.config,
+    numInternal: network.numInternal,
+    numItems: network.numItems,
+    tree: treeBytes,
+    mlp,
+    producer: producerName,
+    negatives: negs,
+    seed: o.seed,
+    lr: o.lr,
+    batchSize: o.batchSize,
+    rowCapacity: rows,
+    mlpSize,
+    shared,
+  }));
+  logger.info(`training on ${workers} worker thread${workers === 1 ? '' : 's'} (backend ${pool.backend}), ${o.batchSize} samples a step`);
+  const loop = new EpochLoop(tree, network, data, o, logger);
+  let timings: StepTiming[] = [];
+  try {
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const order = epochOrder(o.seed, epoch, total, o.maxSamplesPerEpoch);
+      shared.order.set(order);
+      Atomics.store(shared.control, EPOCH, epoch);
+      Atomics.store(shared.control, FINISHED, 0);
+      const bar = logger.progress(`epoch ${epoch}/${o.epochs}`, order.length);
+      const t0 = process.hrtime.bigint();
+      const r = await pool.epoch(epoch, order.length, (done, loss) => {
+        bar.update(done, { loss, 'samples/s': Math.round(done / Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-9)) });
+      });
+      bar.stop();
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (Atomics.load(shared.control, FINISHED) !== workers) throw new ArborError('training workers ended an epoch out of step');
+      network.emb.set(shared.table);
+      network.restore(r.weights);
+      timings = r.timings;
+      if (loop.end({ epoch, loss: r.loss / order.length, samples: order.length, seconds })) break;
+    }
+  } finally {
+    await pool.close();
+  }
+  return loop.finish({ total, pairsPerSample: negs.reduce((s, x) => s + x + 1, 0), negativesPerLevel: negs, profile: timings.map(profileOf) });
+}
+
+/** The backend the workers should load: the one this thread runs. */
+function backendChoice(): WorkerInit['backend'] {
+  const name = activeBackend();
+  return name === 'tensorflow' ? 'node' : name === 'wasm' || name === 'cpu' ? name : 'auto';
+}
+
+const sharedF32 = (n: number) => new Float32Array(new SharedArrayBuffer(4 * n));
+const sharedI32 = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
+
+/** Allocates the shared memory and copies the table and the samples into it. */
+function sharedMemory(network: ScorerNetwork, samples: SampleSet, workers: number, mlpSize: number, rows: number): SharedMemory {
+  const table = sharedF32(network.emb.length);
+  table.set(network.emb);
+  const starts = sharedI32(samples.sequences.length + 1);
+  samples.sequences.forEach((s, u) => (starts[u + 1] = starts[u] + s.length));
+  const events = sharedI32(starts[samples.sequences.length]);
+  samples.sequences.forEach((s, u) => events.set(s, starts[u]));
+  const seq = sharedI32(samples.seq.length);
+  seq.set(samples.seq);
+  const pos = sharedI32(samples.pos.length);
+  pos.set(samples.pos);
+  const d = network.config.embDim;
+  return {
+    table,
+    adamM: sharedF32(table.length),
+    adamV: sharedF32(table.length),
+    adamGrad: sharedF32(table.length),
+    events,
+    starts,
+    seq,
+    pos,
+    order: sharedI32(samples.seq.length),
+    mlpGrads: sharedF32(workers * mlpSize),
+    rowGrads: Array.from({ length: workers }, () => new SharedArrayBuffer(RowGradients.bytes(rows, d))),
+    stats: new Float64Array(new SharedArrayBuffer(8 * 2 * workers)),
+    barrier: Barrier.cells(),
+    control: sharedI32(2),
+  };
+}
+
+/** What one epoch on the pool gave. */
+interface EpochResult {
+  /** Summed (sample-weighted) loss. */
+  loss: number;
+  /** Worker 0's MLP weights after the epoch. */
+  weights: NamedArrays;
+  /** Each worker's step timing so far. */
+  timings: StepTiming[];
+}
+
+function fromWire(e: WireError): Error {
+  return e.name === 'UsageError' ? new UsageError(e.message) : new ArborError(e.message);
+}
+
+const WORKER_URL = new URL('./train-worker.js', import.meta.url);
+
+/** The worker threads of one training run. */
+class TrainPool {
+  backend = '';
+  private readonly handlers: ((m: FromTrainWorker) => void)[] = [];
+  private lost: ((index: number, e: Error) => void) | undefined;
+  /** Set once a worker died: the run cannot go on. */
+  private dead: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly threads: Worker[],
+    private readonly barrier: Barrier,
+  ) {}
+
+  /** Starts `n` workers and resolves once all have loaded (rejects with the first failure). */
+  static async start(n: number, initOf: (index: number) => WorkerInit): Promise<TrainPool> {
+    const inits = Array.from({ length: n }, (_, i) => initOf(i));
+    const threads = inits.map((workerData) => new Worker(WORKER_URL, { workerData }));
+    const pool = new TrainPool(threads, new Barrier(inits[0].shared.barrier, n));
+    threads.forEach((w, i) => {
+      w.on('message', (m: FromTrainWorker) => pool.handlers.forEach((h) => h(m)));
+      w.on('error', (e) => pool.fail(i, new ArborError(`training worker ${i} failed: ${e.message}`)));
+      w.on('exit', (code) => {
+        if (!pool.closed) pool.fail(i, new ArborError(`training worker ${i} exited with code ${code}`));
+      });
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let ready = 0;
+        pool.lost = (_, e) => reject(e);
+        pool.handlers.push((m) => {
+          if (m.type === 'ready') {
+            pool.backend = m.backend;
+            if (++ready === n) resolve();
+          } else if (m.type === 'failed') reject(fromWire(m.error));
+        });
+      });
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    pool.handlers.length = 0;
+    pool.lost = undefined;
+    return pool;
+  }
+
+  /** A worker failed outside a message: wake the others and fail the current wait. */
+  private fail(index: number, e: Error): void {
+    this.dead ??= e;
+    this.barrier.abort();
+    this.lost?.(index, e);
+  }
+
+  /** Runs one epoch on every worker; `progress` gets worker 0's (samples done, mean loss so far). */
+  epoch(epoch: number, count: number, progress: (done: number, loss: number) => void): Promise<EpochResult> {
+    if (this.dead) return Promise.reject(this.dead);
+    const n = this.threads.length;
+    return new Promise<EpochResult>((resolve, reject) => {
+      const timings: StepTiming[] = new Array(n);
+      const reported = new Array<boolean>(n).fill(false);
+      const errors: (Error | undefined)[] = new Array(n);
+      let loss = 0;
+      let weights: NamedArrays | undefined;
+      let aborted: Error | undefined;
+      const report = (index: number) => {
+        if (reported[index]) return;
+        reported[index] = true;
+        if (reported.some((r) => !r)) return;
+        this.handlers.length = 0;
+        this.lost = undefined;
+        const first = errors.find((e) => e) ?? aborted;
+        if (first) reject(first);
+        else resolve({ loss, weights: weights!, timings });
+      };
+      this.lost = (index, e) => {
+        if (!reported[index]) errors[index] = e;
+        report(index);
+      };
+      this.handlers.push((m) => {
+        if (m.type === 'progress') progress(m.done, m.loss);
+        else if (m.type === 'epoch-done') {
+          timings[m.index] = m.timing;
+          if (m.index === 0) {
+            loss = m.loss;
+            weights = m.weights;
+          }
+          report(m.index);
+        } else if (m.type === 'failed') {
+          // a worker that only saw another one's abort says so; the real error wins
+          if (m.aborted) aborted ??= fromWire(m.error);
+          else errors[m.index] = fromWire(m.error);
+          report(m.index);
+        }
+      });
+      const msg: ToTrainWorker = { type: 'epoch', epoch, count };
+      for (const w of this.threads) w.postMessage(msg);
+    });
+  }
+
+  /** Ends the workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Batch producers: the first half of a training step, which turns sample
+ * indices into what the gradient computation (shard-step.ts) consumes. A
+ * producer decides which (user, node) pairs a step trains on and with what
+ * labels; the rest of the trainer (forward/backward, reduction across worker
+ * threads, the optimisers) does not care how they were chosen. Swapping the
+ * pair generation (beam-search-aware candidates and pseudo targets as in
+ * OTM, another negative sampling) means writing another producer and adding
+ * it to PRODUCERS below; nothing else changes.
+ *
+ * The contract:
+ *
+ *  - `produce(samples, epoch, first)` fills a `ShardBatch` for the sample
+ *    indices `samples` (into the SampleSet), which sit at positions
+ *    `first, first+1, ...` of epoch `epoch`'s order. It runs inside a worker
+ *    thread (or the calling thread with --workers 0) on one shard of a step.
+ *  - Deterministic: every random draw comes from `sampleRng(seed, epoch,
+ *    position)` of the sample it is for (see streams.ts), so a sample's pairs
+ *    do not depend on the shard it lands in or on the worker count.
+ *  - It may read the network (the shared embedding table and this thread's
+ *    copy of the MLP, both as of the start of the step) to score nodes, e.g.
+ *    with a NetworkScorer; it must not write them.
+ *  - The user side is given as a sparse linear map from embedding rows:
+ *    user slot vectors are `Σ scale · emb[row]` written at `offset` of a
+ *    [slots, userDim] buffer. The step builds the vectors from it and sends
+ *    the user gradients back through the same entries, so a producer never
+ *    touches gradients.
+ *  - Pairs are grouped: group g takes the next `users` slots and gives each
+ *    of them `m` consecutive pairs (node code, label in [0, 1], optional
+ *    weight). A producer with a varying number of pairs per user pads to a
+ *    fixed m with weight-0 pairs.
+ *  - The step minimises the mean over the step's pairs (all shards) of
+ *    weight · sigmoid cross-entropy(logit, label).
+ *
+ * A producer is built on every worker from plain data (`ProducerContext`),
+ * by name, so its constructor must not need anything a worker cannot rebuild.
+ */
+import type { ScorerNetwork } from '../scorer/network.js';
+import type { Tree } from '../tree/tree.js';
+import { LevelwiseProducer } from './levelwise-producer.js';
+import type { SampleSet } from './samples.js';
+
+/** A group of user slots that all get the same number of pairs. */
+export interface PairGroup {
+  users: number;
+  m: number;
+}
+
+/** One shard's part of a step, as the gradient computation consumes it (buffers may be reused by the next call). */
+export interface ShardBatch {
+  /** User slots ([slots, userDim] user vectors). */
+  slots: number;
+  /** Entries of the user map: slot vectors = Σ entryScale · emb[entryRow], added at entryOffset (an offset into the [slots, userDim] buffer). */
+  entries: number;
+  entryRow: Int32Array;
+  entryOffset: Int32Array;
+  entryScale: Float32Array;
+  /** Pair groups in slot order (their users sum to `slots`, their users · m to `pairs`). */
+  groups: PairGroup[];
+  pairs: number;
+  /** Node code of each pair. */
+  codes: Int32Array;
+  /** Target of each pair, in [0, 1]. */
+  labels: Float32Array;
+  /** Weight of each pair in the loss (absent: all 1). */
+  weights?: Float32Array;
+}
+
+/** Largest sizes of a ShardBatch for a number of samples (for sizing shared buffers). */
+export interface BatchCapacity {
+  slots: number;
+  entries: number;
+  pairs: number;
+}
+
+/** Makes one shard's batch at a time. */
+export interface BatchProducer {
+  /** Largest ShardBatch `produce` makes for `samples` samples. */
+  capacity(samples: number): BatchCapacity;
+  /** Fills the batch of `samples` (sample indices), which sit at positions first.. of epoch `epoch`'s order. */
+  produce(samples: Int32Array, epoch: number, first: number): ShardBatch;
+  /** Pairs a sample brings (for reporting pairs/s); may be an average. */
+  readonly pairsPerSample: number;
+}
+
+/** What a producer is built from: all of it can be rebuilt on a worker thread. */
+export interface ProducerContext {
+  tree: Tree;
+  /** The network whose table and MLP the producer may read (this thread's copy). */
+  network: ScorerNetwork;
+  samples: SampleSet;
+  /** Negatives per level 1..depth (see negativesPerLevel). */
+  negatives: number[];
+  seed: number;
+}
+
+/** Producers by name. */
+export const PRODUCERS = {
+  /** TDM's level-wise samples: every ancestor of the target is a positive, random same-level nodes are negatives. */
+  levelwise: (ctx: ProducerContext): BatchProducer => new LevelwiseProducer(ctx),
+} as const;
+
+/** Name of a registered producer. */
+export type ProducerName = keyof typeof PRODUCERS;
+
+/** Builds the producer `name` (the default is "levelwise"). */
+export function makeProducer(name: ProducerName, ctx: ProducerContext): BatchProducer {
+  return PRODUCERS[name](ctx);
+}

@@ -1,0 +1,135 @@
+/**
+ * The gradient half of a training step, for one shard: from a ShardBatch
+ * (producer.ts) to the summed loss, the MLP gradient (one flat vector) and
+ * the embedding-table gradient (RowGradients). Nothing is applied here; see
+ * reduce.ts and step-engine.ts. The loss is the sum over the shard's pairs
+ * of weight · sigmoid cross-entropy; the caller scales by 1 / (the step's
+ * pairs over all shards), so shards of any size add up to the batch mean.
+ *
+ * Phases (timed when a StepTiming is given): pool (user vectors and node
+ * rows gathered from the table), forward/backward (tfjs, including reading
+ * the gradients out), scatter (input gradients back onto table rows).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ScorerNetwork } from '../scorer/network.js';
+import type { Tree } from '../tree/tree.js';
+import type { BatchCapacity, ShardBatch } from './producer.js';
+import { flatSize } from './reduce.js';
+import type { RowGradients } from './row-gradients.js';
+
+/** Nanoseconds spent per phase of the steps a thread ran (summed over steps). */
+export interface StepTiming {
+  /** Batch producer: sampling pairs and the user map. */
+  produce: number;
+  /** User vectors and node rows gathered from the table. */
+  pool: number;
+  /** tfjs forward and backward, gradients read out. */
+  forwardBackward: number;
+  /** Input gradients scattered onto table rows. */
+  scatter: number;
+  /** Waiting at barriers for the other workers (data-parallel only). */
+  wait: number;
+  /** Summing the shards' gradients (MLP and table rows) in shard order. */
+  reduce: number;
+  /** Optimiser updates: tfjs Adam for the MLP, sparse Adam for the table. */
+  adam: number;
+  steps: number;
+}
+
+/** A zeroed StepTiming. */
+export function emptyTiming(): StepTiming {
+  return { produce: 0, pool: 0, forwardBackward: 0, scatter: 0, wait: 0, reduce: 0, adam: 0, steps: 0 };
+}
+
+const now = () => process.hrtime.bigint();
+
+/** Forward/backward of one shard on this thread's backend. */
+export class ShardStep {
+  /** Length of the flat MLP gradient. */
+  readonly mlpSize: number;
+  private readonly userBuf: Float32Array;
+  private readonly nodeBuf: Float32Array;
+  private readonly rows: Int32Array;
+
+  constructor(
+    private readonly tree: Tree,
+    private readonly network: ScorerNetwork,
+    capacity: BatchCapacity,
+  ) {
+    this.mlpSize = flatSize(network.variables());
+    this.userBuf = new Float32Array(capacity.slots * network.userDim);
+    this.nodeBuf = new Float32Array(capacity.pairs * network.config.embDim);
+    this.rows = new Int32Array(capacity.pairs);
+  }
+
+  /**
+   * Runs the shard: writes the flat MLP gradient into `mlpOut`, adds the
+   * table gradient to `emb` (cleared first) and returns the summed loss.
+   * An empty shard gives zero gradients and loss 0.
+   */
+  run(batch: ShardBatch, mlpOut: Float32Array, emb: RowGradients, timing?: StepTiming): number {
+    emb.clear();
+    if (batch.pairs === 0) {
+      mlpOut.fill(0, 0, this.mlpSize);
+      return 0;
+    }
+    const net = this.network;
+    const d = net.config.embDim;
+    const userDim = net.userDim;
+    const table = net.emb;
+    const { slots, pairs } = batch;
+    let t = timing ? now() : 0n;
+    const mark = (key: keyof StepTiming) => {
+      if (!timing) return;
+      const t2 = now();
+      timing[key] += Number(t2 - t);
+      t = t2;
+    };
+    // user vectors from the user map, node rows from the codes
+    const u = this.userBuf;
+    u.fill(0, 0, slots * userDim);
+    const { entryRow, entryOffset, entryScale } = batch;
+    for (let e = 0; e < batch.entries; e++) {
+      const r = entryRow[e] * d;
+      const o = entryOffset[e];
+      const s = entryScale[e];
+      for (let k = 0; k < d; k++) u[o + k] += s * table[r + k];
+    }
+    const rows = this.rows;
+    for (let p = 0; p < pairs; p++) rows[p] = this.tree.nodeRow(batch.codes[p]);
+    net.gatherRows(rows.subarray(0, pairs), this.nodeBuf.subarray(0, pairs * d));
+    mark('pool');
+    const vars = net.variables();
+    // keep tensors (not typed arrays) as tidy's result: tidy walks returned objects element by element
+    const [lossT, dUserT, dNodeT, ...gradTs] = tf.tidy(() => {
+      const ut = tf.tensor2d(u.subarray(0, slots * userDim), [slots, userDim]);
+      const nt = tf.tensor2d(this.nodeBuf.subarray(0, pairs * d), [pairs, d]);
+      const z = tf.tensor1d(batch.labels.subarray(0, pairs));
+      const w = batch.weights ? tf.tensor1d(batch.weights.subarray(0, pairs)) : undefined;
+      const f = (uu: tf.Tensor, nn: tf.Tensor) => crossEntropySum(z, net.logitsGrouped(uu as tf.Tensor2D, nn as tf.Tensor2D, batch.groups), w);
+      const { value, grads } = tf.valueAndGrads(f as (...args: tf.Tensor[]) => tf.Scalar)([ut, nt, ...vars.map(([, v]) => v)]);
+      return [value, ...grads];
+    });
+    const loss = lossT.dataSync()[0];
+    const dUser = dUserT.dataSync() as Float32Array;
+    const dNode = dNodeT.dataSync() as Float32Array;
+    let o = 0;
+    for (const g of gradTs) {
+      mlpOut.set(g.dataSync() as Float32Array, o);
+      o += g.size;
+    }
+    tf.dispose([lossT, dUserT, dNodeT, ...gradTs]);
+    mark('forwardBackward');
+    // input gradients back to the table rows they came from
+    for (let e = 0; e < batch.entries; e++) emb.add(entryRow[e], dUser, entryOffset[e], entryScale[e]);
+    for (let p = 0; p < pairs; p++) emb.add(rows[p], dNode, p * d, 1);
+    mark('scatter');
+    return loss;
+  }
+}
+
+/** Σ weight · sigmoid cross-entropy, written with ops every backend differentiates: max(x,0) − x·z + log(1 + e^{−|x|}). */
+function crossEntropySum(labels: tf.Tensor1D, logits: tf.Tensor1D, weights?: tf.Tensor1D): tf.Scalar {
+  const ce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+  return tf.sum(weights ? tf.mul(ce, weights) : ce) as tf.Scalar;
+}

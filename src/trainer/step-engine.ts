@@ -1,0 +1,125 @@
+/**
+ * One thread's part of a synchronous training step, the same code with one
+ * shard (the in-process trainer) and with several (one per worker thread):
+ *
+ *  1. `compute`: the producer fills this shard's batch, ShardStep runs the
+ *     forward/backward and leaves the shard's flat MLP gradient and its
+ *     RowGradients in this engine's buffers (shared memory on workers);
+ *  2. (workers: a barrier, after which every shard's gradients are readable)
+ *  3. `update`: the shards' gradients are reduced in shard order; the MLP
+ *     update is applied by every thread to its own copy (identical inputs,
+ *     identical results), the table update by each thread for its share of
+ *     the rows only;
+ *  4. (workers: a barrier before the next step reads the table).
+ *
+ * With one shard this is exactly the in-process trainer, so `--workers 1`
+ * gives the weights of `--workers 0` bit for bit.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { ScorerNetwork } from '../scorer/network.js';
+import type { EmbeddingUpdater } from './item-features.js';
+import type { BatchProducer } from './producer.js';
+import { ALL_ROWS, applyFlat, reduceFlat, reduceRows, type RowShare } from './reduce.js';
+import type { RowGradients } from './row-gradients.js';
+import { ShardStep, emptyTiming, type StepTiming } from './shard-step.js';
+import type { Tree } from '../tree/tree.js';
+
+/** What one shard's compute left for the reduction. */
+export interface ShardResult {
+  /** Summed loss over the shard's pairs. */
+  loss: number;
+  pairs: number;
+}
+
+/** What a StepEngine works with. */
+export interface StepEngineParts {
+  tree: Tree;
+  network: ScorerNetwork;
+  producer: BatchProducer;
+  /** Most samples in one shard. */
+  shardCapacity: number;
+  /** tfjs optimiser of the MLP (this thread's copy). */
+  optimizer: tf.Optimizer;
+  /** Sparse optimiser of the table (updates only this thread's share of the rows). */
+  embedding: EmbeddingUpdater;
+  /** Receives this shard's flat MLP gradient (on workers, a view on shared memory the others read after the barrier). */
+  mlpGrad: Float32Array;
+  /** Receives this shard's table gradient (likewise). */
+  rowGrad: RowGradients;
+  /** Rows this thread updates (default: all). */
+  share?: RowShare;
+  /** Record StepTiming (default true). */
+  timed?: boolean;
+}
+
+const now = () => process.hrtime.bigint();
+
+/** Runs this thread's shard of each step and its share of the updates. */
+export class StepEngine {
+  readonly timing: StepTiming = emptyTiming();
+  readonly mlpGrad: Float32Array;
+  readonly rowGrad: RowGradients;
+  private readonly network: ScorerNetwork;
+  private readonly producer: BatchProducer;
+  private readonly optimizer: tf.Optimizer;
+  private readonly embedding: EmbeddingUpdater;
+  private readonly share: RowShare;
+  private readonly timed: boolean;
+  private readonly step: ShardStep;
+  private readonly reduced: Float32Array;
+
+  constructor(p: StepEngineParts) {
+    this.network = p.network;
+    this.producer = p.producer;
+    this.optimizer = p.optimizer;
+    this.embedding = p.embedding;
+    this.mlpGrad = p.mlpGrad;
+    this.rowGrad = p.rowGrad;
+    this.share = p.share ?? ALL_ROWS;
+    this.timed = p.timed ?? true;
+    this.step = new ShardStep(p.tree, p.network, p.producer.capacity(p.shardCapacity));
+    this.reduced = new Float32Array(this.step.mlpSize);
+  }
+
+  /** Length of the flat MLP gradient. */
+  get mlpSize(): number {
+    return this.step.mlpSize;
+  }
+
+  /** Phase 1: this shard's samples (at positions first.. of epoch `epoch`) → its gradients in the engine's buffers. */
+  compute(samples: Int32Array, epoch: number, first: number): ShardResult {
+    const t0 = this.timed ? now() : 0n;
+    const batch = this.producer.produce(samples, epoch, first);
+    if (this.timed) this.timing.produce += Number(now() - t0);
+    const loss = this.step.run(batch, this.mlpGrad, this.rowGrad, this.timed ? this.timing : undefined);
+    return { loss, pairs: batch.pairs };
+  }
+
+  /** Phase 3: reduces every shard's gradients (in shard order) and applies this thread's updates; `pairs` is the step's total. */
+  update(mlpGrads: Float32Array[], rowGrads: RowGradients[], pairs: number): void {
+    const scale = 1 / pairs;
+    let t = this.timed ? now() : 0n;
+    const mark = (key: keyof StepTiming) => {
+      if (!this.timed) return;
+      const t2 = now();
+      this.timing[key] += Number(t2 - t);
+      t = t2;
+    };
+    reduceFlat(mlpGrads, scale, this.reduced);
+    mark('reduce');
+    applyFlat(this.optimizer, this.network.variables(), this.reduced);
+    mark('adam');
+    reduceRows(rowGrads, this.embedding, scale, this.share);
+    mark('reduce');
+    this.embedding.apply();
+    mark('adam');
+    this.timing.steps++;
+  }
+
+  /** Both phases with this shard alone (the in-process trainer); returns the step's mean loss. */
+  runAlone(samples: Int32Array, epoch: number, first: number): number {
+    const r = this.compute(samples, epoch, first);
+    this.update([this.mlpGrad], [this.rowGrad], r.pairs);
+    return r.loss / r.pairs;
+  }
+}
