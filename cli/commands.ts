@@ -22,7 +22,7 @@ import type { RetrievalService } from '../src/beam/service.js';
 import { MAX_BEAM, MAX_K, asArborLogger, buildApp, openServeService, serveLogger, storeUsers } from '../src/serve/index.js';
 import type { AddressInfo } from 'node:net';
 import { defaultWorkers, openRetrievalService } from '../src/beam/pool.js';
-import type { RetrievalResult } from '../src/beam/retriever.js';
+import type { RankRule, RetrievalResult } from '../src/beam/retriever.js';
 import type { Tree } from '../src/tree/tree.js';
 import { explainItems } from '../src/scorer/explain.js';
 import type { Resolved } from './program.js';
@@ -224,7 +224,7 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
     queries = readQueries(o.input as string).map((q) => ({ user: q.user, items: toItems(q.history) }));
   }
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
-  const opts = { k: Math.min(k, tree.numItems), beam, excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };
+  const opts = { k: Math.min(k, tree.numItems), beam, rank: o.rank as RankRule, excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };
   const print = (q: { user: string | null; items: Int32Array }, r: RetrievalResult) => {
     const why = o.explain ? explainItems(model.network!, tree, q.items, r.items) : undefined;
     const items = Array.from(r.items, (it, i) => ({
@@ -330,7 +330,7 @@ function evalOptions(o: Resolved) {
   const beam = beamWidths(given === undefined || given.length === 0 ? [2 * Math.max(...ks)] : given);
   for (const b of beam) methodKs(ks, b);
   const baselines = (o.baselines as string[]).filter((b) => b !== '');
-  return { ks, beam, oracle: o.oracle as boolean, baselines, maxUsers: (o.maxUsers as number | undefined) ?? 0, seed: o.seed as number };
+  return { ks, beam, rank: o.rank as RankRule, oracle: o.oracle as boolean, baselines, maxUsers: (o.maxUsers as number | undefined) ?? 0, seed: o.seed as number };
 }
 
 /** `arbor eval --db FILE --model DIR -k 10,50,200 --beam B [--no-oracle] [--baselines ...] [--json]` */

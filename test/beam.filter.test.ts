@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
-import { BeamSearch, BruteForce, QueryFilter, type RetrieveOptions } from '../src/beam/index.js';
+import { BeamSearch, BruteForce, QueryFilter, logSigmoid, type RetrieveOptions } from '../src/beam/index.js';
 import { buildCategoryTree, buildRandomTree, type Tree } from '../src/tree/index.js';
-import { HeapScorer } from './helpers/scorers.js';
+import { HeapScorer, IndependentScorer } from './helpers/scorers.js';
 import { makeItems } from './helpers/trees.js';
 
 /** Items a query may return under its filter (reference, by brute enumeration). */
@@ -68,17 +68,17 @@ const filterCase = fc.record({
 });
 
 describe('filters inside the beam search', () => {
-  it('under the filtered max-heap property, beam search with filters equals brute force with the same filters (property)', () => {
+  it('rank node: under the filtered max-heap property, beam search with filters equals brute force with the same filters (property)', () => {
     fc.assert(
       fc.property(filterCase, ({ branching, n, numCats, k, extra, seed, excludeHistory, catPick, category }) => {
         const tree = (category ? buildCategoryTree : buildRandomTree)(makeItems(n, numCats, seed), { branching, seed });
         const categories = catPick ? Int32Array.from(catPick.filter((c) => c < numCats)) : undefined;
-        const opts: RetrieveOptions = { k, beam: k + extra, excludeHistory, categories };
+        const opts: RetrieveOptions = { k, beam: k + extra, excludeHistory, categories, rank: 'node' };
         const scorer = new FilteredHeapScorer(tree, seed, (h) => allowedItems(tree, h, opts));
         for (const h of histories(n, seed ^ 0x33, 3)) {
           const ok = allowedItems(tree, h, opts);
           const b = new BeamSearch(tree, scorer).retrieve(h, opts);
-          const o = new BruteForce(tree, scorer).retrieve(h, { k, excludeHistory, categories });
+          const o = new BruteForce(tree, scorer).retrieve(h, { k, excludeHistory, categories, rank: 'node' });
           // brute force: exactly the best allowed items
           const values = scorer.itemValues(h);
           const want = [...ok].sort((x, y) => values[y] - values[x] || x - y).slice(0, k);
@@ -91,6 +91,33 @@ describe('filters inside the beam search', () => {
         assert.equal(scorer.opened, scorer.closed);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('rank path: brute force with filters ranks the allowed items by path key, and a beam as wide as the catalogue equals it (property)', () => {
+    fc.assert(
+      fc.property(filterCase, ({ branching, n, numCats, k, seed, excludeHistory, catPick, category }) => {
+        const tree = (category ? buildCategoryTree : buildRandomTree)(makeItems(n, numCats, seed), { branching, seed });
+        const categories = catPick ? Int32Array.from(catPick.filter((c) => c < numCats)) : undefined;
+        const scorer = new IndependentScorer(tree, seed);
+        for (const h of histories(n, seed ^ 0x44, 3)) {
+          const opts: RetrieveOptions = { k, excludeHistory, categories };
+          const ok = allowedItems(tree, h, opts);
+          // reference: path keys of every item, open nodes counted
+          const values = scorer.nodeValues(h);
+          const key = (it: number) => tree.pathOf(it).slice(1).reduce((a, c) => a + logSigmoid(values[c]), 0);
+          const want = [...ok].sort((x, y) => key(y) - key(x) || x - y).slice(0, k);
+          const open = new Set<number>();
+          for (const it of ok) for (const c of tree.pathOf(it).slice(1)) open.add(c);
+          const o = new BruteForce(tree, scorer).retrieve(h, opts);
+          assert.deepEqual(Array.from(o.items), want);
+          assert.equal(o.pairsScored, open.size);
+          const b = new BeamSearch(tree, scorer).retrieve(h, { ...opts, beam: Math.max(k, n) });
+          assert.deepEqual(Array.from(b.items), want);
+          assert.deepEqual(Array.from(b.scores), Array.from(o.scores));
+        }
+      }),
+      { numRuns: 100 },
     );
   });
 

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
-import { BeamSearch, BruteForce, sigmoid, topK } from '../src/beam/index.js';
+import { BeamSearch, BruteForce, logSigmoid, sigmoid, topK, type RankRule } from '../src/beam/index.js';
 import type { NodeScorer } from '../src/scorer/types.js';
 import { buildCategoryTree, buildRandomTree, type Tree } from '../src/tree/index.js';
-import { FixedScorer, HeapScorer, IndependentScorer } from './helpers/scorers.js';
+import { FixedScorer, HeapScorer, IndependentScorer, PathHeapScorer } from './helpers/scorers.js';
 import { makeItems } from './helpers/trees.js';
 
 /** A few seeded user histories over `n` items (lengths 0..8). */
@@ -20,6 +20,26 @@ function referenceTopK(scores: Float32Array, k: number): number[] {
   const idx = Array.from(scores, (_, i) => i);
   idx.sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b));
   return idx.slice(0, Math.max(0, k));
+}
+
+/** Every non-empty node below the root: what brute force scores under the path rule. */
+function nodesBelowRoot(tree: Tree): number {
+  let sum = 0;
+  for (let l = 1; l <= tree.layout.depth; l++) sum += tree.nonEmptyNodes(l).length;
+  return sum;
+}
+
+/** Each item's path key under a scorer: Σ log σ(score) over its ancestors below the root and its leaf. */
+function pathKeys(tree: Tree, scorer: NodeScorer, history: Int32Array): Float64Array {
+  const s = scorer.open(history);
+  const key = new Float64Array(tree.layout.numNodes);
+  for (let l = 1; l <= tree.layout.depth; l++) {
+    const nodes = tree.nonEmptyNodes(l);
+    const sc = s.score(nodes, l);
+    nodes.forEach((c, i) => (key[c] = key[tree.layout.parent(c)] + logSigmoid(sc[i])));
+  }
+  s.close();
+  return Float64Array.from({ length: tree.numItems }, (_, i) => key[tree.leafCodeOf(i)]);
 }
 
 /** Σ over levels of min(non-empty nodes, beam · branching): the most a beam search can score. */
@@ -39,36 +59,56 @@ const searchCase = fc.record({
 });
 
 describe('beam search against the brute-force oracle', () => {
-  it('with a max-heap scorer and beam >= k, returns exactly brute force top k (property)', () => {
+  for (const rank of ['node', 'path'] as RankRule[]) {
+    const heap = rank === 'node' ? 'a max-heap scorer' : 'a path-heap scorer (each node\'s path key the best below it)';
+    it(`rank ${rank}: with ${heap} and beam >= k, returns exactly brute force top k (property)`, () => {
+      fc.assert(
+        fc.property(searchCase, ({ branching, n, k, extra, seed, category }) => {
+          const tree = (category ? buildCategoryTree : buildRandomTree)(makeItems(n, 6, seed), { branching, seed });
+          const scorer = rank === 'node' ? new HeapScorer(tree, seed) : new PathHeapScorer(tree, seed);
+          const beam = new BeamSearch(tree, scorer);
+          const brute = new BruteForce(tree, scorer);
+          const width = k + extra;
+          for (const h of histories(n, seed ^ 0x55, 4)) {
+            const before = scorer.pairs;
+            const b = beam.retrieve(h, { k, beam: width, rank });
+            const pairs = scorer.pairs - before;
+            const o = brute.retrieve(h, { k, rank });
+            assert.equal(o.items.length, Math.min(k, n));
+            assert.deepEqual(Array.from(b.items), Array.from(o.items));
+            assert.deepEqual(Array.from(b.scores), Array.from(o.scores));
+            // the reported pairs are the pairs the scorer saw, within the per-level bound
+            assert.equal(b.pairsScored, pairs);
+            assert.equal(o.pairsScored, rank === 'node' ? n : nodesBelowRoot(tree));
+            assert.ok(b.pairsScored <= pairBound(tree, width), `${b.pairsScored} pairs > bound ${pairBound(tree, width)}`);
+            // never more than brute force when the beam is small against the catalogue
+            if (width * branching * tree.layout.depth <= n) assert.ok(b.pairsScored <= o.pairsScored);
+          }
+          assert.equal(scorer.opened, scorer.closed);
+        }),
+        { numRuns: 120 },
+      );
+    });
+  }
+
+  it('rank path: a beam as wide as the catalogue is brute force, with any scorer (property)', () => {
     fc.assert(
-      fc.property(searchCase, ({ branching, n, k, extra, seed, category }) => {
+      fc.property(searchCase, ({ branching, n, k, seed, category }) => {
         const tree = (category ? buildCategoryTree : buildRandomTree)(makeItems(n, 6, seed), { branching, seed });
-        const scorer = new HeapScorer(tree, seed);
-        const beam = new BeamSearch(tree, scorer);
-        const brute = new BruteForce(tree, scorer);
-        const width = k + extra;
-        for (const h of histories(n, seed ^ 0x55, 4)) {
-          const before = scorer.pairs;
-          const b = beam.retrieve(h, { k, beam: width });
-          const pairs = scorer.pairs - before;
-          const o = brute.retrieve(h, { k });
-          assert.equal(o.items.length, Math.min(k, n));
+        const scorer = new IndependentScorer(tree, seed);
+        for (const h of histories(n, seed ^ 0x77, 3)) {
+          const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: Math.max(k, n) });
+          const o = new BruteForce(tree, scorer).retrieve(h, { k });
           assert.deepEqual(Array.from(b.items), Array.from(o.items));
           assert.deepEqual(Array.from(b.scores), Array.from(o.scores));
-          // the reported pairs are the pairs the scorer saw, within the per-level bound
-          assert.equal(b.pairsScored, pairs);
-          assert.equal(o.pairsScored, n);
-          assert.ok(b.pairsScored <= pairBound(tree, width), `${b.pairsScored} pairs > bound ${pairBound(tree, width)}`);
-          // never more than brute force when the beam is small against the catalogue
-          if (width * branching * tree.layout.depth <= n) assert.ok(b.pairsScored <= o.pairsScored);
+          assert.equal(b.pairsScored, o.pairsScored);
         }
-        assert.equal(scorer.opened, scorer.closed);
       }),
-      { numRuns: 120 },
+      { numRuns: 100 },
     );
   });
 
-  it('expands exactly the non-empty children of the best `beam` nodes, level by level (property)', () => {
+  it('rank node: expands exactly the non-empty children of the best `beam` nodes, level by level (property)', () => {
     fc.assert(
       fc.property(searchCase, ({ branching, n, k, extra, seed }) => {
         const tree = buildRandomTree(makeItems(n, 0), { branching, seed });
@@ -88,7 +128,7 @@ describe('beam search against the brute-force oracle', () => {
             };
           },
         };
-        const res = new BeamSearch(tree, recording).retrieve(Int32Array.from([seed % n]), { k, beam: width });
+        const res = new BeamSearch(tree, recording).retrieve(Int32Array.from([seed % n]), { k, beam: width, rank: 'node' });
         const { depth } = tree.layout;
         // levels whose non-empty nodes all fit in the beam are not scored
         let first = 1;
@@ -116,14 +156,67 @@ describe('beam search against the brute-force oracle', () => {
     );
   });
 
-  it('brute force returns the items by decreasing value, scores as sigmoids', () => {
+  it('rank path: scores every level, keeping the best `beam` nodes by path key (property)', () => {
+    fc.assert(
+      fc.property(searchCase, ({ branching, n, k, extra, seed }) => {
+        const tree = buildRandomTree(makeItems(n, 0), { branching, seed });
+        const width = k + extra;
+        const inner = new IndependentScorer(tree, seed);
+        const calls: { level: number; nodes: number[]; scores: Float32Array }[] = [];
+        const recording: NodeScorer = {
+          open: (h) => {
+            const s = inner.open(h);
+            return {
+              score: (nodes, level) => {
+                const scores = s.score(nodes, level);
+                calls.push({ level, nodes: Array.from(nodes), scores: scores.slice() });
+                return scores;
+              },
+              close: () => s.close(),
+            };
+          },
+        };
+        const res = new BeamSearch(tree, recording).retrieve(Int32Array.from([seed % n]), { k, beam: width });
+        const { depth } = tree.layout;
+        assert.deepEqual(calls.map((c) => c.level), Array.from({ length: depth }, (_, i) => i + 1));
+        const key = new Map<number, number>([[0, 0]]);
+        let kept = [0];
+        for (const call of calls) {
+          const children: number[] = [];
+          for (const c of kept) for (let j = 0; j < branching; j++) if (tree.subtreeSize[tree.layout.firstChild(c) + j] > 0) children.push(tree.layout.firstChild(c) + j);
+          assert.deepEqual(call.nodes.slice().sort((a, b) => a - b), children.sort((a, b) => a - b), `level ${call.level}`);
+          const keys = Float64Array.from(call.nodes, (c, i) => key.get(tree.layout.parent(c))! + logSigmoid(call.scores[i]));
+          call.nodes.forEach((c, i) => key.set(c, keys[i]));
+          kept = Array.from(topK(keys, call.level === depth ? k : width), (p) => call.nodes[p]);
+        }
+        assert.deepEqual(Array.from(res.items), kept.map((c) => tree.itemAtLeaf(c)));
+        assert.deepEqual(Array.from(res.scores), kept.map((c) => Math.fround(Math.exp(key.get(c)!))));
+        assert.equal(res.pairsScored, calls.reduce((s2, c) => s2 + c.nodes.length, 0));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('rank node: brute force returns the items by decreasing leaf value, scores as sigmoids', () => {
     const tree = buildRandomTree(makeItems(300, 0), { branching: 4, seed: 3 });
     const scorer = new HeapScorer(tree, 8);
     const h = Int32Array.from([5, 9, 2]);
     const values = scorer.itemValues(h);
-    const got = new BruteForce(tree, scorer).retrieve(h, { k: 25 });
+    const got = new BruteForce(tree, scorer).retrieve(h, { k: 25, rank: 'node' });
     assert.deepEqual(Array.from(got.items), referenceTopK(values, 25));
     assert.deepEqual(Array.from(got.scores), Array.from(got.items, (i) => Math.fround(sigmoid(values[i]))));
+  });
+
+  it('rank path: brute force returns the items by decreasing path key, scores as exp(key)', () => {
+    const tree = buildRandomTree(makeItems(300, 0), { branching: 3, seed: 3 });
+    const scorer = new IndependentScorer(tree, 8);
+    const h = Int32Array.from([5, 9, 2]);
+    const keys = pathKeys(tree, scorer, h);
+    const got = new BruteForce(tree, scorer).retrieve(h, { k: 25 });
+    const order = Array.from(keys, (_, i) => i).sort((a, b) => keys[b] - keys[a] || a - b);
+    assert.deepEqual(Array.from(got.items), order.slice(0, 25));
+    assert.deepEqual(Array.from(got.scores), Array.from(got.items, (i) => Math.fround(Math.exp(keys[i]))));
+    for (let i = 1; i < got.items.length; i++) assert.ok(keys[got.items[i - 1]] >= keys[got.items[i]]);
   });
 
   it('a small beam scores far fewer pairs than brute force on a large catalogue', () => {
@@ -136,14 +229,14 @@ describe('beam search against the brute-force oracle', () => {
   });
 
   it('k larger than the catalogue returns every item, best first', () => {
-    for (const n of [2, 7, 64, 100]) {
+    for (const [n, rank] of [[2, 'node'], [7, 'path'], [64, 'node'], [100, 'path']] as [number, RankRule][]) {
       const tree = buildCategoryTree(makeItems(n, 3, n), { branching: 3, seed: n });
-      const scorer = new HeapScorer(tree, n);
+      const scorer = rank === 'node' ? new HeapScorer(tree, n) : new PathHeapScorer(tree, n);
       const h = Int32Array.from([0, 1]);
-      const want = referenceTopK(scorer.itemValues(h), n);
+      const want = referenceTopK(rank === 'node' ? (scorer as HeapScorer).itemValues(h) : Float32Array.from((scorer as PathHeapScorer).itemKeys(h)), n);
       for (const [k, width] of [[n + 1, n + 1], [1000, 1000], [n + 5, 2000]]) {
-        const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: width });
-        const o = new BruteForce(tree, scorer).retrieve(h, { k });
+        const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: width, rank });
+        const o = new BruteForce(tree, scorer).retrieve(h, { k, rank });
         assert.deepEqual(Array.from(b.items), want, `beam, n ${n}, k ${k}`);
         assert.deepEqual(Array.from(o.items), want, `brute force, n ${n}, k ${k}`);
       }
@@ -163,6 +256,7 @@ describe('beam search against the brute-force oracle', () => {
     assert.throws(() => beam.retrieve(h, { k: 3, beam: 3.5 }), UsageError);
     assert.throws(() => new BruteForce(tree, scorer).retrieve(h, { k: 0 }), UsageError);
     assert.throws(() => new BruteForce(tree, scorer).retrieve(h, { k: -1 }), UsageError);
+    assert.throws(() => beam.retrieve(h, { k: 2, rank: 'leaf' as RankRule }), (e: unknown) => e instanceof UsageError && /rank must be one of path, node, got "leaf"/.test(e.message));
     // beam defaults to k
     assert.equal(beam.retrieve(h, { k: 4 }).items.length, 4);
     assert.equal(scorer.opened, scorer.closed);
@@ -190,26 +284,27 @@ describe('without the heap property beam search is not exact (so the oracle test
     // 4 items, branching 2: nodes 1, 2 on level 1, leaves 3..6 on level 2
     const tree = buildRandomTree(makeItems(4, 0), { branching: 2, seed: 1 });
     const misleading = Float32Array.from([0, 1, 0, -1, -2, 3, 2]);
-    const beamItems = new BeamSearch(tree, new FixedScorer(tree, misleading)).retrieve(new Int32Array(0), { k: 1, beam: 1 }).items;
-    const bruteItems = new BruteForce(tree, new FixedScorer(tree, misleading)).retrieve(new Int32Array(0), { k: 1 }).items;
+    const beamItems = new BeamSearch(tree, new FixedScorer(tree, misleading)).retrieve(new Int32Array(0), { k: 1, beam: 1, rank: 'node' }).items;
+    const bruteItems = new BruteForce(tree, new FixedScorer(tree, misleading)).retrieve(new Int32Array(0), { k: 1, rank: 'node' }).items;
     assert.deepEqual(Array.from(bruteItems), [tree.itemAtLeaf(5)]);
     assert.deepEqual(Array.from(beamItems), [tree.itemAtLeaf(3)]);
     // the same leaves with heap-consistent internal nodes: beam finds the best leaf
     const heap = Float32Array.from([3, -1, 3, -1, -2, 3, 2]);
-    assert.deepEqual(Array.from(new BeamSearch(tree, new FixedScorer(tree, heap)).retrieve(new Int32Array(0), { k: 1, beam: 1 }).items), Array.from(bruteItems));
+    assert.deepEqual(Array.from(new BeamSearch(tree, new FixedScorer(tree, heap)).retrieve(new Int32Array(0), { k: 1, beam: 1, rank: 'node' }).items), Array.from(bruteItems));
   });
 
-  it('random independent node scores make beam differ from brute force for some users', () => {
+  it('random independent node scores make beam differ from brute force for some users (either rule)', () => {
     let differ = 0;
     let total = 0;
     for (let t = 0; t < 40; t++) {
+      const rank: RankRule = t % 2 === 0 ? 'path' : 'node';
       const n = 50 + t * 7;
       const tree = buildRandomTree(makeItems(n, 0), { branching: 2 + (t % 3), seed: t });
       const scorer = new IndependentScorer(tree, t);
       for (const h of histories(n, t, 3)) {
         const k = 1 + (t % 3);
-        const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: k });
-        const o = new BruteForce(tree, scorer).retrieve(h, { k });
+        const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: k, rank });
+        const o = new BruteForce(tree, scorer).retrieve(h, { k, rank });
         total++;
         if (Array.from(b.items).join() !== Array.from(o.items).join()) differ++;
       }

@@ -1,8 +1,15 @@
 /**
  * Layer-wise beam search (TDM): from the root, expand the non-empty children
  * of the kept nodes, score them in one batched call, keep the best `beam`, and
- * at the leaf level return the best k items. A level whose candidates all fit
- * in the beam is kept without scoring, so a query costs at most about
+ * at the leaf level return the best k items.
+ *
+ * How nodes are ranked is the query's rank rule (RetrieveOptions.rank, see
+ * RankRule). With the
+ * default `path` rule a node's key is its parent's key plus log σ(score), so
+ * every level is scored (the first levels are small) and a beam as wide as
+ * the catalogue is exactly brute force. With the `node` rule (TDM's own) a
+ * node's key is its score, and a level whose candidates all fit in the beam
+ * is kept without scoring, so a query costs at most about
  * branching · beam · (levels below the first full one) scorings.
  *
  * Filters (`excludeHistory`, `categories`) act inside the search: a node
@@ -16,18 +23,20 @@ import { isBatchScorer, openBatchFallback } from '../scorer/batch.js';
 import type { NodeScorer } from '../scorer/types.js';
 import type { Tree } from '../tree/tree.js';
 import { QueryFilter } from './filter.js';
-import type { RetrievalResult, RetrieveOptions, Retriever } from './retriever.js';
+import { DEFAULT_RANK, RANK_RULES, isRankRule, type RankRule, type RetrievalResult, type RetrieveOptions, type Retriever } from './retriever.js';
 import type { Query } from './service.js';
-import { sigmoid, topK } from './topk.js';
+import { logSigmoid, sigmoid, topK } from './topk.js';
 
-/** Checks k and beam for a query, naming the bad value. */
-export function validateQuery(opts: RetrieveOptions, needBeam: boolean): { k: number; beam: number } {
+/** Checks k, beam and the rank rule of a query, naming the bad value. */
+export function validateQuery(opts: RetrieveOptions, needBeam: boolean): { k: number; beam: number; rank: RankRule } {
   assertPositiveInteger('k', opts.k);
-  if (!needBeam) return { k: opts.k, beam: opts.k };
+  const rank = opts.rank ?? DEFAULT_RANK;
+  if (!isRankRule(rank)) throw new UsageError(`rank must be one of ${RANK_RULES.join(', ')}, got ${JSON.stringify(rank)}`);
+  if (!needBeam) return { k: opts.k, beam: opts.k, rank };
   const beam = opts.beam ?? opts.k;
   assertPositiveInteger('beam', beam);
   if (beam < opts.k) throw new UsageError(`beam must be >= k (beam ${beam}, k ${opts.k})`);
-  return { k: opts.k, beam };
+  return { k: opts.k, beam, rank };
 }
 
 /** A fresh empty result (fresh arrays: results may be transferred between threads). */
@@ -36,16 +45,21 @@ const empty = (): RetrievalResult => ({ items: new Int32Array(0), scores: new Fl
 /** One query's progress down the tree. */
 class BeamState {
   current = new Int32Array([0]);
+  /** Path rule: the key (sum of log σ down the path) of each kept node. */
+  currentKey = new Float64Array([0]);
   pairs = 0;
   result: RetrievalResult | undefined;
   /** Candidates of the level being expanded (valid after `expand` returned true). */
   cand = new Int32Array(0);
+  /** Path rule: the parent's key of each candidate. */
+  candBase = new Float64Array(0);
 
   constructor(
     private readonly tree: Tree,
     private readonly k: number,
     private readonly beam: number,
     private readonly filter: QueryFilter | undefined,
+    private readonly rank: RankRule,
   ) {
     if (filter && !filter.open(0, 0)) this.result = empty();
   }
@@ -55,16 +69,25 @@ class BeamState {
     const { layout, subtreeSize } = this.tree;
     const kb = layout.branching;
     const f = this.filter;
+    const path = this.rank === 'path';
     const cand = new Int32Array(this.current.length * kb);
+    const base = path ? new Float64Array(cand.length) : this.candBase;
     let n = 0;
-    for (const c of this.current) {
+    this.current.forEach((c, i) => {
       const first = c * kb + 1;
       for (let j = 0; j < kb; j++) {
         const child = first + j;
-        if (f ? f.open(child, level) : subtreeSize[child] > 0) cand[n++] = child;
+        if (f ? f.open(child, level) : subtreeSize[child] > 0) {
+          if (path) base[n] = this.currentKey[i];
+          cand[n++] = child;
+        }
       }
-    }
+    });
     this.cand = cand.subarray(0, n);
+    if (path) {
+      this.candBase = base.subarray(0, n);
+      return true;
+    }
     if (level !== layout.depth && n <= this.beam) {
       this.current = this.cand;
       return false;
@@ -76,19 +99,25 @@ class BeamState {
   take(level: number, scores: Float32Array): void {
     const cand = this.cand;
     this.pairs += cand.length;
+    let keys: Float32Array | Float64Array = scores;
+    if (this.rank === 'path') {
+      keys = new Float64Array(cand.length);
+      for (let i = 0; i < cand.length; i++) keys[i] = this.candBase[i] + logSigmoid(scores[i]);
+    }
     if (level === this.tree.layout.depth) {
-      const best = topK(scores, this.k);
+      const best = topK(keys, this.k);
       const items = new Int32Array(best.length);
       const out = new Float32Array(best.length);
       for (let i = 0; i < best.length; i++) {
         items[i] = this.tree.itemAtLeaf(cand[best[i]]);
-        out[i] = sigmoid(scores[best[i]]);
+        out[i] = this.rank === 'path' ? Math.exp(keys[best[i]]) : sigmoid(scores[best[i]]);
       }
       this.result = { items, scores: out, pairsScored: this.pairs };
       return;
     }
-    const best = topK(scores, this.beam);
+    const best = topK(keys, this.beam);
     this.current = Int32Array.from(best, (p) => cand[p]);
+    if (this.rank === 'path') this.currentKey = Float64Array.from(best, (p) => keys[p]);
   }
 }
 
@@ -102,8 +131,8 @@ export class BeamSearch implements Retriever {
   ) {}
 
   private state(history: Int32Array, opts: RetrieveOptions): BeamState {
-    const { k, beam } = validateQuery(opts, true);
-    return new BeamState(this.tree, k, beam, QueryFilter.of(this.tree, history, opts));
+    const { k, beam, rank } = validateQuery(opts, true);
+    return new BeamState(this.tree, k, beam, QueryFilter.of(this.tree, history, opts), rank);
   }
 
   retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult {

@@ -1,19 +1,25 @@
 /**
- * The brute-force oracle: scores every item's leaf with the same scorer and
- * returns the exact top k. The yardstick every beam search is compared with.
- * With filters it scores only the allowed, non-excluded items.
+ * The brute-force oracle: the exact top k of the same scoring function the
+ * beam search follows, found by scoring everything. The yardstick every beam
+ * search is compared with.
+ *
+ * With the `path` rank rule (the default; RetrieveOptions.rank) an item's score is the sum of log σ(score) over
+ * its leaf and all its ancestors, so every non-empty node of every level is
+ * scored once (about branching/(branching−1) × the catalogue); with the
+ * `node` rule only the leaves are scored. With filters only the open nodes
+ * (those above an allowed, non-excluded item) are scored.
  */
-import type { NodeScorer } from '../scorer/types.js';
+import type { NodeScorer, ScoringSession } from '../scorer/types.js';
 import type { Tree } from '../tree/tree.js';
 import { validateQuery } from './beam.js';
 import { QueryFilter } from './filter.js';
 import type { RetrievalResult, RetrieveOptions, Retriever } from './retriever.js';
-import { sigmoid, topK } from './topk.js';
+import { logSigmoid, sigmoid, topK } from './topk.js';
 
-/** Items scored per batched call. */
+/** Nodes scored per batched call. */
 const CHUNK = 8192;
 
-/** Exact top-k by scoring all leaves. */
+/** Exact top-k by scoring all leaves (and, with the path rule, all their ancestors). */
 export class BruteForce implements Retriever {
   readonly name = 'brute-force';
   readonly exact = true;
@@ -27,8 +33,18 @@ export class BruteForce implements Retriever {
   }
 
   retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult {
-    const { k } = validateQuery(opts, false);
+    const { k, rank } = validateQuery(opts, false);
     const filter = QueryFilter.of(this.tree, history, opts);
+    const session = this.scorer.open(history);
+    try {
+      return rank === 'path' ? this.byPath(session, filter, k) : this.byLeaf(session, filter, k);
+    } finally {
+      session.close();
+    }
+  }
+
+  /** Node rule: every allowed leaf's own score. */
+  private byLeaf(session: ScoringSession, filter: QueryFilter | undefined, k: number): RetrievalResult {
     // the items to score (all, or the allowed ones in item order)
     let items: Int32Array | undefined;
     let codes = this.leafCodes;
@@ -40,18 +56,52 @@ export class BruteForce implements Retriever {
     }
     const n = codes.length;
     if (n === 0) return { items: new Int32Array(0), scores: new Float32Array(0), pairsScored: 0 };
-    const session = this.scorer.open(history);
-    try {
-      const all = new Float32Array(n);
-      for (let s = 0; s < n; s += CHUNK) {
-        const e = Math.min(n, s + CHUNK);
-        all.set(session.score(codes.subarray(s, e), this.tree.layout.depth), s);
-      }
-      const best = topK(all, k);
-      const scores = Float32Array.from(best, (p) => sigmoid(all[p]));
-      return { items: items ? Int32Array.from(best, (p) => items[p]) : best, scores, pairsScored: n };
-    } finally {
-      session.close();
-    }
+    const all = scoreChunked(session, codes, this.tree.layout.depth);
+    const best = topK(all, k);
+    const scores = Float32Array.from(best, (p) => sigmoid(all[p]));
+    return { items: items ? Int32Array.from(best, (p) => items[p]) : best, scores, pairsScored: n };
   }
+
+  /** Path rule: every open node of every level, keys accumulated from the root down. */
+  private byPath(session: ScoringSession, filter: QueryFilter | undefined, k: number): RetrievalResult {
+    const { layout } = this.tree;
+    const key = new Float64Array(layout.numNodes);
+    let pairs = 0;
+    let leaves: Int32Array = new Int32Array(0);
+    let leafKeys: Float64Array = new Float64Array(0);
+    for (let level = 1; level <= layout.depth; level++) {
+      let nodes = this.tree.nonEmptyNodes(level);
+      if (filter) nodes = nodes.filter((c) => filter.open(c, level));
+      if (nodes.length === 0) return { items: new Int32Array(0), scores: new Float32Array(0), pairsScored: pairs };
+      const scores = scoreChunked(session, nodes, level);
+      pairs += nodes.length;
+      const keys = level === layout.depth ? new Float64Array(nodes.length) : undefined;
+      for (let i = 0; i < nodes.length; i++) {
+        const c = nodes[i];
+        const v = key[Math.floor((c - 1) / layout.branching)] + logSigmoid(scores[i]);
+        if (keys) keys[i] = v;
+        else key[c] = v;
+      }
+      if (keys) {
+        leaves = nodes;
+        leafKeys = keys;
+      }
+    }
+    const best = topK(leafKeys, k);
+    return {
+      items: Int32Array.from(best, (p) => this.tree.itemAtLeaf(leaves[p])),
+      scores: Float32Array.from(best, (p) => Math.exp(leafKeys[p])),
+      pairsScored: pairs,
+    };
+  }
+}
+
+/** Scores `codes` (all on `level`) in chunks of CHUNK. */
+function scoreChunked(session: ScoringSession, codes: Int32Array, level: number): Float32Array {
+  const all = new Float32Array(codes.length);
+  for (let s = 0; s < codes.length; s += CHUNK) {
+    const e = Math.min(codes.length, s + CHUNK);
+    all.set(session.score(codes.subarray(s, e), level), s);
+  }
+  return all;
 }

@@ -3,6 +3,30 @@
  * brute-force oracle, and the classic baselines (popularity, item-CF).
  */
 
+/**
+ * How beam search and brute force rank the nodes of a tree level:
+ * - `path` (default): the sum of log σ(score) over the node and its
+ *   ancestors, a log-probability of the whole path. Nodes in different
+ *   subtrees are compared on the same footing, so a wider beam can only come
+ *   closer to the exhaustive ranking, and brute force (every leaf's path) is
+ *   the ceiling of the search.
+ * - `node`: the node's own score only, as in the TDM paper. Kept for
+ *   comparison; deep levels are then compared by scores trained on few
+ *   samples each, and a wider beam can lose relevant items.
+ */
+export type RankRule = 'path' | 'node';
+
+/** The rank rule used when none is given. */
+export const DEFAULT_RANK: RankRule = 'path';
+
+/** The rank rules, for option choices and messages. */
+export const RANK_RULES: readonly RankRule[] = ['path', 'node'];
+
+/** True for a known rank rule. */
+export function isRankRule(x: unknown): x is RankRule {
+  return x === 'path' || x === 'node';
+}
+
 /** Per-call knobs. Build-time parameters live in the model, not here. */
 export interface RetrieveOptions {
   /** How many items to return. */
@@ -13,6 +37,8 @@ export interface RetrieveOptions {
   excludeHistory?: boolean;
   /** Only return items of these category indices (tree.items.categoryIds order); undefined = no filter. */
   categories?: Int32Array;
+  /** How beam search and brute force rank nodes (default `path`; other methods ignore it). */
+  rank?: RankRule;
 }
 
 /** The answer to one query, best first. */

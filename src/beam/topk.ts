@@ -4,7 +4,7 @@
  */
 
 /** Positions of the k largest scores, best first. */
-export function topK(scores: Float32Array, k: number): Int32Array {
+export function topK(scores: Float32Array | Float64Array, k: number): Int32Array {
   const n = scores.length;
   const m = Math.min(k, n);
   const heap = new Int32Array(m); // positions; heap[0] is the worst kept
@@ -50,4 +50,9 @@ export function topK(scores: Float32Array, k: number): Int32Array {
 /** The logistic function, for turning logits into probabilities. */
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
+}
+
+/** log σ(x), accurate for large |x|. */
+export function logSigmoid(x: number): number {
+  return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }

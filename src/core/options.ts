@@ -36,6 +36,14 @@ const backend: OptionSpec = { name: 'backend', type: 'string', arg: 'NAME', defa
 const k: OptionSpec = { name: 'k', short: 'k', type: 'int', arg: 'K', default: 200, help: 'number of items to return' };
 const beam: OptionSpec = { name: 'beam', type: 'int', arg: 'B', help: 'nodes kept per tree level (>= k; default: 2 × k)' };
 
+const rank: OptionSpec = {
+  name: 'rank',
+  type: 'string',
+  arg: 'RULE',
+  default: 'path',
+  choices: ['path', 'node'],
+  help: "how beam search and brute force rank the nodes of a tree level: path (the sum of log σ of the node's and its ancestors' scores, comparable across subtrees, so a wider beam never loses items and brute force is the ceiling) or node (the node's own score, as in the TDM paper; for comparison)",
+};
 const oracle: OptionSpec = { name: 'oracle', type: 'bool', default: true, help: 'also run brute force with the same scorer (--no-oracle to skip)' };
 const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST', default: ['popularity', 'itemcf'], help: 'baselines to compare: popularity, itemcf (empty string for none)' };
 
@@ -101,7 +109,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'user', type: 'string', arg: 'ID', help: "a user id in the store (--db): retrieve for that user's whole history", env: false },
     { name: 'history', type: 'strings', arg: 'I1,I2,...', help: 'item ids, oldest first', env: false },
     { name: 'input', type: 'string', arg: 'FILE', help: 'JSON lines {"user": "...", "history": ["item", ...]}, one query a line', env: false },
-    k, beam,
+    k, beam, rank,
     { name: 'exclude-history', type: 'bool', default: false, help: "never return an item of the query's own history (applied inside the beam search)" },
     { name: 'categories', type: 'strings', arg: 'C1,C2,...', help: 'only return items of these category ids (external ids, as ingested); subtrees without such an item are never expanded', env: false },
     { name: 'workers', type: 'int', arg: 'N', help: 'worker threads (one tfjs backend each) for --input with several queries; default: the number of CPU cores; 0: answer on the main thread' },
@@ -112,6 +120,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder', env: false },
     { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 50, 200], help: 'cut-offs for precision/recall/F' },
     { ...beam, type: 'ints', arg: 'B1,B2,...', help: 'beam widths: one beam-search row per width (recall, pairs scored and ms per query); a width below some k is evaluated only at the ks <= it (shown as – above it); default: 2 × the largest k' },
+    rank,
     oracle,
     baselines,
     { name: 'max-users', type: 'int', arg: 'N', default: 0, help: 'evaluate at most N test users (a seeded subset; 0: all)' },
@@ -124,6 +133,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'valid-users', type: 'int', arg: 'N', default: 100, help: 'held-out validation users' },
     { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 20, 50], help: 'cut-offs for precision/recall/F' },
     { ...beam, type: 'ints', arg: 'B1,B2,...', default: [50], help: 'beam widths, one beam-search row each (as in eval)' },
+    rank,
     oracle,
     baselines,
     { name: 'keep', type: 'string', arg: 'DIR', help: 'keep the store and model in DIR instead of a temporary folder', env: false },

@@ -1,7 +1,7 @@
 /** Runs retrieval methods over held-out users and reports quality and cost. */
 import { ArborError, UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import type { Retriever } from '../beam/retriever.js';
+import type { RankRule, Retriever } from '../beam/retriever.js';
 import type { EvalCase } from '../data/types.js';
 import { MetricsAccumulator, validateKs, type MetricsAtK } from './metrics.js';
 
@@ -17,6 +17,8 @@ export interface EvalMethod {
   buildSeconds?: number;
   /** What the method's build chose or reports (e.g. a regulariser picked on validation users); copied into its report. */
   details?: Record<string, unknown>;
+  /** Rank rule of beam search and brute force (default path; see RankRule). */
+  rank?: RankRule;
 }
 
 /** Per-query latency in milliseconds. */
@@ -32,6 +34,8 @@ export interface LatencySummary {
 export interface MethodReport {
   name: string;
   beam?: number;
+  /** The rank rule, when one was given. */
+  rank?: RankRule;
   /**
    * Metrics averaged over users, one entry per evaluated k in the report's
    * order: every k, except that a method with a beam is evaluated only at
@@ -69,9 +73,10 @@ export interface EvaluateOptions {
 
 const PROGRESS_EVERY = 100;
 
-/** How a method is named in logs and tables: its name, plus its beam width when given. */
-export function methodLabel(name: string, beam?: number): string {
-  return beam === undefined ? name : `${name} (beam=${beam})`;
+/** How a method is named in logs and tables: its name, plus its beam width and a rank rule other than path when given. */
+export function methodLabel(name: string, beam?: number, rank?: RankRule): string {
+  const knobs = [...(beam === undefined ? [] : [`beam=${beam}`]), ...(rank === 'node' ? ['rank=node'] : [])];
+  return knobs.length === 0 ? name : `${name} (${knobs.join(', ')})`;
 }
 
 /** Mean and nearest-rank percentiles of latencies in milliseconds (zeros when empty). */
@@ -109,19 +114,19 @@ function evaluateMethod(
   logger: Logger,
   perUser: boolean,
 ): MethodReport {
-  const { retriever, beam } = method;
+  const { retriever, beam, rank } = method;
   const ks = methodKs(allKs, beam);
   const k = Math.max(...ks);
   const accumulator = new MetricsAccumulator(ks);
   const ms = new Float64Array(cases.length);
   let pairs = 0;
   const userRecall = perUser ? ks.map(() => new Array<number>(cases.length)) : undefined;
-  const label = methodLabel(retriever.name, beam);
+  const label = methodLabel(retriever.name, beam, rank);
   const progress = logger.progress(`eval ${label}`, cases.length);
   const started = process.hrtime.bigint();
   cases.forEach((c, i) => {
     const t0 = process.hrtime.bigint();
-    const result = retriever.retrieve(c.history, { k, beam });
+    const result = retriever.retrieve(c.history, { k, beam, ...(rank ? { rank } : {}) });
     ms[i] = Number(process.hrtime.bigint() - t0) / 1e6;
     pairs += result.pairsScored;
     const metrics = accumulator.add(result.items, truths[i]);
@@ -135,6 +140,7 @@ function evaluateMethod(
   return {
     name: retriever.name,
     ...(beam === undefined ? {} : { beam }),
+    ...(rank === undefined ? {} : { rank }),
     metrics: accumulator.result().map(({ k, precision, recall, f }) => ({ k, precision, recall, f })),
     pairsPerQuery: pairs / cases.length,
     msPerQuery,

@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { Rng } from '../core/rng.js';
 import { BeamSearch } from '../beam/beam.js';
 import { BruteForce } from '../beam/brute.js';
+import type { RankRule } from '../beam/retriever.js';
 import type { Store } from '../data/store.js';
 import { evaluate, type EvalMethod, type EvalReport } from '../eval/evaluate.js';
 import { ItemCFRetriever } from '../eval/itemcf.js';
@@ -238,6 +239,8 @@ export interface EvalOptions {
    * given (repeats dropped); each row is evaluated at the ks <= its width.
    */
   beam: number | readonly number[];
+  /** Rank rule of beam search and brute force (default path; see RankRule). */
+  rank?: RankRule;
   oracle: boolean;
   baselines: string[];
   maxUsers: number;
@@ -310,9 +313,10 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
   if (cases.length === 0) throw new ArborError(`no test users in ${store.path}: run \`arbor split --test-users N\` first`);
   if (o.maxUsers > 0 && cases.length > o.maxUsers) cases = new Rng(o.seed).shuffle(cases.slice()).slice(0, o.maxUsers);
   const scorer = new NetworkScorer(network, tree);
+  const rank = o.rank ? { rank: o.rank } : {};
   const search = new BeamSearch(tree, scorer);
-  const methods: EvalMethod[] = beamWidths(o.beam).map((beam) => ({ retriever: search, beam }));
-  if (o.oracle) methods.push({ retriever: new BruteForce(tree, scorer) });
+  const methods: EvalMethod[] = beamWidths(o.beam).map((beam) => ({ retriever: search, beam, ...rank }));
+  if (o.oracle) methods.push({ retriever: new BruteForce(tree, scorer), ...rank });
   const needTrain = o.baselines.length > 0;
   const trainSeqs = needTrain ? mapSequences(store.sequences(['train']), map) : [];
   for (const b of o.baselines) {

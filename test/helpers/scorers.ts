@@ -111,3 +111,49 @@ export class FixedScorer extends TableScorer {
     return this.values;
   }
 }
+
+/**
+ * The path rule's analogue of HeapScorer: every item gets a distinct
+ * log-probability-like value K (a seeded permutation mapped into (-8, 0)), an
+ * internal node K = the max of its subtree, and every node the score whose
+ * log σ is K(node) − K(parent) (≤ 0; +∞ where they are equal). A node's path
+ * key (the sum of log σ from the root) is then K(node) − K(root), the best
+ * key below it, so beam search under the path rule is exact for any beam >= k.
+ */
+export class PathHeapScorer extends TableScorer {
+  /** Each item's K for this user (its path key plus K(root)). */
+  itemKeys(history: Int32Array): Float64Array {
+    const k = this.keys(history);
+    return Float64Array.from({ length: this.tree.numItems }, (_, i) => k[this.tree.leafCodeOf(i)]);
+  }
+
+  private keys(history: Int32Array): Float64Array {
+    const { layout, subtreeSize } = this.tree;
+    const n = this.tree.numItems;
+    const rng = new Rng((this.seed ^ historyKey(history)) >>> 0);
+    const perm = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i));
+    const key = new Float64Array(layout.numNodes).fill(-Infinity);
+    for (let i = 0; i < n; i++) key[this.tree.leafCodeOf(i)] = -((perm[i] + 1) * 8) / (n + 1);
+    for (let c = layout.numInternal - 1; c >= 0; c--) {
+      if (subtreeSize[c] === 0) continue;
+      let m = -Infinity;
+      const fc = layout.firstChild(c);
+      for (let j = 0; j < layout.branching; j++) m = Math.max(m, key[fc + j]);
+      key[c] = m;
+    }
+    return key;
+  }
+
+  nodeValues(history: Int32Array): Float32Array {
+    const { layout, subtreeSize } = this.tree;
+    const key = this.keys(history);
+    const v = new Float32Array(layout.numNodes).fill(-Infinity);
+    v[0] = Infinity;
+    for (let c = 1; c < layout.numNodes; c++) {
+      if (subtreeSize[c] === 0) continue;
+      const d = key[c] - key[layout.parent(c)]; // log σ(v) = d  ⇔  v = d − log(1 − e^d)
+      v[c] = d === 0 ? Infinity : d - Math.log(-Math.expm1(d));
+    }
+    return v;
+  }
+}
