@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ArborError } from '../src/core/errors.js';
+import { describeUnexpected } from './unexpected.js';
 import { addCommand } from './program.js';
 import * as c from './commands.js';
 
@@ -25,7 +26,9 @@ addCommand(program, 'ingest', '<file>', 'Read an interaction log into the SQLite
   userbehavior  Taobao CSV, no header: user,item,category,behavior(pv|cart|fav|buy),timestamp
   movielens     ratings.dat (::), u.data (tab) or ratings.csv (header); --items movies.dat|u.item|movies.csv for genres
   sequence      one user a line: user item1 item2 ... (time order); --items JSON {item: [attribute ids]}
-Re-ingesting the same file adds nothing. Prints an ingest report (JSON) on stdout.
+FILE may be - (standard input), /dev/stdin or a pipe (e.g. <(zcat log.gz)); files must be UTF-8.
+Re-ingesting the same content (from a file or a pipe) adds nothing. A sequence file's users must not already be in the store.
+Prints an ingest report (JSON) on stdout.
 ${common}`);
 addCommand(program, 'split', '', 'Hold out test and validation users (papers\' protocol: first half of a held-out user\'s behaviours is input, second half truth).', c.splitCommand, common);
 addCommand(program, 'build-tree', '', 'Create a model folder with an item tree (by category, random, or k-means on a trained model).', c.buildTreeCommand,
@@ -58,8 +61,9 @@ addCommand(program, 'serve', '', 'Serve retrieval over HTTP (JSON): POST /v1/ret
 Request: {"history": ["item", ...], "k": 200, "beam": 400, "excludeHistory": true, "categories": ["cat", ...]}
 (or "user": "ID" instead of "history" when --db is given); every field but history/user is optional.
 Answer: {"items": [{"item": "...", "score": 0.0}], "pairsScored": N, "skippedHistory": N, "ms": 0.0}.
-Errors are {"error": "field: what"}: 400 bad request, 404 unknown user, 413 body over --body-limit,
-415 not JSON, 503 when --max-pending queries are waiting (retry later). Logs are JSON lines on stderr.
+Errors are {"error": "field: what"}: 400 bad request, 404 unknown user, 413 body over --body-limit or a batch
+whose beams sum past --max-batch-beam, 415 not JSON, 503 when the request's queries would go past --max-pending
+(retry later). Logs are JSON lines on stderr.
 SIGTERM (or Ctrl-C) stops accepting connections, finishes the requests in flight and exits 0.
 ${common}`);
 addCommand(program, 'synth', '', 'Write a seeded synthetic data set (planted category hierarchy) as a Taobao-format CSV.', c.synthCommand, common);
@@ -73,7 +77,7 @@ try {
     process.stderr.write(`arbor: ${e.message}\n`);
     process.exitCode = e.exitCode;
   } else {
-    process.stderr.write(`arbor: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    process.stderr.write(`arbor: ${describeUnexpected(e)}\n`);
     process.exitCode = 1;
   }
 }

@@ -56,3 +56,29 @@ export function assertNonNegativeInteger(name: string, value: number): void {
     throw new UsageError(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   }
 }
+
+/** Why a store operation failed (see {@link StoreError}). */
+export type StoreFault = 'locked' | 'full' | 'read-only' | 'corrupt' | 'io' | 'cannot-open' | 'not-a-store';
+
+/** The SQLite store could not be read or written: locked, disk full, read-only, corrupt, or an I/O error. */
+export class StoreError extends ArborError {
+  readonly file: string;
+  readonly fault: StoreFault;
+  constructor(file: string, fault: StoreFault, message: string) {
+    super(message);
+    this.file = file;
+    this.fault = fault;
+  }
+}
+
+/** A file or folder could not be read or written (disk full, read-only, missing, permissions); names the path. */
+export class FileError extends ArborError {
+  readonly file: string;
+  /** The system error code (ENOSPC, EROFS, ...), when there is one. */
+  readonly code: string | undefined;
+  constructor(file: string, code: string | undefined, message: string) {
+    super(message);
+    this.file = file;
+    this.code = code;
+  }
+}

@@ -46,7 +46,8 @@ export function stderrLogger(opts: { quiet?: boolean } = {}): Logger {
     },
     progress(label, total) {
       if (opts.quiet) return noProgress;
-      if (tty) {
+      // total 0: the size is unknown (a pipe), so plain lines showing the amount done
+      if (tty && total > 0) {
         const bar = new SingleBar({
           format: `${label} [{bar}] {percentage}% {value}/{total} {extra}`,
           stream: process.stderr,
@@ -73,7 +74,7 @@ export function stderrLogger(opts: { quiet?: boolean } = {}): Logger {
           const now = Date.now();
           if (now - lastPrinted >= 5000) {
             lastPrinted = now;
-            write(`${label}: ${done}/${total} ${lastFields}`.trimEnd());
+            write(`${label}: ${done}${total > 0 ? `/${total}` : ''} ${lastFields}`.trimEnd());
           }
         },
         stop() {

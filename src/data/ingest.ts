@@ -2,13 +2,13 @@
  * Ingesting one input file into a store, in one transaction: either every
  * row goes in or (on any error) nothing does.
  */
-import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { UsageError } from '../core/errors.js';
+import { InputError, UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import { forEachLine, readWholeFile, sha256, sha256File } from './files.js';
-import { formatSpec, type ItemInfoMap, type RowSink } from './formats/index.js';
+import { STDIN, forEachLine, inputSource, readWholeFile, sha256, sha256File } from './files.js';
+import { UNTIMED_BEHAVIOR, formatSpec, type ItemInfoMap, type RowSink } from './formats/index.js';
 import type { IngestReport, InputFormat } from './types.js';
 import { EventWriter } from './writer.js';
 
@@ -23,10 +23,20 @@ export interface IngestOptions {
 }
 
 /**
- * Reads `file` in `format` into the store behind `db`. The file's SHA-256,
- * format and options are recorded in `sources`; the same content ingested
- * again with the same format and options is skipped (`alreadyIngested`).
- * Rolls back and rethrows on any error.
+ * Reads `file` (`-`: standard input) in `format` into the store behind `db`.
+ * The content's SHA-256, format and options are recorded in `sources`; the
+ * same content ingested again with the same format and options changes
+ * nothing (`alreadyIngested`). A regular file is hashed before it is read,
+ * so a repeat is skipped without parsing it; a pipe or standard input can
+ * be read only once, so it is hashed while it is read and a repeat is
+ * detected at the end (the transaction is then rolled back). Either way
+ * the content is recorded only by the commit that stores its rows.
+ *
+ * Sequence files have no timestamps (each user's items are numbered 0, 1,
+ * ... by position), so a user's sequence must come from one line of one
+ * file: a sequence row for a user already in the store, or a timestamped
+ * row for a user whose behaviours came from a sequence file, is an
+ * InputError. Rolls back and rethrows on any error.
  */
 export async function ingestFile(
   db: Database.Database,
@@ -42,26 +52,39 @@ export async function ingestFile(
   if (opts.items !== undefined && !spec.readItems) throw new UsageError(`format ${format} takes no items file`);
 
   const itemsBytes = opts.items === undefined ? undefined : await readWholeFile(opts.items);
-  const digest = await sha256File(file);
+  const source = await inputSource(file);
   const options = JSON.stringify({ minRating: opts.minRating ?? null, items: itemsBytes ? sha256(itemsBytes) : null });
   const report: IngestReport = {
     file, format, rowsRead: 0, rowsKept: 0, eventsInserted: 0,
     usersInserted: 0, itemsInserted: 0, categoriesInserted: 0, alreadyIngested: false,
   };
-  const previous = db.prepare('SELECT format, options FROM sources WHERE sha256 = ?').get(digest) as
-    | { format: string; options: string }
-    | undefined;
-  if (previous?.format === format && previous.options === options) return { ...report, alreadyIngested: true };
+  const seenBefore = (digest: string): boolean => {
+    const previous = db.prepare('SELECT format, options FROM sources WHERE sha256 = ?').get(digest) as { format: string; options: string } | undefined;
+    return previous?.format === format && previous.options === options;
+  };
+  if (source.regular && seenBefore(await sha256File(file))) return { ...report, alreadyIngested: true };
 
   const items: ItemInfoMap | undefined = itemsBytes && spec.readItems?.(opts.items as string, itemsBytes);
-  const progress = (opts.logger ?? silentLogger).progress(`ingest ${basename(file)}`, (await stat(file)).size);
+  const progress = (opts.logger ?? silentLogger).progress(`ingest ${file === STDIN ? 'standard input' : basename(file)}`, source.size);
+  const hash = createHash('sha256');
   db.exec('BEGIN');
   try {
     const writer = new EventWriter(db);
+    const untimedUsers = spec.untimed ? undefined : usersWithUntimedEvents(db);
+    let lineNo = 0;
     const sink: RowSink = {
       event(user, item, behavior, ts, category) {
         report.rowsRead++;
         report.rowsKept++;
+        const existing = writer.storedUser(user);
+        if (existing !== undefined) {
+          if (spec.untimed) {
+            throw new InputError(file, lineNo, 'user already has behaviours in the store from an earlier ingest; a sequence file has no timestamps, so its items cannot be ordered against them: give each user\'s whole sequence on one line of one file', user);
+          }
+          if (untimedUsers?.has(existing)) {
+            throw new InputError(file, lineNo, 'user has behaviours from a sequence file in the store, which have no timestamps, so these rows cannot be ordered against them: keep sequence and timestamped data of a user in separate stores', user);
+          }
+        }
         const info = items?.get(item);
         writer.add(user, item, behavior, ts, category ?? info?.category ?? null, info?.title ?? null);
       },
@@ -69,12 +92,24 @@ export async function ingestFile(
         report.rowsRead++;
       },
     };
-    await forEachLine(file, spec.encoding, spec.parser(file, sink, opts.minRating), (bytes) =>
-      progress.update(bytes, { rows: report.rowsRead }),
+    const parse = spec.parser(file, sink, opts.minRating);
+    await forEachLine(
+      source,
+      spec.encoding,
+      (line, no) => {
+        lineNo = no;
+        parse(line, no);
+      },
+      { hash, onBytes: (bytes) => progress.update(bytes, { rows: report.rowsRead }) },
     );
+    const digest = hash.digest('hex');
+    if (seenBefore(digest)) {
+      db.exec('ROLLBACK');
+      return { ...report, alreadyIngested: true };
+    }
     db.prepare(
       'INSERT OR REPLACE INTO sources (sha256, path, format, rows, ingested_at, options) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(digest, resolve(file), format, report.rowsRead, new Date().toISOString(), options);
+    ).run(digest, file === STDIN ? STDIN : resolve(file), format, report.rowsRead, new Date().toISOString(), options);
     db.exec('COMMIT');
     return { ...report, ...writer.counts };
   } catch (err) {
@@ -83,4 +118,10 @@ export async function ingestFile(
   } finally {
     progress.stop();
   }
+}
+
+/** Ids of the users that have behaviours from a sequence file (empty unless one was ingested). */
+function usersWithUntimedEvents(db: Database.Database): Set<number> {
+  if (db.prepare(`SELECT 1 FROM sources WHERE format = 'sequence' LIMIT 1`).get() === undefined) return new Set();
+  return new Set(db.prepare(`SELECT DISTINCT user FROM events WHERE behavior = '${UNTIMED_BEHAVIOR}'`).pluck().all() as number[]);
 }

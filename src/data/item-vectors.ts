@@ -10,6 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { ArborError, InputError } from '../core/errors.js';
+import { fileError } from '../core/fs-errors.js';
+import { preview } from '../core/preview.js';
+import { decodeUtf8 } from './files.js';
 
 /** Vectors laid out in catalogue order. */
 export interface ItemVectors {
@@ -31,12 +34,13 @@ export interface ItemVectors {
 
 /** Reads `file` and lays its vectors out for the catalogue `itemIds` (index = item). */
 export function readItemVectors(file: string, itemIds: readonly string[]): ItemVectors {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
-    throw new ArborError(`cannot read item vectors ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw fileError('read', file, e, 'cannot read item vectors');
   }
+  const text = decodeUtf8(file, bytes);
   const index = new Map<string, number>();
   itemIds.forEach((id, i) => index.set(id, i));
   const seen = new Set<string>();
@@ -65,7 +69,7 @@ export function readItemVectors(file: string, itemIds: readonly string[]): ItemV
     const vec = o.vector as unknown[];
     if (vec.length === 0) throw new InputError(file, no, 'empty vector', line);
     const bad = vec.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
-    if (bad >= 0) throw new InputError(file, no, `vector value ${bad} is not a finite number`, JSON.stringify(vec[bad]) ?? 'undefined');
+    if (bad >= 0) throw new InputError(file, no, `vector value ${bad} is not a finite number`, preview(vec[bad]));
     if (dim < 0) {
       dim = vec.length;
       data = new Float32Array(itemIds.length * dim);

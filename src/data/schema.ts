@@ -2,7 +2,8 @@
  * The SQLite schema of a store, and opening a database file with it.
  */
 import Database from 'better-sqlite3';
-import { ArborError } from '../core/errors.js';
+import { ArborError, StoreError } from '../core/errors.js';
+import { storeError } from './store-errors.js';
 
 /** Version written to `meta.schema_version`; bumped on incompatible changes. */
 export const SCHEMA_VERSION = 1;
@@ -24,16 +25,22 @@ CREATE TABLE IF NOT EXISTS sources (
   options TEXT NOT NULL DEFAULT '');
 `;
 
+/** How long a statement waits for another process's lock before failing (ms). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 2000;
+
 /**
  * Opens (creating when absent) the SQLite file at `path` and makes sure it
- * holds an arbor store of the current schema version.
+ * holds an arbor store of the current schema version. SQLite failures
+ * (locked, disk full, read-only, corrupt) become StoreErrors naming `path`.
  */
-export function openDatabase(path: string): Database.Database {
+export function openDatabase(path: string, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS): Database.Database {
   let db: Database.Database;
   try {
-    db = new Database(path);
+    db = new Database(path, { timeout: busyTimeoutMs });
   } catch (err) {
-    throw new ArborError(`cannot open store ${path}: ${(err as Error).message}`);
+    const mapped = storeError(path, err);
+    if (mapped instanceof StoreError) throw mapped;
+    throw new StoreError(path, 'cannot-open', `cannot open store ${path} (${(err as Error).message}): check the path and that its folder exists`);
   }
   try {
     db.pragma('journal_mode = DELETE');
@@ -45,6 +52,8 @@ export function openDatabase(path: string): Database.Database {
   } catch (err) {
     db.close();
     if (err instanceof ArborError) throw err;
+    const mapped = storeError(path, err);
+    if (mapped instanceof StoreError) throw mapped;
     throw new ArborError(`${path}: not an arbor store (${(err as Error).message})`);
   }
 }

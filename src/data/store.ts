@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { ArborError, UsageError, assertNonNegativeInteger, assertPositiveInteger } from '../core/errors.js';
 import { ingestFile, type IngestOptions } from './ingest.js';
 import { openDatabase } from './schema.js';
+import { storeError } from './store-errors.js';
 import { chooseHeldOut, halfSplit } from './split.js';
 import { categoryByItem, type SyntheticDataset } from './synthetic.js';
 import type {
@@ -46,12 +47,20 @@ export class Store {
 
   /**
    * Opens the store at `path`, creating it unless `mustExist` (then a
-   * missing file is an ArborError "store not found: PATH").
+   * missing file is an ArborError "store not found: PATH"). A store file
+   * this call created is removed again when it cannot be set up (disk full,
+   * read-only folder). `busyTimeoutMs`: how long to wait for another
+   * process's lock (default 2000).
    */
-  static open(path: string, opts: { mustExist?: boolean } = {}): Store {
+  static open(path: string, opts: { mustExist?: boolean; busyTimeoutMs?: number } = {}): Store {
     const existed = existsSync(path);
-    if (!existed && opts.mustExist) throw new ArborError(`store not found: ${path}`);
-    return new Store(path, openDatabase(path), !existed);
+    if (!existed && opts.mustExist) throw new ArborError(`store not found: ${path}: run arbor ingest first, or check --db`);
+    try {
+      return new Store(path, openDatabase(path, opts.busyTimeoutMs), !existed);
+    } catch (err) {
+      if (!existed) removeStoreFiles(path);
+      throw err;
+    }
   }
 
   /** Closes the file; any later call throws. */
@@ -74,7 +83,7 @@ export class Store {
       return report;
     } catch (err) {
       this.discardIfUnsaved();
-      throw err;
+      throw storeError(this.path, err);
     } finally {
       this.busy = false;
     }
@@ -99,7 +108,7 @@ export class Store {
       return { file: label, rowsRead: ds.events.length, rowsKept: ds.events.length, ...counts };
     } catch (err) {
       this.discardIfUnsaved();
-      throw err;
+      throw storeError(this.path, err);
     } finally {
       this.busy = false;
     }
@@ -107,15 +116,17 @@ export class Store {
 
   /** Every item with its category, and every category, by index. */
   catalogue(): Catalogue {
-    const db = this.open();
-    const rows = db.prepare('SELECT ext, category FROM items ORDER BY id').raw().all() as [string, number | null][];
-    const itemCategory = new Int32Array(rows.length);
-    rows.forEach(([, category], i) => (itemCategory[i] = category === null ? -1 : category - 1));
-    return {
-      itemIds: rows.map(([ext]) => ext),
-      itemCategory,
-      categoryIds: db.prepare('SELECT ext FROM categories ORDER BY id').pluck().all() as string[],
-    };
+    return this.run(() => {
+      const db = this.open();
+      const rows = db.prepare('SELECT ext, category FROM items ORDER BY id').raw().all() as [string, number | null][];
+      const itemCategory = new Int32Array(rows.length);
+      rows.forEach(([, category], i) => (itemCategory[i] = category === null ? -1 : category - 1));
+      return {
+        itemIds: rows.map(([ext]) => ext),
+        itemCategory,
+        categoryIds: db.prepare('SELECT ext FROM categories ORDER BY id').pluck().all() as string[],
+      };
+    });
   }
 
   /**
@@ -124,33 +135,35 @@ export class Store {
    * ordered by user index.
    */
   sequences(roles: readonly UserRole[] = ROLES): UserSequence[] {
-    const db = this.open();
-    for (const role of roles) checkRole(role, ROLES);
-    if (roles.length === 0) return [];
-    const users = db.prepare('SELECT ext, role FROM users ORDER BY id').raw().all() as [string, UserRole][];
-    const rows = db
-      .prepare(
-        `SELECT e.user, e.item FROM events e JOIN users u ON u.id = e.user
-         WHERE u.role IN (${roles.map(() => '?').join(', ')}) ORDER BY e.user, e.ts, e.rowid`,
-      )
-      .raw()
-      .iterate(...roles) as Iterable<[number, number]>;
-    const out: UserSequence[] = [];
-    let current = -1;
-    let items: number[] = [];
-    const flush = () => {
-      if (current > 0) out.push({ user: users[current - 1][0], role: users[current - 1][1], items: Int32Array.from(items) });
-    };
-    for (const [user, item] of rows) {
-      if (user !== current) {
-        flush();
-        current = user;
-        items = [];
+    return this.run(() => {
+      const db = this.open();
+      for (const role of roles) checkRole(role, ROLES);
+      if (roles.length === 0) return [];
+      const users = db.prepare('SELECT ext, role FROM users ORDER BY id').raw().all() as [string, UserRole][];
+      const rows = db
+        .prepare(
+          `SELECT e.user, e.item FROM events e JOIN users u ON u.id = e.user
+           WHERE u.role IN (${roles.map(() => '?').join(', ')}) ORDER BY e.user, e.ts, e.rowid`,
+        )
+        .raw()
+        .iterate(...roles) as Iterable<[number, number]>;
+      const out: UserSequence[] = [];
+      let current = -1;
+      let items: number[] = [];
+      const flush = () => {
+        if (current > 0) out.push({ user: users[current - 1][0], role: users[current - 1][1], items: Int32Array.from(items) });
+      };
+      for (const [user, item] of rows) {
+        if (user !== current) {
+          flush();
+          current = user;
+          items = [];
+        }
+        items.push(item - 1);
       }
-      items.push(item - 1);
-    }
-    flush();
-    return out;
+      flush();
+      return out;
+    });
   }
 
   /**
@@ -160,40 +173,44 @@ export class Store {
    * store content. UsageError when too few users are eligible.
    */
   split(opts: SplitOptions): SplitReport {
-    const db = this.open();
-    const { testUsers, validUsers, seed, minEvents = 2 } = opts;
-    assertNonNegativeInteger('testUsers', testUsers);
-    assertNonNegativeInteger('validUsers', validUsers);
-    assertPositiveInteger('minEvents', minEvents);
-    if (!Number.isInteger(seed)) throw new UsageError(`seed must be an integer, got ${JSON.stringify(seed)}`);
-    const candidates = db
-      .prepare('SELECT user FROM events GROUP BY user HAVING count(*) >= ? ORDER BY user')
-      .pluck()
-      .all(minEvents) as number[];
-    if (testUsers + validUsers > candidates.length) {
-      throw new UsageError(
-        `cannot hold out ${testUsers} test + ${validUsers} validation users: ` +
-          `only ${candidates.length} users have at least ${minEvents} events`,
-      );
-    }
-    const heldOut = chooseHeldOut(candidates, testUsers, validUsers, seed);
-    db.transaction(() => {
-      db.prepare(`UPDATE users SET role = 'train'`).run();
-      const setRole = db.prepare('UPDATE users SET role = ? WHERE id = ?');
-      for (const id of heldOut.test) setRole.run('test', id);
-      for (const id of heldOut.valid) setRole.run('valid', id);
-      db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('split', ?)`).run(
-        JSON.stringify({ testUsers, validUsers, seed, minEvents }),
-      );
-    })();
-    this.unsaved = false;
-    const users = db.prepare('SELECT count(*) FROM users').pluck().get() as number;
-    return { testUsers, validUsers, trainUsers: users - testUsers - validUsers, seed };
+    return this.run(() => {
+      const db = this.open();
+      const { testUsers, validUsers, seed, minEvents = 2 } = opts;
+      assertNonNegativeInteger('testUsers', testUsers);
+      assertNonNegativeInteger('validUsers', validUsers);
+      assertPositiveInteger('minEvents', minEvents);
+      if (!Number.isInteger(seed)) throw new UsageError(`seed must be an integer, got ${JSON.stringify(seed)}`);
+      const candidates = db
+        .prepare('SELECT user FROM events GROUP BY user HAVING count(*) >= ? ORDER BY user')
+        .pluck()
+        .all(minEvents) as number[];
+      if (testUsers + validUsers > candidates.length) {
+        throw new UsageError(
+          `cannot hold out ${testUsers} test + ${validUsers} validation users: ` +
+            `only ${candidates.length} users have at least ${minEvents} events`,
+        );
+      }
+      const heldOut = chooseHeldOut(candidates, testUsers, validUsers, seed);
+      db.transaction(() => {
+        db.prepare(`UPDATE users SET role = 'train'`).run();
+        const setRole = db.prepare('UPDATE users SET role = ? WHERE id = ?');
+        for (const id of heldOut.test) setRole.run('test', id);
+        for (const id of heldOut.valid) setRole.run('valid', id);
+        db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('split', ?)`).run(
+          JSON.stringify({ testUsers, validUsers, seed, minEvents }),
+        );
+      })();
+      this.unsaved = false;
+      const users = db.prepare('SELECT count(*) FROM users').pluck().get() as number;
+      return { testUsers, validUsers, trainUsers: users - testUsers - validUsers, seed };
+    });
   }
 
   /** True once {@link split} has been run on this store. */
   hasSplit(): boolean {
-    return this.open().prepare(`SELECT 1 FROM meta WHERE key = 'split'`).get() !== undefined;
+    return this.run(() => {
+      return this.open().prepare(`SELECT 1 FROM meta WHERE key = 'split'`).get() !== undefined;
+    });
   }
 
   /**
@@ -208,22 +225,35 @@ export class Store {
 
   /** All items of the user with external id `extUser`, in time order; undefined for an unknown user. */
   userHistory(extUser: string): Int32Array | undefined {
-    const db = this.open();
-    const id = db.prepare('SELECT id FROM users WHERE ext = ?').pluck().get(extUser) as number | undefined;
-    if (id === undefined) return undefined;
-    const items = db.prepare('SELECT item FROM events WHERE user = ? ORDER BY ts, rowid').pluck().all(id) as number[];
-    return Int32Array.from(items, (item) => item - 1);
+    return this.run(() => {
+      const db = this.open();
+      const id = db.prepare('SELECT id FROM users WHERE ext = ?').pluck().get(extUser) as number | undefined;
+      if (id === undefined) return undefined;
+      const items = db.prepare('SELECT item FROM events WHERE user = ? ORDER BY ts, rowid').pluck().all(id) as number[];
+      return Int32Array.from(items, (item) => item - 1);
+    });
   }
 
   /** Row counts, and users by role. */
   stats(): StoreStats {
-    const db = this.open();
-    const count = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-    const roles: Record<UserRole, number> = { train: 0, valid: 0, test: 0 };
-    for (const [role, n] of db.prepare('SELECT role, count(*) FROM users GROUP BY role').raw().all() as [UserRole, number][]) {
-      roles[role] = n;
+    return this.run(() => {
+      const db = this.open();
+      const count = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+      const roles: Record<UserRole, number> = { train: 0, valid: 0, test: 0 };
+      for (const [role, n] of db.prepare('SELECT role, count(*) FROM users GROUP BY role').raw().all() as [UserRole, number][]) {
+        roles[role] = n;
+      }
+      return { users: count('users'), items: count('items'), categories: count('categories'), events: count('events'), roles };
+    });
+  }
+
+  /** Runs a read or write, turning SQLite failures into StoreErrors naming the file. */
+  private run<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(this.path, err);
     }
-    return { users: count('users'), items: count('items'), categories: count('categories'), events: count('events'), roles };
   }
 
   /** The connection, or an ArborError once closed. */
@@ -242,8 +272,18 @@ export class Store {
   private discardIfUnsaved(): void {
     if (!this.unsaved) return;
     this.close();
-    rmSync(this.path, { force: true });
-    rmSync(`${this.path}-journal`, { force: true });
+    removeStoreFiles(this.path);
+  }
+}
+
+/** Removes a store file and its journal (best effort: a read-only folder keeps them). */
+function removeStoreFiles(path: string): void {
+  for (const f of [path, `${path}-journal`]) {
+    try {
+      rmSync(f, { force: true });
+    } catch {
+      // nothing more can be done; the error that led here is reported
+    }
   }
 }
 

@@ -3,8 +3,10 @@
  * benchmarks: items belong to categories, categories to super-categories,
  * and users browse a few related categories, favouring popular items.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ArborError, UsageError, assertPositiveInteger } from '../core/errors.js';
+import { fileError } from '../core/fs-errors.js';
 import { Rng } from '../core/rng.js';
 import { cumulative, sampleCumulative, zipfCumulative } from './sampling.js';
 
@@ -124,10 +126,25 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticDataset {
 /**
  * Writes `ds` as a Taobao UserBehavior CSV (`user,item,category,pv,ts`, no
  * header), every event as a `pv`, so the ingest path can read it back.
+ * Written to a temporary sibling and renamed into place, so a failure (disk
+ * full, read-only folder) leaves no partial file; such failures are
+ * FileErrors naming `path`.
  */
 export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
   const categories = categoryByItem(ds);
-  const fd = openSync(path, 'w');
+  try {
+    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError('write', path, e);
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw fileError('create', path, e);
+  }
+  let done = false;
   try {
     let lines: string[] = [];
     const flush = () => {
@@ -141,8 +158,21 @@ export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
       if (lines.length === 65536) flush();
     }
     flush();
-  } finally {
     closeSync(fd);
+    renameSync(tmp, path);
+    done = true;
+  } catch (e) {
+    if (e instanceof ArborError) throw e;
+    throw fileError('write', path, e);
+  } finally {
+    if (!done) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+      rmSync(tmp, { force: true });
+    }
   }
 }
 

@@ -29,9 +29,13 @@ export class EventWriter {
   private readonly fillItem: Database.Statement;
   private readonly insertEvent: Database.Statement;
 
+  /** Users in the store before this writer was made (their ids are 1..storedUsers). */
+  private readonly storedUsers: number;
+
   /** Loads the store's current ids. */
   constructor(db: Database.Database) {
     this.users = loadIds(db, 'users');
+    this.storedUsers = this.users.size;
     this.items = loadIds(db, 'items');
     this.categories = loadIds(db, 'categories');
     this.uncategorised = new Set(db.prepare('SELECT id FROM items WHERE category IS NULL').pluck().all() as number[]);
@@ -40,6 +44,12 @@ export class EventWriter {
     this.insertCategory = db.prepare('INSERT INTO categories (id, ext) VALUES (?, ?)');
     this.fillItem = db.prepare('UPDATE items SET category = ?, title = COALESCE(title, ?) WHERE id = ?');
     this.insertEvent = db.prepare('INSERT OR IGNORE INTO events (user, item, behavior, ts) VALUES (?, ?, ?, ?)');
+  }
+
+  /** The id of `user` when it was in the store before this writer was made, else undefined. */
+  storedUser(user: string): number | undefined {
+    const id = this.users.get(user);
+    return id !== undefined && id <= this.storedUsers ? id : undefined;
   }
 
   /**

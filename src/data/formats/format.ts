@@ -9,6 +9,9 @@ export interface ItemInfo {
   title: string | null;
 }
 
+/** The behaviour of rows that carry positions instead of timestamps (sequence files). */
+export const UNTIMED_BEHAVIOR = 'seq';
+
 /** Item side information by external item id. */
 export type ItemInfoMap = Map<string, ItemInfo>;
 
@@ -26,6 +29,12 @@ export interface FormatSpec {
   readonly encoding: BufferEncoding;
   /** Whether the `minRating` option applies. */
   readonly takesMinRating: boolean;
+  /**
+   * True when rows carry positions instead of timestamps (the sequence
+   * format): such a user's behaviours cannot be ordered against rows from
+   * another file, so they must all come from one line.
+   */
+  readonly untimed?: boolean;
   /**
    * A parser for one data file: it is fed the file's non-blank lines in
    * order, reports rows to `sink` and throws InputError on a malformed line.

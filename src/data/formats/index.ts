@@ -9,6 +9,7 @@ import { sequenceFormat } from './sequence.js';
 import { userBehaviorFormat } from './userbehavior.js';
 
 export type { FormatSpec, ItemInfo, ItemInfoMap, RowSink } from './format.js';
+export { UNTIMED_BEHAVIOR } from './format.js';
 
 /** Every supported input format. */
 export const INPUT_FORMATS: readonly InputFormat[] = ['userbehavior', 'movielens', 'sequence'];

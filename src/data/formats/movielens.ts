@@ -14,7 +14,7 @@
 import { InputError } from '../../core/errors.js';
 import { parseCsvLine } from '../csv.js';
 import { checkId, parseDecimal, parseInteger, splitExact, type Where } from '../fields.js';
-import { forEachTextLine } from '../files.js';
+import { decodeUtf8, forEachTextLine } from '../files.js';
 import type { FormatSpec, ItemInfo, ItemInfoMap } from './format.js';
 
 interface RatingsLayout {
@@ -71,7 +71,7 @@ function readMovies(file: string, bytes: Buffer): ItemInfoMap {
   if (firstLine.includes('::')) parse = parseMoviesDat;
   else if (firstLine === MOVIES_CSV_HEADER) {
     parse = parseMoviesCsv;
-    text = bytes.toString('utf8');
+    text = decodeUtf8(file, bytes);
   } else if (firstLine.includes('|')) parse = parseUItem;
   else throw new InputError(file, firstIndex + 1, 'not a MovieLens items file (movies.dat, movies.csv or u.item)', firstLine);
 

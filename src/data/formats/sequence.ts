@@ -8,12 +8,15 @@
  * first attribute id (as text) is the item's category.
  */
 import { InputError } from '../../core/errors.js';
-import type { FormatSpec, ItemInfoMap } from './format.js';
+import { preview } from '../../core/preview.js';
+import { decodeUtf8 } from '../files.js';
+import { UNTIMED_BEHAVIOR, type FormatSpec, type ItemInfoMap } from './format.js';
 
 /** The `sequence` format. */
 export const sequenceFormat: FormatSpec = {
   encoding: 'utf8',
   takesMinRating: false,
+  untimed: true,
   parser(file, sink) {
     const lineOfUser = new Map<string, number>();
     return (line, lineNo) => {
@@ -23,14 +26,14 @@ export const sequenceFormat: FormatSpec = {
       const earlier = lineOfUser.get(user);
       if (earlier !== undefined) throw new InputError(file, lineNo, `user already listed on line ${earlier}`, user);
       lineOfUser.set(user, lineNo);
-      for (let i = 1; i < fields.length; i++) sink.event(user, fields[i], 'seq', i - 1, null);
+      for (let i = 1; i < fields.length; i++) sink.event(user, fields[i], UNTIMED_BEHAVIOR, i - 1, null);
     };
   },
   readItems: readAttributesJson,
 };
 
 function readAttributesJson(file: string, bytes: Buffer): ItemInfoMap {
-  const text = bytes.toString('utf8');
+  const text = decodeUtf8(file, bytes);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -49,10 +52,10 @@ function readAttributesJson(file: string, bytes: Buffer): ItemInfoMap {
       throw new InputError(file, lineOfKey(text, key), what, shown);
     };
     if (key === '' || /\s/.test(key)) fail('item id must be a non-empty id without spaces', key);
-    if (!Array.isArray(value)) fail(`attributes of item ${JSON.stringify(key)} must be an array`, JSON.stringify(value));
+    if (!Array.isArray(value)) fail(`attributes of item ${JSON.stringify(key)} must be an array`, preview(value));
     const attributes = value as unknown[];
     if (!attributes.every((a) => typeof a === 'string' || (typeof a === 'number' && Number.isFinite(a)))) {
-      fail(`attributes of item ${JSON.stringify(key)} must be numbers or strings`, JSON.stringify(value));
+      fail(`attributes of item ${JSON.stringify(key)} must be numbers or strings`, preview(value));
     }
     map.set(key, { category: attributes.length > 0 ? String(attributes[0]) : null, title: null });
   }
