@@ -2,13 +2,15 @@
  * The model folder: `manifest.json` (format, version, resolved config, seed,
  * sha256 of every file, training summary), `tree.msgpack`, and `scorer/`
  * (`model.json` + `weights.bin`). Written to a temporary sibling folder and
- * renamed into place, so a crash never leaves a half-written model; read back
- * with every checksum and size verified.
+ * swapped into place (see writeModel and recoverModelFolder), so a crash
+ * never leaves a half-written model nor a missing one; read back with every
+ * checksum, size and the manifest's tree fields verified.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ArborError, ModelFormatError } from '../core/errors.js';
+import { errnoCode, fileError } from '../core/fs-errors.js';
 import { decodeScorer, encodeScorer } from '../scorer/io.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import { decodeTree, encodeTree } from '../tree/io.js';
@@ -44,10 +46,128 @@ export interface Model {
 
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
+/** A sibling folder left by a write: `.NAME.tmp-PID-TIME` (the new model being written) or `.NAME.old-PID-TIME` (the previous one during the swap). */
+interface Leftover {
+  path: string;
+  kind: 'tmp' | 'old';
+  pid: number;
+  time: number;
+}
+
+function leftovers(target: string): Leftover[] {
+  const parent = dirname(target);
+  const name = basename(target);
+  let entries: string[];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const out: Leftover[] = [];
+  for (const e of entries) {
+    for (const kind of ['tmp', 'old'] as const) {
+      const prefix = `.${name}.${kind}-`;
+      if (!e.startsWith(prefix)) continue;
+      const m = /^(\d+)-(\d+)$/.exec(e.slice(prefix.length));
+      if (m) out.push({ path: join(parent, e), kind, pid: Number(m[1]), time: Number(m[2]) });
+    }
+  }
+  return out;
+}
+
+/** True while process `pid` exists (this process counts as alive). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Repairs what a killed writer left beside the model folder `dir`. The swap
+ * renames the old folder aside (`.NAME.old-…`) and then the new one
+ * (`.NAME.tmp-…`) into place, so a kill between the two leaves no folder at
+ * `dir`: the old folder is moved back (a write counts only once the new
+ * folder is in place) and the unfinished new one is removed. Leftovers of
+ * processes that still run are left alone (their write is under way; a
+ * reader waits up to 2 s for such a swap to finish). Called by readModel
+ * and writeModel; safe to call at any time.
+ */
+export function recoverModelFolder(dir: string): void {
+  const target = resolve(dir);
+  for (let waited = 0; ; waited += 50) {
+    const left = leftovers(target);
+    if (left.length === 0) return;
+    const dead = left.filter((l) => !alive(l.pid));
+    if (!existsSync(target)) {
+      const olds = left.filter((l) => l.kind === 'old').sort((a, b) => b.time - a.time);
+      if (olds.length > 0 && alive(olds[0].pid) && olds[0].pid !== process.pid && waited < 2000) {
+        sleepMs(50); // another process is between its two renames
+        continue;
+      }
+      const restore = olds.find((l) => !alive(l.pid));
+      if (restore) {
+        try {
+          renameSync(restore.path, target);
+        } catch (e) {
+          if (!existsSync(target)) {
+            throw new ModelFormatError(
+              join(target, 'manifest.json'),
+              `the model folder is missing after an interrupted write; the previous model is in ${restore.path} but could not be moved back (${errnoCode(e) ?? (e as Error).message}): rename it to ${target}`,
+            );
+          }
+        }
+      }
+    }
+    for (const l of dead) {
+      if (existsSync(l.path)) {
+        try {
+          rmSync(l.path, { recursive: true, force: true });
+        } catch {
+          // a read-only place: leave it; the model at the path is what counts
+        }
+      }
+    }
+    return;
+  }
+}
+
+/** Throws unless `target` is absent, an empty folder, or a model folder (so a typo in --out never replaces other files). */
+function checkReplaceable(target: string, dir: string): void {
+  let st;
+  try {
+    st = statSync(target);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) throw new ArborError(`cannot write model folder ${dir}: it exists and is a file, not a model folder: choose another path, or remove it first`);
+  const entries = readdirSync(target);
+  if (entries.length === 0) return;
+  let isModel = false;
+  try {
+    const text = readFileSync(join(target, 'manifest.json'), 'utf8');
+    isModel = text.includes(`"${MODEL_FORMAT}"`);
+  } catch {
+    isModel = false;
+  }
+  if (!isModel) {
+    throw new ArborError(`cannot write model folder ${dir}: it exists and is not an arbor model folder (no arbor manifest.json among its ${entries.length} entries), so it is not replaced: choose another path, or remove it first`);
+  }
+}
+
 /**
  * Writes a model folder atomically: everything goes into a temporary sibling,
  * then replaces `dir` (the previous folder, if any, is removed only after the
- * new one is in place).
+ * new one is in place; recoverModelFolder repairs a kill in between). An
+ * existing `dir` must be a model folder or empty. Failures (disk full,
+ * read-only) are FileErrors naming the path, and leave the previous folder.
  */
 export async function writeModel(
   dir: string,
@@ -55,7 +175,13 @@ export async function writeModel(
 ): Promise<Manifest> {
   const target = resolve(dir);
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
+  recoverModelFolder(dir);
+  checkReplaceable(target, dir);
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    throw fileError('create', parent, e, 'cannot create the folder of model');
+  }
   const stamp = `${process.pid}-${Date.now()}`;
   const tmp = join(parent, `.${basename(target)}.tmp-${stamp}`);
   const old = join(parent, `.${basename(target)}.old-${stamp}`);
@@ -83,16 +209,25 @@ export async function writeModel(
     if (existsSync(target)) renameSync(target, old);
     renameSync(tmp, target);
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    throw new ArborError(`cannot write model folder ${dir}: ${(e as Error).message}`);
+    try {
+      rmSync(tmp, { recursive: true, force: true });
+      if (existsSync(old) && !existsSync(target)) renameSync(old, target);
+    } catch {
+      // recoverModelFolder finishes this on the next open
+    }
+    throw fileError('write', dir, e, 'cannot write model folder', '; the previous model folder (if any) is unchanged');
   }
-  rmSync(old, { recursive: true, force: true });
+  try {
+    rmSync(old, { recursive: true, force: true });
+  } catch {
+    // removed by recoverModelFolder on the next open
+  }
   return manifest;
 }
 
 /** Reads and verifies a model folder. `requireScorer` makes a missing scorer an error. */
 export function readModel(dir: string, opts: { requireScorer?: boolean } = {}): Model {
+  recoverModelFolder(dir);
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) {
     throw new ModelFormatError(manifestPath, existsSync(dir) ? 'missing: not an arbor model folder' : 'model folder does not exist');
@@ -121,7 +256,11 @@ export function readModel(dir: string, opts: { requireScorer?: boolean } = {}): 
     if (sha256(data) !== want) throw new ModelFormatError(path, 'checksum mismatch: the file is corrupt or was changed after writing');
     return data;
   };
+  if (!manifest.files || typeof manifest.files !== 'object' || Object.values(manifest.files).some((h) => typeof h !== 'string')) {
+    throw new ModelFormatError(manifestPath, 'files must map each file to its sha256');
+  }
   const tree = decodeTree(read('tree.msgpack'), join(dir, 'tree.msgpack'));
+  checkManifestTree(manifest, tree, manifestPath);
   let network: ScorerNetwork | undefined;
   if (manifest.files['scorer/model.json']) {
     network = decodeScorer(
@@ -135,4 +274,18 @@ export function readModel(dir: string, opts: { requireScorer?: boolean } = {}): 
     throw new ModelFormatError(join(dir, 'scorer'), 'no trained scorer in this model folder: run `arbor train` first');
   }
   return { tree, network, manifest };
+}
+
+/** The manifest's tree fields must describe the tree file (they are what GET /v1/model and tools report). */
+function checkManifestTree(manifest: Manifest, tree: Tree, manifestPath: string): void {
+  const said = (manifest.tree ?? {}) as Partial<Manifest['tree']>;
+  const actual: Manifest['tree'] = { branching: tree.layout.branching, depth: tree.layout.depth, numItems: tree.numItems, init: tree.meta.init };
+  for (const field of ['branching', 'depth', 'numItems', 'init'] as const) {
+    if (said[field] !== actual[field]) {
+      throw new ModelFormatError(
+        manifestPath,
+        `tree.${field} is ${JSON.stringify(said[field])} but tree.msgpack holds ${JSON.stringify(actual[field])}: the manifest was edited or belongs to another tree; rebuild the model (arbor build-tree, then train)`,
+      );
+    }
+  }
 }

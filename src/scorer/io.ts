@@ -4,8 +4,8 @@
  * plus one `weights.bin` with every weight in manifest order (float32).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ModelFormatError } from '../core/errors.js';
-import type { ScorerConfig } from './config.js';
+import { ModelFormatError, UsageError } from '../core/errors.js';
+import { validateScorerConfig, type ScorerConfig } from './config.js';
 import { ScorerNetwork, type NamedArrays } from './network.js';
 
 /** Format name inside model.json. */
@@ -53,11 +53,22 @@ export function decodeScorer(files: ScorerFiles, dir: string): ScorerNetwork {
   } catch (e) {
     throw new ModelFormatError(jsonFile, `not valid JSON (${(e as Error).message})`);
   }
+  if (!doc || typeof doc !== 'object') throw new ModelFormatError(jsonFile, 'not an arbor scorer (expected a JSON object)');
   if (doc.format !== SCORER_FORMAT) throw new ModelFormatError(jsonFile, `not an arbor scorer (format ${JSON.stringify(doc.format)})`);
   if (doc.version !== SCORER_VERSION) throw new ModelFormatError(jsonFile, `scorer version ${JSON.stringify(doc.version)} is not supported (expected ${SCORER_VERSION})`);
   const topo = doc.modelTopology;
-  const specs = doc.weightsManifest?.[0]?.weights;
-  if (!topo || !specs) throw new ModelFormatError(jsonFile, 'modelTopology or weightsManifest is missing');
+  const specs = checkWeightsManifest(jsonFile, doc.weightsManifest);
+  if (!topo || typeof topo !== 'object') throw new ModelFormatError(jsonFile, 'modelTopology is missing');
+  if (!topo.config || typeof topo.config !== 'object') throw new ModelFormatError(jsonFile, 'modelTopology.config is missing');
+  try {
+    validateScorerConfig(topo.config);
+  } catch (e) {
+    if (e instanceof UsageError) throw new ModelFormatError(jsonFile, `modelTopology.config: ${e.message}`);
+    throw e;
+  }
+  for (const key of ['numInternal', 'numItems'] as const) {
+    if (!Number.isSafeInteger(topo[key]) || topo[key] < 0) throw new ModelFormatError(jsonFile, `modelTopology.${key} must be a non-negative integer, got ${JSON.stringify(topo[key])}`);
+  }
   const expectedBytes = specs.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
   if (files.weightsBin.byteLength !== expectedBytes) {
     throw new ModelFormatError(`${dir}/weights.bin`, `holds ${files.weightsBin.byteLength} bytes, the manifest needs ${expectedBytes}`);
@@ -69,5 +80,39 @@ export function decodeScorer(files: ScorerFiles, dir: string): ScorerNetwork {
     arrays.set(name, { shape: t.shape.slice(), data: t.dataSync() as Float32Array });
     t.dispose();
   }
+  for (const [name, a] of arrays) {
+    for (let i = 0; i < a.data.length; i++) {
+      if (!Number.isFinite(a.data[i])) {
+        throw new ModelFormatError(`${dir}/weights.bin`, `weight ${name} holds ${a.data[i]} at index ${i}: the weights are corrupt or training diverged; retrain the model`);
+      }
+    }
+  }
   return ScorerNetwork.fromArrays(topo.config, topo.numInternal, topo.numItems, arrays, `${dir}/weights.bin`);
+}
+
+/**
+ * The weight specs of model.json, checked: one group read from weights.bin,
+ * every weight float32 (the only type arbor writes) with a distinct name and
+ * a shape of non-negative integers, nothing quantised.
+ */
+function checkWeightsManifest(jsonFile: string, manifest: unknown): tf.io.WeightsManifestEntry[] {
+  const bad = (what: string): never => {
+    throw new ModelFormatError(jsonFile, `weightsManifest: ${what}`);
+  };
+  if (manifest === undefined) throw new ModelFormatError(jsonFile, 'weightsManifest is missing');
+  if (!Array.isArray(manifest) || manifest.length !== 1) return bad('must be a list of one group');
+  const group = manifest[0] as { paths?: unknown; weights?: unknown };
+  if (!Array.isArray(group?.paths) || group.paths.length !== 1 || group.paths[0] !== 'weights.bin') return bad('its group must read exactly ["weights.bin"]');
+  if (!Array.isArray(group.weights)) return bad('its group must list weights');
+  const names = new Set<string>();
+  for (const w of group.weights as Record<string, unknown>[]) {
+    const name = w?.name;
+    if (typeof name !== 'string' || names.has(name)) bad(`weight names must be distinct strings, got ${JSON.stringify(name)}`);
+    names.add(name as string);
+    if (w.dtype !== 'float32') bad(`weight ${name as string} has dtype ${JSON.stringify(w.dtype)}; arbor writes float32 only`);
+    if (w.quantization !== undefined) bad(`weight ${name as string} is quantised; arbor writes plain float32`);
+    const shape = w.shape;
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad(`weight ${name as string} has shape ${JSON.stringify(shape)}; expected a list of non-negative integers`);
+  }
+  return group.weights as tf.io.WeightsManifestEntry[];
 }

@@ -55,18 +55,37 @@ export function decodeTree(bytes: Uint8Array, file: string): Tree {
   if (!(itemCategory instanceof Int32Array) || itemCategory.length !== numItems) throw new ModelFormatError(file, `itemCategory must be ${numItems} int32 values`);
   if (!Array.isArray(itemIds) || itemIds.length !== numItems) throw new ModelFormatError(file, `itemIds must list ${numItems} ids`);
   if (!Array.isArray(categoryIds)) throw new ModelFormatError(file, 'categoryIds must be a list');
+  checkIds(file, 'itemIds', itemIds);
+  checkIds(file, 'categoryIds', categoryIds);
+  if (!TREE_INITS.includes(h.init as TreeInit)) throw new ModelFormatError(file, `init must be one of ${TREE_INITS.join(', ')}, got ${JSON.stringify(h.init)}`);
+  if (typeof h.seed !== 'number' || !Number.isFinite(h.seed)) throw new ModelFormatError(file, `seed must be a number, got ${JSON.stringify(h.seed)}`);
   for (const c of itemCategory) {
     if (c < -1 || c >= categoryIds.length) throw new ModelFormatError(file, `item category ${c} outside 0..${categoryIds.length - 1}`);
   }
   try {
     const layout = new TreeLayout(branching, depth);
     if (layout.numLeaves < numItems) throw new Error(`${numItems} items do not fit in ${layout.numLeaves} leaves`);
+    const fit = TreeLayout.forItems(numItems, branching).depth;
+    if (depth !== fit) throw new Error(`depth ${depth}, but ${numItems} items with branching ${branching} need depth ${fit}`);
     return new Tree(layout, { itemIds: itemIds as string[], itemCategory, categoryIds: categoryIds as string[] }, itemLeaf, {
       init: h.init as TreeInit,
       seed: h.seed as number,
     });
   } catch (e) {
     throw new ModelFormatError(file, `inconsistent tree: ${(e as Error).message}`);
+  }
+}
+
+const TREE_INITS: readonly TreeInit[] = ['category', 'random', 'kmeans', 'learned'];
+
+/** Ids must be distinct strings (two equal ids would make one of the two unreachable by id). */
+function checkIds(file: string, name: string, ids: unknown[]): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (typeof id !== 'string') throw new ModelFormatError(file, `${name}[${i}] must be a string, got ${typeof id}`);
+    if (seen.has(id)) throw new ModelFormatError(file, `${name}[${i}] repeats the id ${JSON.stringify(id)}`);
+    seen.add(id);
   }
 }
 
