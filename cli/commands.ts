@@ -21,7 +21,7 @@ import { BeamSearch } from '../src/beam/beam.js';
 import type { RetrievalService } from '../src/beam/service.js';
 import { MAX_BEAM, MAX_K, asArborLogger, buildApp, openServeService, serveLogger, storeUsers } from '../src/serve/index.js';
 import type { AddressInfo } from 'node:net';
-import { defaultWorkers, openRetrievalService } from '../src/beam/pool.js';
+import { defaultWorkers, maxWorkers, openRetrievalService } from '../src/beam/pool.js';
 import type { RankRule, RetrievalResult } from '../src/beam/retriever.js';
 import type { Tree } from '../src/tree/tree.js';
 import { explainItems } from '../src/scorer/explain.js';
@@ -75,13 +75,14 @@ function trainOptions(o: Resolved) {
   };
 }
 
-/** `arbor ingest FILE --format F [--items FILE] [--db FILE] [--min-rating R]` */
+/** `arbor ingest FILE --format F [--items FILE] [--db FILE] [--min-rating R]`; FILE `-` is standard input. */
 export async function ingestCommand(o: Resolved, [file]: string[]): Promise<void> {
   const format = need(o, 'format', 'format') as InputFormat;
   const store = Store.open(o.db as string);
   try {
     const r = await store.ingest(file, format, { items: o.items as string | undefined, minRating: o.minRating as number | undefined, logger: logger() });
-    if (r.alreadyIngested) process.stderr.write(`arbor: ${file} was already ingested into ${o.db}: nothing changed\n`);
+    const what = file === '-' ? 'this content (standard input)' : file;
+    if (r.alreadyIngested) process.stderr.write(`arbor: ${what} was already ingested into ${o.db}: nothing changed\n`);
     out(JSON.stringify(r));
   } finally {
     store.close();
@@ -239,7 +240,8 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
     }
   };
   // --explain reads the attention weights on this thread
-  const workers = o.explain ? 0 : Math.min((o.workers as number | undefined) ?? defaultWorkers(), queries.length > 1 ? queries.length : 0);
+  const asked = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY);
+  const workers = o.explain ? 0 : Math.min(asked, queries.length > 1 ? queries.length : 0);
   if (workers === 0) {
     const search = new BeamSearch(tree, new NetworkScorer(model.network!, tree));
     for (let s = 0; s < queries.length; s += RETRIEVE_CHUNK) {
@@ -398,11 +400,16 @@ export async function synthCommand(o: Resolved): Promise<void> {
 }
 
 /** Rejects a serve option outside [min, max], naming it. */
-function inRange(o: Resolved, key: string, flag: string, min: number, max: number): number {
+function inRange(o: Resolved, key: string, flag: string, min: number, max: number, why = ''): number {
   const v = o[key] as number;
-  if (!(v >= min && v <= max)) throw new UsageError(`--${flag} must be between ${min} and ${max}, got ${v}`);
+  if (!(v >= min && v <= max)) throw new UsageError(`--${flag} must be between ${min} and ${max}${why ? ` (${why})` : ''}, got ${v}`);
   return v;
 }
+
+const WORKERS_WHY = 'at most twice the CPU cores: each worker holds a copy of the model';
+
+/** Queries in one batch request when --max-batch is not given (or --max-pending, when smaller). */
+const DEFAULT_MAX_BATCH = 256;
 
 /**
  * `arbor serve --model DIR --port P [--db FILE]`: the HTTP JSON service.
@@ -413,12 +420,14 @@ function inRange(o: Resolved, key: string, flag: string, min: number, max: numbe
 export async function serveCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
   const port = inRange(o, 'port', 'port', 0, 65535);
-  const workers = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, 1024);
+  const workers = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY);
   const k = inRange(o, 'k', 'k', 1, MAX_K);
   const beam = o.beam === undefined ? undefined : inRange(o, 'beam', 'beam', k, MAX_BEAM);
   const bodyLimit = inRange(o, 'bodyLimit', 'body-limit', 64, 1 << 30);
   const maxPending = inRange(o, 'maxPending', 'max-pending', 1, 1e9);
-  const maxBatch = inRange(o, 'maxBatch', 'max-batch', 1, 1e6);
+  const maxBatch =
+    o.maxBatch === undefined ? Math.min(DEFAULT_MAX_BATCH, maxPending) : inRange(o, 'maxBatch', 'max-batch', 1, maxPending, 'a batch counts all its queries against --max-pending, so a larger one could never be admitted');
+  const maxBatchBeam = inRange(o, 'maxBatchBeam', 'max-batch-beam', 1, Number.MAX_SAFE_INTEGER);
   const log = serveLogger(o.logLevel as string);
   const backend = await initBackend(o.backend as BackendChoice);
   log.info({ backend }, `tfjs backend ${backend}`);
@@ -436,6 +445,7 @@ export async function serveCommand(o: Resolved): Promise<void> {
       bodyLimit,
       maxPending,
       maxBatch,
+      maxBatchBeam,
       logger: log,
     });
     try {

@@ -67,7 +67,7 @@ before(async () => {
   } finally {
     store.close();
   }
-  server = await serve(['--db', db, '--body-limit', '4096', '--max-batch', '2000', '-k', '10']);
+  server = await serve(['--db', db, '--body-limit', '4096', '--max-batch', '2000', '--max-pending', '2000', '-k', '10']);
 });
 
 after(async () => {
@@ -174,7 +174,7 @@ test('logs are JSON lines on stderr, one per request', () => {
 test('SIGTERM drains: a batch in flight still gets its answer, new connections are refused, exit 0', async () => {
   const queries = Array.from({ length: 1500 }, (_, i) => ({ history: itemIds.slice(i % 250, (i % 250) + 8), k: 10, beam: 40 }));
   server.proc.kill('SIGKILL');
-  server = await serve(['--max-batch', '2000']);
+  server = await serve(['--max-batch', '2000', '--max-pending', '2000']);
   const t0 = Date.now();
   const pending = call(`${server.url}/v1/retrieve:batch`, { queries });
   await new Promise((r) => setTimeout(r, 150));

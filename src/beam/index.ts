@@ -6,4 +6,4 @@ export { BruteForce } from './brute.js';
 export { QueryFilter, validateCategories } from './filter.js';
 export { topK, sigmoid, logSigmoid } from './topk.js';
 export { LocalRetrievalService, type Query, type RetrievalService } from './service.js';
-export { openRetrievalService, defaultWorkers, OverloadError, WorkerPool, type PoolOptions } from './pool.js';
+export { openRetrievalService, defaultWorkers, maxWorkers, OverloadError, WorkerPool, type PoolOptions } from './pool.js';

@@ -52,10 +52,22 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
+/**
+ * Most worker threads a pool may start: twice the CPU cores. Each worker
+ * holds its own copy of the model and its own tfjs backend, and beam search
+ * is CPU-bound, so more threads than this only add memory and start-up time.
+ */
+export function maxWorkers(): number {
+  return 2 * availableParallelism();
+}
+
 /** Opens a retrieval service over a trained model folder (see the module doc). */
 export async function openRetrievalService(modelDir: string, opts: PoolOptions = {}): Promise<RetrievalService> {
   const workers = opts.workers ?? defaultWorkers();
   assertNonNegativeInteger('workers', workers);
+  if (workers > maxWorkers()) {
+    throw new UsageError(`workers must be at most ${maxWorkers()} (twice the ${availableParallelism()} CPU cores; each worker holds a copy of the model), got ${workers}`);
+  }
   if (workers === 0) {
     await initBackend(opts.backend);
     const model = readModel(modelDir, { requireScorer: true });

@@ -6,6 +6,7 @@
  */
 import { TRAIN_DEFAULTS as T } from './defaults.js';
 import { UsageError } from './errors.js';
+import { preview } from './preview.js';
 import { DEFAULT_SEED } from './rng.js';
 
 /** Value types an option can take. */
@@ -23,6 +24,10 @@ export interface OptionSpec {
   default?: unknown;
   /** Allowed values (for string options). */
   choices?: string[];
+  /** Smallest allowed value (numeric options; every element of a list). */
+  min?: number;
+  /** Largest allowed value (numeric options; every element of a list). */
+  max?: number;
   help: string;
   /** False to keep out of ARBOR_* environment lookup (e.g. per-call inputs). */
   env?: boolean;
@@ -33,8 +38,8 @@ const db: OptionSpec = { name: 'db', type: 'string', arg: 'FILE', default: 'arbo
 const json: OptionSpec = { name: 'json', type: 'bool', default: false, help: 'print machine-readable JSON on stdout', env: false };
 const config: OptionSpec = { name: 'config', type: 'string', arg: 'FILE', help: 'JSON file of option values (keys are option names); flags and ARBOR_* variables override it', env: false };
 const backend: OptionSpec = { name: 'backend', type: 'string', arg: 'NAME', default: 'auto', choices: ['auto', 'node', 'wasm', 'cpu'], help: 'tfjs backend: auto tries tfjs-node, then wasm, then cpu' };
-const k: OptionSpec = { name: 'k', short: 'k', type: 'int', arg: 'K', default: 200, help: 'number of items to return' };
-const beam: OptionSpec = { name: 'beam', type: 'int', arg: 'B', help: 'nodes kept per tree level (>= k; default: 2 × k)' };
+const k: OptionSpec = { name: 'k', short: 'k', type: 'int', arg: 'K', default: 200, min: 1, help: 'number of items to return' };
+const beam: OptionSpec = { name: 'beam', type: 'int', arg: 'B', min: 1, help: 'nodes kept per tree level (>= k; default: 2 × k)' };
 
 const rank: OptionSpec = {
   name: 'rank',
@@ -49,14 +54,14 @@ const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST',
 
 /** Training options shared by `train` and `demo`. */
 export const TRAIN_OPTIONS: OptionSpec[] = [
-  { name: 'epochs', type: 'int', arg: 'N', default: T.epochs, help: 'maximum passes over the training samples (stops early on validation users when the store has them)' },
-  { name: 'batch-size', type: 'int', arg: 'N', default: T.batchSize, help: 'target items per training step (each brings one positive and its negatives per level)' },
-  { name: 'lr', type: 'number', arg: 'X', default: T.lr, help: 'Adam learning rate' },
+  { name: 'epochs', type: 'int', arg: 'N', min: 1, default: T.epochs, help: 'maximum passes over the training samples (stops early on validation users when the store has them)' },
+  { name: 'batch-size', type: 'int', arg: 'N', min: 1, default: T.batchSize, help: 'target items per training step (each brings one positive and its negatives per level)' },
+  { name: 'lr', type: 'number', arg: 'X', min: 0, default: T.lr, help: 'Adam learning rate' },
   { name: 'negatives', type: 'string', arg: 'LIST', default: T.negatives, help: 'negatives per tree level: "auto" (1,1,2,2,3,3,... by depth) or a comma list (the last value repeats)' },
-  { name: 'patience', type: 'int', arg: 'N', default: T.patience, help: 'epochs without validation improvement before stopping' },
-  { name: 'valid-k', type: 'int', arg: 'K', default: T.validK, help: 'k (and beam) of the validation recall used for early stopping' },
-  { name: 'max-samples', type: 'int', arg: 'N', default: T.maxSamplesPerEpoch, help: 'cap on training samples per epoch, a fresh seeded subset each epoch (0: all)' },
-  { name: 'emb-dim', type: 'int', arg: 'D', default: 24, help: 'embedding size of items and nodes' },
+  { name: 'patience', type: 'int', arg: 'N', min: 0, default: T.patience, help: 'epochs without validation improvement before stopping' },
+  { name: 'valid-k', type: 'int', arg: 'K', min: 1, default: T.validK, help: 'k (and beam) of the validation recall used for early stopping' },
+  { name: 'max-samples', type: 'int', arg: 'N', min: 0, default: T.maxSamplesPerEpoch, help: 'cap on training samples per epoch, a fresh seeded subset each epoch (0: all)' },
+  { name: 'emb-dim', type: 'int', arg: 'D', min: 1, default: 24, help: 'embedding size of items and nodes' },
   { name: 'scorer', type: 'string', arg: 'KIND', default: 'pooling', choices: ['pooling', 'attention'], help: 'node scorer: pooling (TDM: each time window is the mean of its behaviours) or attention (multi-interest, DIN-style: each scored node weights every behaviour by a small attention unit, so different nodes see different parts of the history; slower to train and to query, see docs/BENCHMARKS.md)' },
   { name: 'category-emb', type: 'string', arg: 'MODE', default: 'auto', choices: ['auto', 'on', 'off'], help: "add a learned category embedding to every item's row (behaviours and leaves); auto: on with --scorer attention when the items have categories; off with pooling (on lifts it, but lets brute force outrun beam search)" },
   { name: 'item-vectors', type: 'string', arg: 'FILE', help: 'dense item side vectors (e.g. image or text embeddings), JSON lines {"item": "<item id>", "vector": [x1, x2, ...]}, all of one length; projected to the embedding size by a learned layer and added to the item rows; items without a vector get a learned default; unknown ids are skipped with a counted warning', env: false },
@@ -66,9 +71,9 @@ export const TRAIN_OPTIONS: OptionSpec[] = [
 
 /** Tree-learning options (JTM) shared by `train --joint` and `learn-tree`. */
 export const LEARN_OPTIONS: OptionSpec[] = [
-  { name: 'rounds', type: 'int', arg: 'R', default: 2, help: 'with --joint: tree-learning rounds after the initial training' },
-  { name: 'gap', type: 'int', arg: 'D', default: 7, help: 'tree learning assigns items D levels at a time (JTM; smaller is faster and greedier)' },
-  { name: 'max-pairs-per-item', type: 'int', arg: 'N', default: 0, help: 'tree learning uses at most N training pairs per item, a seeded subset (0: all)' },
+  { name: 'rounds', type: 'int', arg: 'R', min: 0, default: 2, help: 'with --joint: tree-learning rounds after the initial training' },
+  { name: 'gap', type: 'int', arg: 'D', min: 1, default: 7, help: 'tree learning assigns items D levels at a time (JTM; smaller is faster and greedier)' },
+  { name: 'max-pairs-per-item', type: 'int', arg: 'N', min: 0, default: 0, help: 'tree learning uses at most N training pairs per item, a seeded subset (0: all)' },
 ];
 
 /** Every command's options, in help order. */
@@ -80,15 +85,15 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     db, config,
   ],
   split: [
-    { name: 'test-users', type: 'int', arg: 'N', default: 0, help: 'users held out for testing (their first half of behaviours is input, the second half truth)' },
-    { name: 'valid-users', type: 'int', arg: 'N', default: 0, help: 'users held out for validation (early stopping); never trained on' },
+    { name: 'test-users', type: 'int', arg: 'N', default: 0, min: 0, help: 'users held out for testing (their first half of behaviours is input, the second half truth)' },
+    { name: 'valid-users', type: 'int', arg: 'N', default: 0, min: 0, help: 'users held out for validation (early stopping); never trained on' },
     db, seed, json, config,
   ],
   'build-tree': [
     { name: 'out', type: 'string', arg: 'DIR', help: 'model folder to create (replaced atomically if it exists)', env: false },
     { name: 'init', type: 'string', arg: 'HOW', default: 'category', choices: ['category', 'random', 'kmeans'], help: 'leaf order: by category (TDM), random, or kmeans: recursive balanced k-means on the item embeddings of a trained model (--from; the TDM rebuild)' },
     { name: 'from', type: 'string', arg: 'DIR', help: 'trained model whose item embeddings --init kmeans clusters', env: false },
-    { name: 'branching', type: 'int', arg: 'K', default: 2, help: 'children per tree node' },
+    { name: 'branching', type: 'int', arg: 'K', min: 2, default: 2, help: 'children per tree node' },
     db, seed, json, config,
   ],
   train: [
@@ -101,7 +106,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   'learn-tree': [
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder; its tree is re-learned with its scorer and rewritten (atomically)', env: false },
     ...LEARN_OPTIONS.filter((o) => o.name !== 'rounds'),
-    { name: 'steps', type: 'int', arg: 'N', default: 0, help: 'learn only the first N steps from the root (each --gap levels); below them items keep their place where there is room (0: all steps)' },
+    { name: 'steps', type: 'int', arg: 'N', min: 0, default: 0, help: 'learn only the first N steps from the root (each --gap levels); below them items keep their place where there is room (0: all steps)' },
     db, seed, backend, json, config,
   ],
   retrieve: [
@@ -112,7 +117,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     k, beam, rank,
     { name: 'exclude-history', type: 'bool', default: false, help: "never return an item of the query's own history (applied inside the beam search)" },
     { name: 'categories', type: 'strings', arg: 'C1,C2,...', help: 'only return items of these category ids (external ids, as ingested); subtrees without such an item are never expanded', env: false },
-    { name: 'workers', type: 'int', arg: 'N', help: 'worker threads (one tfjs backend each) for --input with several queries; default: the number of CPU cores; 0: answer on the main thread' },
+    { name: 'workers', type: 'int', arg: 'N', min: 0, help: 'worker threads (one tfjs backend each) for --input with several queries; default: the number of CPU cores; 0: answer on the main thread' },
     { name: 'explain', type: 'bool', default: false, help: 'attention models only: for each returned item, the history behaviours with the most attention (mean weight over the nodes on the path to the item); answers on the main thread', env: false },
     db, backend, json, config,
   ],
@@ -123,14 +128,14 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     rank,
     oracle,
     baselines,
-    { name: 'max-users', type: 'int', arg: 'N', default: 0, help: 'evaluate at most N test users (a seeded subset; 0: all)' },
+    { name: 'max-users', type: 'int', arg: 'N', min: 0, default: 0, help: 'evaluate at most N test users (a seeded subset; 0: all)' },
     db, seed, backend, json, config,
   ],
   demo: [
-    { name: 'items', type: 'int', arg: 'N', default: 30000, help: 'synthetic catalogue size (items that occur in no event are dropped)' },
-    { name: 'users', type: 'int', arg: 'N', default: 1600, help: 'synthetic users' },
-    { name: 'test-users', type: 'int', arg: 'N', default: 250, help: 'held-out test users' },
-    { name: 'valid-users', type: 'int', arg: 'N', default: 100, help: 'held-out validation users' },
+    { name: 'items', type: 'int', arg: 'N', default: 30000, min: 2, help: 'synthetic catalogue size (items that occur in no event are dropped)' },
+    { name: 'users', type: 'int', arg: 'N', default: 1600, min: 1, help: 'synthetic users' },
+    { name: 'test-users', type: 'int', arg: 'N', default: 250, min: 0, help: 'held-out test users' },
+    { name: 'valid-users', type: 'int', arg: 'N', default: 100, min: 0, help: 'held-out validation users' },
     { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 20, 50], help: 'cut-offs for precision/recall/F' },
     { ...beam, type: 'ints', arg: 'B1,B2,...', default: [50], help: 'beam widths, one beam-search row each (as in eval)' },
     rank,
@@ -143,22 +148,23 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   ],
   serve: [
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder to serve', env: false },
-    { name: 'port', type: 'int', arg: 'P', default: 8080, help: 'TCP port to listen on (0: any free port; the bound port is printed on stdout)' },
+    { name: 'port', type: 'int', arg: 'P', default: 8080, min: 0, max: 65535, help: 'TCP port to listen on (0: any free port; the bound port is printed on stdout)' },
     { name: 'host', type: 'string', arg: 'ADDR', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 to accept connections from other machines)' },
-    { name: 'workers', type: 'int', arg: 'N', help: 'worker threads answering queries, one tfjs backend and model copy each; default: the number of CPU cores; 0: answer on the server thread' },
+    { name: 'workers', type: 'int', arg: 'N', min: 0, help: 'worker threads answering queries, one tfjs backend and model copy each; default: the number of CPU cores; 0: answer on the server thread; at most twice the number of cores' },
     { ...k, help: 'k of requests that give none' },
     { ...beam, help: 'beam of requests that give none (default: 2 × the request\'s k; never below its k)' },
-    { name: 'body-limit', type: 'int', arg: 'BYTES', default: 1048576, help: 'largest request body; larger requests get 413' },
-    { name: 'max-pending', type: 'int', arg: 'N', default: 256, help: 'queries accepted and not yet answered at which new requests get 503 (load shedding instead of an unbounded queue)' },
-    { name: 'max-batch', type: 'int', arg: 'N', default: 1000, help: 'most queries in one POST /v1/retrieve:batch request' },
+    { name: 'body-limit', type: 'int', arg: 'BYTES', default: 1048576, min: 64, max: 1 << 30, help: 'largest request body; larger requests get 413' },
+    { name: 'max-pending', type: 'int', arg: 'N', default: 256, min: 1, help: 'most queries accepted and not yet answered: a request whose queries would go past it gets 503 (load shedding instead of an unbounded queue); a batch counts all its queries' },
+    { name: 'max-batch', type: 'int', arg: 'N', min: 1, help: 'most queries in one POST /v1/retrieve:batch request (at most --max-pending; default: 256, or --max-pending when smaller)' },
+    { name: 'max-batch-beam', type: 'int', arg: 'N', default: 102400, min: 1, help: "largest sum of the queries' beams in one batch request (a query's beam, or 2 × its k when it gives none); larger batches get 413. Bounds one request's work and the size of its answer" },
     { name: 'log-level', type: 'string', arg: 'LEVEL', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'JSON-lines log level on stderr (info logs one line per request)' },
     { ...db, default: undefined, help: 'SQLite store: lets requests give a "user" id instead of a history (optional)' },
     backend, config,
   ],
   synth: [
     { name: 'out', type: 'string', arg: 'FILE', help: 'CSV to write (Taobao UserBehavior format)', env: false },
-    { name: 'items', type: 'int', arg: 'N', default: 20000, help: 'catalogue size' },
-    { name: 'users', type: 'int', arg: 'N', default: 4000, help: 'users' },
+    { name: 'items', type: 'int', arg: 'N', default: 20000, min: 2, help: 'catalogue size' },
+    { name: 'users', type: 'int', arg: 'N', default: 4000, min: 1, help: 'users' },
     seed, config,
   ],
 };
@@ -175,7 +181,7 @@ export function envName(name: string): string {
 
 /** Converts a raw value (string from argv/env, or JSON from a config file) to the option's type. */
 export function coerce(spec: OptionSpec, raw: unknown, source: string): unknown {
-  const bad = (what: string) => new UsageError(`${source}: --${spec.name} ${what}, got ${JSON.stringify(raw)}`);
+  const bad = (what: string) => new UsageError(`${source}: --${spec.name} ${what}, got ${preview(raw, 80)}`);
   const num = (v: unknown, int: boolean): number => {
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
     if (!Number.isFinite(n) || (int && !Number.isInteger(n))) throw bad(int ? 'must be an integer' : 'must be a number');
@@ -207,6 +213,13 @@ export function coerce(spec: OptionSpec, raw: unknown, source: string): unknown 
       value = raw;
   }
   if (spec.choices && !spec.choices.includes(value as string)) throw bad(`must be one of ${spec.choices.join(', ')}`);
+  for (const n of Array.isArray(value) ? value : [value]) {
+    if (typeof n !== 'number') continue;
+    if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+      const range = spec.min !== undefined && spec.max !== undefined ? `between ${spec.min} and ${spec.max}` : spec.min !== undefined ? `>= ${spec.min}` : `<= ${spec.max}`;
+      throw new UsageError(`${source}: --${spec.name} must be ${range}, got ${n}`);
+    }
+  }
   return value;
 }
 
@@ -248,7 +261,8 @@ export function optionsMarkdown(specs: OptionSpec[]): string {
     const flag = `${s.short ? `-${s.short}, ` : ''}--${s.name}${s.arg ? ` ${s.arg}` : ''}`;
     const def = s.default === undefined ? '' : Array.isArray(s.default) ? s.default.join(',') : String(s.default);
     const env = s.env === false ? '' : envName(s.name);
-    return `| \`${flag}\` | ${def} | ${env} | ${s.help.replace(/\|/g, '\\|')}${s.choices ? ` (${s.choices.join(', ')})` : ''} |`;
+    const range = s.min !== undefined && s.max !== undefined ? ` (${s.min} to ${s.max})` : s.min !== undefined ? ` (>= ${s.min})` : s.max !== undefined ? ` (<= ${s.max})` : '';
+    return `| \`${flag}\` | ${def} | ${env} | ${s.help.replace(/\|/g, '\\|')}${s.choices ? ` (${s.choices.join(', ')})` : ''}${range} |`;
   });
   return ['| option | default | environment | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

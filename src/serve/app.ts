@@ -8,10 +8,13 @@
  * - `GET /v1/model` — a summary of the model's manifest
  *
  * Every error is `{"error": "..."}` naming the field: 400 bad request, 404
- * unknown user or route, 413 body over the limit, 415 not JSON, 503 when the
- * service already holds `maxPending` unanswered queries (load is shed, not
- * queued without bound).
+ * unknown user or route, 413 body over the limit or a batch whose beams sum
+ * past `maxBatchBeam`, 415 not JSON, 503 when the request's queries would
+ * take the service past `maxPending` unanswered queries (load is shed, not
+ * queued without bound). So one request's work and memory are bounded by
+ * `maxBatchBeam`, and everything admitted by `maxPending` queries.
  */
+import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { RetrievalResult } from '../beam/retriever.js';
@@ -23,6 +26,7 @@ import { HttpError } from './http-error.js';
 import { QueryResolver, type QueryBody, type QueryDefaults, type UserSource } from './queries.js';
 import { batchResultSchema, batchSchema, errorSchema, querySchema, resultSchema } from './schemas.js';
 import { schemaErrorMessage } from './schema-errors.js';
+import { DEFAULT_MAX_BATCH_BEAM } from './schemas.js';
 import { modelSummary } from './summary.js';
 
 /** What the app serves and its limits. */
@@ -37,10 +41,12 @@ export interface ServeAppOptions {
   defaults: QueryDefaults;
   /** Largest request body in bytes; larger bodies get 413. */
   bodyLimit: number;
-  /** Unanswered queries at which new requests get 503. */
+  /** Most unanswered queries: a request whose queries would go past it gets 503. */
   maxPending: number;
   /** Most queries in one batch request. */
   maxBatch: number;
+  /** Largest sum of the queries' beams in one batch request (default DEFAULT_MAX_BATCH_BEAM); larger batches get 413. */
+  maxBatchBeam?: number;
   /** Where request and error logs go (pino); none when absent. */
   logger?: FastifyBaseLogger;
 }
@@ -77,12 +83,13 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
     pairsScored: r.pairsScored,
     skippedHistory,
   });
-  /** True (and the reply set to 503) when the service is full. */
-  const shed = (reply: FastifyReply): boolean => {
+  const maxBatchBeam = o.maxBatchBeam ?? DEFAULT_MAX_BATCH_BEAM;
+  /** True (and the reply set to 503) when `queries` more would take the service past maxPending. */
+  const shed = (reply: FastifyReply, queries: number): boolean => {
     const pending = service.pending;
-    if (pending < o.maxPending) return false;
+    if (pending + queries <= o.maxPending) return false;
     reply.code(503).header('retry-after', '1');
-    reply.send({ error: `overloaded: ${pending} queries pending (limit ${o.maxPending}); retry later` });
+    reply.send({ error: `overloaded: ${pending} queries pending (limit ${o.maxPending})${queries > 1 ? `, this batch brings ${queries}` : ''}; retry later` });
     return true;
   };
 
@@ -99,6 +106,16 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
     req.log.info({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: round(reply.elapsedTime, 3) }, 'request');
   });
 
+  // JSON bodies only (fastify would also parse text/plain, which must get 415 like any other type)
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { status, message } = describeError(err, o.bodyLimit);
     if (status >= 500) req.log.error({ err }, 'request failed');
@@ -109,7 +126,7 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
   });
 
   app.post('/v1/retrieve', { schema: { body: querySchema, response: { 200: resultSchema, ...errors } } }, async (req, reply) => {
-    if (shed(reply)) return reply;
+    if (shed(reply, 1)) return reply;
     const t0 = performance.now();
     const { query, skippedHistory } = resolver.resolve(req.body as QueryBody);
     const r = await service.retrieve(query);
@@ -118,9 +135,13 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
 
   // "::" escapes the colon (find-my-way would read ":batch" as a parameter)
   app.post('/v1/retrieve::batch', { schema: { body: batchSchema(o.maxBatch), response: { 200: batchResultSchema, ...errors } } }, async (req, reply) => {
-    if (shed(reply)) return reply;
     const t0 = performance.now();
     const resolved = (req.body as { queries: QueryBody[] }).queries.map((q, i) => resolver.resolve(q, `queries[${i}].`));
+    const beams = resolved.reduce((sum, r) => sum + r.query.opts.beam!, 0);
+    if (beams > maxBatchBeam) {
+      throw new HttpError(413, `queries: their beams sum to ${beams} (each query's beam, or 2 × its k when it gives none), over this server's limit of ${maxBatchBeam}; split the batch or ask for smaller k and beam`);
+    }
+    if (shed(reply, resolved.length)) return reply;
     const results = await service.retrieveBatch(resolved.map((r) => r.query));
     return { results: results.map((r, i) => toBody(r, resolved[i].skippedHistory)), ms: round(performance.now() - t0, 3) };
   });
@@ -141,6 +162,8 @@ function describeError(err: FastifyError, bodyLimit: number): { status: number; 
       return { status: 413, message: `body: larger than the limit of ${bodyLimit} bytes` };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, message: 'body: not valid JSON' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, message: 'content-length: does not match the body' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, message: 'body: empty (expected a JSON object)' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -149,4 +172,46 @@ function describeError(err: FastifyError, bodyLimit: number): { status: number; 
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, message: err.message };
   return { status: 500, message: 'internal error (see the server log)' };
+}
+
+/**
+ * A request body as JSON: valid UTF-8 (ids are compared as text), valid
+ * JSON, and without a "__proto__" key or a "constructor" object holding a
+ * "prototype" key anywhere (refused by name instead of being dropped or
+ * called invalid JSON). Throws HttpError 400.
+ */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw new HttpError(400, 'body: empty (expected a JSON object)');
+  if (!isUtf8(body)) throw new HttpError(400, 'body: not valid UTF-8');
+  const text = body.toString('utf8');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'body: not valid JSON');
+  }
+  if ((text.includes('__proto__') || text.includes('prototype')) && forbiddenKey(doc)) {
+    throw new HttpError(400, 'body: a "__proto__" key (or "constructor" with "prototype") is not allowed');
+  }
+  return doc;
+}
+
+/** True when `doc` holds a "__proto__" key or a "constructor" object with a "prototype" key, at any depth (iterative: bodies may nest deeply). */
+function forbiddenKey(doc: unknown): boolean {
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (!v || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      const child = (v as Record<string, unknown>)[key];
+      if (key === '__proto__') return true;
+      if (key === 'constructor' && child && typeof child === 'object' && Object.hasOwn(child, 'prototype')) return true;
+      stack.push(child);
+    }
+  }
+  return false;
 }

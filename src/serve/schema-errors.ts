@@ -16,6 +16,8 @@ export function fieldPath(instancePath: string): string {
 
 /** JSON of a rejected value, cut short when long. */
 function shown(value: unknown): string {
+  // JSON has no Infinity or NaN (1e400 parses to Infinity and would print as null)
+  if (typeof value === 'number' && !Number.isFinite(value)) return value > 0 ? 'a number too large (Infinity)' : value < 0 ? 'a number too small (-Infinity)' : 'NaN';
   const s = JSON.stringify(value) ?? String(value);
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }

@@ -8,6 +8,13 @@
 export const MAX_K = 10_000;
 /** Largest beam a request may ask for. */
 export const MAX_BEAM = 100_000;
+/**
+ * Default largest sum of the queries' beams in one batch request: 256
+ * queries at beam 400 (k 200). It bounds one request's work (beam search
+ * scores about 2 · beam · depth nodes a query) and the size of its answer
+ * (k <= beam items a query).
+ */
+export const DEFAULT_MAX_BATCH_BEAM = 102_400;
 /** Longest history a request may send (the scorer reads only the most recent 69). */
 export const MAX_HISTORY = 10_000;
 
