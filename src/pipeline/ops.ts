@@ -29,6 +29,7 @@ import { readItemVectors, type ItemVectors } from '../data/item-vectors.js';
 import { objectiveChange, pairScoring, type ObjectiveChange } from '../trainer/pair-scorer.js';
 import { caseSamples, slidingWindowSamples } from '../trainer/samples.js';
 import type { Tree } from '../tree/tree.js';
+import { resolve } from 'node:path';
 import { mapCases, mapSequences, storeToTree } from './items.js';
 
 /** Options of `build-tree`. */
@@ -72,7 +73,34 @@ function kmeansTreeFrom(o: BuildOptions, logger: Logger): Tree {
 export async function createModelFolder(store: Store, dir: string, o: BuildOptions, logger: Logger = silentLogger): Promise<Manifest> {
   const tree = buildTreeFromStore(store, o, logger);
   logger.info(`tree: ${tree.numItems} items, branching ${tree.layout.branching}, depth ${tree.layout.depth}, init ${o.init}`);
-  return writeModel(dir, { tree, seed: o.seed, config: { build: { ...o, store: store.path } } });
+  return writeModel(dir, { tree, seed: o.seed, config: { build: { ...o, store: resolve(store.path) } } });
+}
+
+/**
+ * Store item index → tree item index for a model read with `store`, after
+ * checking they belong together. A store only grows, so the store a tree
+ * was built from holds every item of the tree: none of them in `store` is
+ * an ArborError naming both; some of them missing, or a store path other
+ * than the one recorded at build-tree, is a warning.
+ */
+export function storeTreeMap(store: Store, model: Model, dir: string, logger: Logger = silentLogger): Int32Array {
+  const { tree } = model;
+  const map = storeToTree(store.catalogue(), tree);
+  let known = 0;
+  for (const t of map) if (t >= 0) known++;
+  const builtFrom = (model.manifest.config.build as { store?: unknown } | undefined)?.store;
+  const from = typeof builtFrom === 'string' ? ` (its tree was built from store ${builtFrom})` : '';
+  if (known === 0) {
+    throw new ArborError(
+      `none of the ${tree.numItems} items of the model ${dir} is in store ${store.path}${from}: use the store the tree was built from (--db), or build a new tree from this store (arbor build-tree --db ${store.path})`,
+    );
+  }
+  if (known < tree.numItems) {
+    logger.warn(`store ${store.path} holds only ${known} of the ${tree.numItems} items of the model ${dir}${from}: it is not the store the tree was built from; items it lacks get no behaviours`);
+  } else if (typeof builtFrom === 'string' && resolve(builtFrom) !== resolve(store.path)) {
+    logger.warn(`the model ${dir} was built from store ${builtFrom}, this run reads ${store.path} (it holds all the model's items: fine if it is a copy or a superset)`);
+  }
+  return map;
 }
 
 /** Options of `train`. */
@@ -141,7 +169,7 @@ export function itemFeaturesFor(
 export async function trainModelFolder(store: Store, dir: string, o: TrainModelOptions, logger: Logger = silentLogger): Promise<{ summary: TrainSummary; manifest: Manifest }> {
   const model = readModel(dir);
   const { tree } = model;
-  const map = storeToTree(store.catalogue(), tree);
+  const map = storeTreeMap(store, model, dir, logger);
   const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
   const valid = mapCases(store.evalCases('valid'), map).cases;
   logger.info(`training on ${sequences.length} users${valid.length ? `, validating on ${valid.length}` : ' (no validation users: fixed epochs)'}`);
@@ -203,7 +231,7 @@ export async function learnTreeInFolder(
   const model = readModel(dir, { requireScorer: true });
   const network = model.network!;
   try {
-    const map = storeToTree(store.catalogue(), model.tree);
+    const map = storeTreeMap(store, model, dir, logger);
     const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
     const samples = slidingWindowSamples(sequences);
     const scoring = pairScoring(network, model.tree, samples);

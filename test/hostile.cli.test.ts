@@ -1,0 +1,65 @@
+/**
+ * Hostile command lines: a store that is not the model's, numbers out of
+ * range, output paths that are folders or in missing folders. Each gets
+ * one line `arbor: what: what to do` and exit 1 (runtime) or 2 (usage).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/training.js';
+import { arbor, oneLineError } from './helpers/spawn.js';
+
+const temp = tempDir('hostile-cli');
+test.after(() => temp.cleanup());
+
+/** A Taobao CSV: `users` users, items `${prefix}i0..`. */
+function csv(users: number, items: number, prefix: string): string {
+  const rows: string[] = [];
+  for (let u = 0; u < users; u++) for (let j = 0; j < 8; j++) rows.push(`u${u},${prefix}i${(u * 3 + j) % items},c${j % 3},pv,${1000 + j}`);
+  return rows.join('\n') + '\n';
+}
+
+test('train with a store the tree was not built from: no shared item is an error naming both stores; a partial overlap warns', () => {
+  const dir = temp.dir;
+  writeFileSync(join(dir, 'a.csv'), csv(20, 30, ''));
+  writeFileSync(join(dir, 'x.csv'), csv(20, 30, 'x'));
+  writeFileSync(join(dir, 'half.csv'), csv(20, 15, ''));
+  for (const [file, db] of [['a.csv', 'a.db'], ['x.csv', 'x.db'], ['half.csv', 'half.db']]) {
+    assert.equal(arbor(['ingest', file, '--format', 'userbehavior', '--db', db], { cwd: dir }).code, 0);
+  }
+  assert.equal(arbor(['build-tree', '--db', 'a.db', '--out', 'm'], { cwd: dir }).code, 0);
+  const none = arbor(['train', '--db', 'x.db', '--model', 'm', '--epochs', '1'], { cwd: dir });
+  assert.equal(none.code, 1);
+  assert.match(oneLineError(none), /^arbor: none of the 30 items of the model m is in store x\.db \(its tree was built from store .*a\.db\): use the store the tree was built from \(--db\), or build a new tree from this store/);
+  const half = arbor(['train', '--db', 'half.db', '--model', 'm', '--epochs', '1', '--max-samples', '50', '--emb-dim', '4'], { cwd: dir });
+  assert.equal(half.code, 0, half.stderr);
+  assert.match(half.stderr, /warning: store half\.db holds only 15 of the 30 items of the model m \(its tree was built from store .*a\.db\): it is not the store the tree was built from/);
+});
+
+test('numbers out of range are usage errors naming the option (not another one)', () => {
+  const k = arbor(['retrieve', '--model', 'nope', '--history', 'i1', '-k', '-5']);
+  assert.equal(k.code, 2);
+  assert.match(oneLineError(k), /^arbor: command line: --k must be >= 1, got -5$/);
+  const users = arbor(['eval', '--model', 'nope', '--max-users', '-1']);
+  assert.equal(users.code, 2);
+  assert.match(oneLineError(users), /--max-users must be >= 0, got -1/);
+  const branching = arbor(['build-tree', '--out', 'nope', '--branching', '1']);
+  assert.equal(branching.code, 2);
+  assert.match(oneLineError(branching), /--branching must be >= 2/);
+  const port = arbor(['serve', '--model', 'nope', '--port', '-1']);
+  assert.equal(port.code, 2);
+  assert.match(oneLineError(port), /--port must be between 0 and 65535, got -1/);
+});
+
+test('synth --out a folder, or into a missing folder: one line naming the path, nothing written', () => {
+  const folder = join(temp.dir, 'out-folder');
+  mkdirSync(folder);
+  const isDir = arbor(['synth', '--out', folder, '--items', '20', '--users', '5']);
+  assert.equal(isDir.code, 1);
+  assert.match(oneLineError(isDir), new RegExp(`^arbor: cannot write ${folder}: it is a folder \\(EISDIR\\): give the path of a file$`));
+  const missing = join(temp.dir, 'no', 'such', 'x.csv');
+  const r = arbor(['synth', '--out', missing, '--items', '20', '--users', '5']);
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r), /its folder does not exist \(ENOENT\): create the folder first or choose another path$/);
+});
