@@ -133,11 +133,16 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.equal(rep.tree.categoryPurityByLevel.length, rep.tree.depth - 1);
   });
   await t.test('eval --beam with a list: one beam row per width, a width below some k evaluated at the ks it reaches', () => {
-    const r = arbor(['eval', '--db', db, '--model', model, '-k', '5,10', '--beam', '5,20,40', '--baselines', '', '--json']);
+    const r = arbor(['eval', '--db', db, '--model', model, '-k', '5,10', '--beam', '5,20,40', '--baselines', 'ease', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout);
-    assert.deepEqual(rep.methods.map((m: { name: string; beam?: number }) => [m.name, m.beam]), [['beam', 5], ['beam', 20], ['beam', 40], ['brute-force', undefined]]);
-    assert.deepEqual(rep.methods.map((m: { metrics: { k: number }[] }) => m.metrics.map((x) => x.k)), [[5], [5, 10], [5, 10], [5, 10]]);
+    assert.deepEqual(rep.methods.map((m: { name: string; beam?: number }) => [m.name, m.beam]), [['beam', 5], ['beam', 20], ['beam', 40], ['brute-force', undefined], ['ease', undefined]]);
+    assert.deepEqual(rep.methods.map((m: { metrics: { k: number }[] }) => m.metrics.map((x) => x.k)), [[5], [5, 10], [5, 10], [5, 10], [5, 10]]);
+    // EASE: λ chosen on the 10 validation users, recorded with its build time
+    const ease = rep.methods[4];
+    assert.ok(ease.details.lambda > 0 && ease.details.trials.length >= 2 && ease.details.validUsers > 0, JSON.stringify(ease.details));
+    assert.ok(ease.buildSeconds >= 0);
+    assert.ok(ease.metrics[1].recall > 0);
     for (const m of rep.methods.slice(0, 3)) assert.ok(m.pairsPerQuery > 0 && m.msPerQuery.p50 > 0);
     // a wider beam scores more pairs
     assert.ok(rep.methods[0].pairsPerQuery < rep.methods[2].pairsPerQuery);
@@ -209,6 +214,9 @@ test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
   assert.equal(badBeam.code, 2);
   assert.match(badBeam.stderr, /beam 10 is below every k \(50\)/);
   assert.doesNotMatch(badBeam.stderr, /at .*\.js/, 'no stack for a usage error');
+  const badBaseline = arbor(['eval', '--db', db, '--model', model, '--baselines', 'itemcf,nope']);
+  assert.equal(badBaseline.code, 2);
+  assert.match(badBaseline.stderr, /unknown baseline "nope" \(known: popularity, itemcf, ease/);
   const badList = arbor(['eval', '--db', db, '--model', model, '-k', '5', '--beam', '20,x']);
   assert.equal(badList.code, 2);
   assert.match(badList.stderr, /--beam must be an integer, got "20,x"/);

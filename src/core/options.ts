@@ -50,7 +50,7 @@ const rank: OptionSpec = {
   help: "how beam search and brute force rank the nodes of a tree level: path (the sum of log σ of the node's and its ancestors' scores, comparable across subtrees, so a wider beam never loses items and brute force is the ceiling) or node (the node's own score, as in the TDM paper; for comparison)",
 };
 const oracle: OptionSpec = { name: 'oracle', type: 'bool', default: true, help: 'also run brute force with the same scorer (--no-oracle to skip)' };
-const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST', default: ['popularity', 'itemcf'], help: 'baselines to compare: popularity, itemcf (empty string for none)' };
+const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST', default: ['popularity', 'itemcf'], help: 'baselines to compare (empty string for none): popularity, itemcf, ease (EASE, Steck 2019: closed form, λ chosen on the validation users; up to 20,000 items or training users, whichever is fewer), two-tower (user and item towers trained with in-batch softmax and the logQ correction, early stopping on the validation users, served by an HNSW index from hnswlib-node, or exact search without it)' };
 
 /** Training options shared by `train` and `demo`. */
 export const TRAIN_OPTIONS: OptionSpec[] = [

@@ -1,4 +1,4 @@
-/** Evaluation: metrics, baseline retrievers, the evaluation loop and its tables. */
+/** Evaluation: metrics, baseline retrievers (popularity, item-CF, EASE, two-tower), the evaluation loop and its tables. */
 export { MetricsAccumulator, fMeasure, hitsAt, userMetrics, validateKs } from './metrics.js';
 export type { AveragedMetrics, MetricsAtK } from './metrics.js';
 export { PopularityRetriever, popularityRanking } from './popularity.js';
@@ -11,3 +11,13 @@ export { formatEvalTable, formatMarkdownTable } from './table.js';
 export { groupPurity, purityByLevel, groupCohesion, movedFraction } from './tree-quality.js';
 export { pairedDifference, pairedRatio } from './paired.js';
 export type { PairedDifference, PairedDifferenceOptions, PairedRatio } from './paired.js';
+export { EASE_LAMBDA_LADDER, EASE_MAX_DIM, EASE_START_LAMBDA, EaseRetriever, assertEaseFits, easeData, easeSize, fitEase, selectEase } from './ease.js';
+export type { EaseData, EaseFit, EaseFitOptions, EaseForm, EaseRetrieverOptions, EaseSelectOptions, EaseSelection, EaseSize, EaseTrial } from './ease.js';
+export { invertSpd } from './spd-inverse.js';
+export type { SpdInverseOptions } from './spd-inverse.js';
+export { TWO_TOWER_DEFAULTS, TwoTowerModel, TwoTowerRetriever, trainTwoTower } from './two-tower.js';
+export type { TwoTowerData, TwoTowerEpoch, TwoTowerOptions, TwoTowerSummary } from './two-tower.js';
+export { ExactInnerProduct, HnswInnerProduct, innerProductIndex, loadHnswlib } from './ann.js';
+export type { HnswOptions, InnerProductIndex } from './ann.js';
+export { BASELINE_NAMES, assertBaselineName, baselineUnavailable, buildBaseline, checkBaselines } from './baselines.js';
+export type { BaselineData } from './baselines.js';

@@ -10,9 +10,9 @@ import { BeamSearch } from '../beam/beam.js';
 import { BruteForce } from '../beam/brute.js';
 import type { RankRule } from '../beam/retriever.js';
 import type { Store } from '../data/store.js';
-import { evaluate, type EvalMethod, type EvalReport } from '../eval/evaluate.js';
-import { ItemCFRetriever } from '../eval/itemcf.js';
-import { PopularityRetriever } from '../eval/popularity.js';
+import { evaluate, methodKs, type EvalMethod, type EvalReport } from '../eval/evaluate.js';
+import { validateKs } from '../eval/metrics.js';
+import { assertBaselineName, baselineUnavailable, buildBaseline, checkBaselines } from '../eval/baselines.js';
 import { readModel, writeModel, type Manifest, type Model } from '../model/folder.js';
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../scorer/config.js';
 import { ScorerNetwork } from '../scorer/network.js';
@@ -275,6 +275,8 @@ export interface EvalOptions {
   seed: number;
   /** Also report every test user's recall per method (see EvaluateOptions.perUser). */
   perUser?: boolean;
+  /** Leave out (with a warning) the baselines that cannot serve this data instead of failing (default false). */
+  skipUnavailableBaselines?: boolean;
 }
 
 /** Tree quality figures reported by `eval`. */
@@ -335,6 +337,9 @@ export function beamWidths(beam: number | readonly number[]): number[] {
 export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger: Logger = silentLogger): ModelEvalReport {
   const { tree, network } = model;
   if (!network) throw new ArborError('the model has no trained scorer: run `arbor train` first');
+  // options first: a bad k or beam must not wait for a baseline's build
+  validateKs(o.ks);
+  for (const b of beamWidths(o.beam)) methodKs(o.ks, b);
   const map = storeToTree(store.catalogue(), tree);
   let { cases, unknownTruth } = mapCases(store.evalCases('test'), map);
   cases = cases.filter((c) => c.truth.length > 0);
@@ -345,12 +350,21 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
   const search = new BeamSearch(tree, scorer);
   const methods: EvalMethod[] = beamWidths(o.beam).map((beam) => ({ retriever: search, beam, ...rank }));
   if (o.oracle) methods.push({ retriever: new BruteForce(tree, scorer), ...rank });
-  const needTrain = o.baselines.length > 0;
-  const trainSeqs = needTrain ? mapSequences(store.sequences(['train']), map) : [];
-  for (const b of o.baselines) {
-    if (b === 'popularity') methods.push({ retriever: new PopularityRetriever(trainSeqs, tree.numItems) });
-    else if (b === 'itemcf') methods.push({ retriever: new ItemCFRetriever(trainSeqs, tree.numItems) });
-    else throw new UsageError(`unknown baseline ${JSON.stringify(b)} (known: popularity, itemcf)`);
+  for (const b of o.baselines) assertBaselineName(b);
+  if (o.baselines.length > 0) {
+    const train = mapSequences(store.sequences(['train']), map);
+    const valid = mapCases(store.evalCases('valid'), map).cases.filter((c) => c.truth.length > 0);
+    const data = { train, valid, numItems: tree.numItems, itemCategory: tree.items.itemCategory, seed: o.seed, logger };
+    let names = o.baselines;
+    if (o.skipUnavailableBaselines) {
+      names = names.filter((b) => {
+        const why = baselineUnavailable(b, data);
+        if (why) logger.warn(`baseline ${b} left out: ${why}`);
+        return !why;
+      });
+    }
+    checkBaselines(names, data);
+    for (const b of names) methods.push(buildBaseline(b, data));
   }
   const report = evaluate(methods, cases, o.ks, { logger, perUser: o.perUser });
   return { ...report, unknownTruthItems: unknownTruth, tree: treeQuality(model) };
