@@ -5,6 +5,7 @@
  * dependency).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { renderLinePlot } from './line-plot.js';
 import type { CatalogueResult, MethodPoint, RetrievalBench } from './retrieval-types.js';
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
@@ -99,7 +100,7 @@ export function retrievalSection(file: string): string {
       'With these briefly trained scorers brute force\'s own truth recall is far below beam search\'s on the larger catalogues (likely because the brief training leaves ' +
       'the leaf-level scores weak while the category tree routes the search), so the overlap with brute force is low and the ratio flatters beam search; ' +
       'neither says how the two compare with a fully trained scorer (see the tables above for that). Both use the brute-force queries only (their count is in the brute-force row). ' +
-      'k = min(200, beam), since arbor requires beam >= k. Speed-up: brute force p50 / beam p50, and beam queries/s / brute force queries/s.',
+      'k = min(200, beam) in the tables, since arbor requires beam >= k; the plot compares every width at k = 25 (the first 25 items of each result), so the points along a line are comparable. Speed-up: brute force p50 / beam p50, and beam queries/s / brute force queries/s.',
     '',
     '![recall against queries/s](retrieval.svg)',
     '',
@@ -127,60 +128,42 @@ export function retrievalSection(file: string): string {
   return out.join('\n');
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2'];
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** SVG plot: recall@k against brute force (y) over queries/s on all workers (x, log scale); one line per catalogue, squares for brute force. */
+/**
+ * SVG plot: recall@k against brute force's own top k (y) over queries/s on
+ * all workers (x, log scale), every point at the same k (MethodPoint.atFixedK),
+ * one line per catalogue ending at brute force (recall 1). Catalogues measured
+ * before the fixed-k figures were recorded are left out, and the subtitle
+ * says so.
+ */
 export function renderRetrievalSvg(doc: RetrievalBench): string {
-  const W = 760;
-  const H = 460;
-  const L = 70;
-  const R = 210;
-  const T = 40;
-  const B = 60;
-  const pts = doc.catalogues.flatMap((c) => c.points).filter((p) => p.qps > 0);
-  const lo = Math.floor(Math.log10(Math.min(...pts.map((p) => p.qps), 10)));
-  const hi = Math.ceil(Math.log10(Math.max(...pts.map((p) => p.qps), 100)));
-  const yMin = Math.min(0.5, Math.floor(Math.min(...pts.map((p) => p.recallVsBrute), 1) * 10) / 10);
-  const x = (q: number) => L + ((Math.log10(q) - lo) / (hi - lo)) * (W - L - R);
-  const y = (r: number) => T + ((1 - r) / (1 - yMin)) * (H - T - B);
-  const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  o.push(`<text x="${L}" y="22" font-size="14" font-weight="bold">Beam search: recall@k against brute force vs queries/s (${doc.workers} workers)</text>`);
-  for (let e = lo; e <= hi; e++) {
-    const gx = x(10 ** e);
-    o.push(`<line x1="${gx}" y1="${T}" x2="${gx}" y2="${H - B}" stroke="#ddd"/>`);
-    o.push(`<text x="${gx}" y="${H - B + 16}" text-anchor="middle">${(10 ** e).toLocaleString('en-US')}</text>`);
-  }
-  for (let r = yMin; r <= 1.0001; r += 0.1) {
-    const gy = y(r);
-    o.push(`<line x1="${L}" y1="${gy}" x2="${W - R}" y2="${gy}" stroke="#ddd"/>`);
-    o.push(`<text x="${L - 6}" y="${gy + 4}" text-anchor="end">${r.toFixed(1)}</text>`);
-  }
-  o.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#333"/>`);
-  o.push(`<text x="${(L + W - R) / 2}" y="${H - 20}" text-anchor="middle">queries per second, all workers (log scale)</text>`);
-  o.push(`<text transform="translate(18 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">recall@k vs brute force (k = min(200, beam))</text>`);
-  doc.catalogues.forEach((c, i) => {
-    const col = COLORS[i % COLORS.length];
-    const beams = c.points.filter((p) => p.method === 'beam' && p.qps > 0).sort((a, b) => (a.beam ?? 0) - (b.beam ?? 0));
-    o.push(`<polyline fill="none" stroke="${col}" stroke-width="2" points="${beams.map((p) => `${x(p.qps).toFixed(1)},${y(p.recallVsBrute).toFixed(1)}`).join(' ')}"/>`);
-    for (const p of beams) {
-      o.push(`<circle cx="${x(p.qps).toFixed(1)}" cy="${y(p.recallVsBrute).toFixed(1)}" r="3.5" fill="${col}"><title>${esc(c.title)}: beam ${p.beam}, k ${p.k}, ${Math.round(p.qps)} q/s, recall ${p.recallVsBrute.toFixed(3)}</title></circle>`);
-      o.push(`<text x="${(x(p.qps) + 5).toFixed(1)}" y="${(y(p.recallVsBrute) - 5).toFixed(1)}" font-size="9" fill="${col}">${p.beam}</text>`);
-    }
+  const measured = doc.catalogues.filter((c) => c.points.every((p) => p.atFixedK && p.qps > 0));
+  const missing = doc.catalogues.filter((c) => !measured.includes(c)).map((c) => c.name);
+  const k = measured[0]?.points[0].atFixedK!.k ?? 25;
+  const series = measured.map((c) => {
+    const point = (p: MethodPoint) => ({
+      x: p.qps,
+      y: p.atFixedK!.recallVsBrute,
+      tag: p.method === 'beam' ? String(p.beam) : undefined,
+      title: `${c.title}: ${p.method === 'beam' ? `beam ${p.beam}` : 'brute force'}, ${Math.round(p.qps)} q/s, recall@${k} vs brute force ${p.atFixedK!.recallVsBrute.toFixed(3)}`,
+    });
     const b = brute(c);
-    if (b && b.qps > 0) o.push(`<rect x="${(x(b.qps) - 4).toFixed(1)}" y="${(y(1) - 4).toFixed(1)}" width="8" height="8" fill="${col}"><title>${esc(c.title)}: brute force, ${b.qps.toFixed(1)} q/s</title></rect>`);
-    const ly = T + 10 + i * 20;
-    o.push(`<line x1="${W - R + 15}" y1="${ly}" x2="${W - R + 40}" y2="${ly}" stroke="${col}" stroke-width="2"/>`);
-    o.push(`<text x="${W - R + 46}" y="${ly + 4}">${esc(c.title)}</text>`);
+    return {
+      label: c.title,
+      points: c.points.filter((p) => p.method === 'beam').sort((a, x) => (a.beam ?? 0) - (x.beam ?? 0)).map(point),
+      ...(b ? { end: point(b) } : {}),
+    };
   });
-  const ly = T + 10 + doc.catalogues.length * 20 + 10;
-  o.push(`<rect x="${W - R + 23}" y="${ly - 4}" width="8" height="8" fill="#555"/><text x="${W - R + 46}" y="${ly + 4}">brute force (recall 1)</text>`);
-  o.push(`<text x="${W - R + 15}" y="${ly + 24}" font-size="10">numbers by the points: beam width</text>`);
-  o.push('</svg>');
-  return o.join('\n') + '\n';
+  return renderLinePlot({
+    title: `Beam search: recall@${k} against brute force's top ${k} vs queries/s (${doc.workers} workers)`,
+    subtitle:
+      `every point at k = ${k} (the first ${k} items of each result); numbers by the points: beam width; square: brute force` +
+      (missing.length ? `; not re-measured since k was fixed, left out: ${missing.join(', ')}` : ''),
+    xLabel: `queries per second, ${doc.workers} workers (log scale)`,
+    yLabel: `recall@${k} against brute force`,
+    xLog: true,
+    yLog: false,
+    yFormat: (y) => y.toFixed(1),
+    series,
+    endLabel: 'brute force (recall 1)',
+  });
 }

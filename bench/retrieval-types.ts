@@ -18,6 +18,12 @@ export interface MethodPoint {
   truthRecall: number;
   /** Brute force's truth recall@k on the same queries. */
   bruteTruthRecall: number;
+  /**
+   * The same two figures at one k for every point (the smallest beam, so
+   * that every width reaches it), from the first k items of each result:
+   * the plot compares points along a line at this k.
+   */
+  atFixedK?: { k: number; recallVsBrute: number; truthRecall: number };
 }
 
 /** All figures of one catalogue. */

@@ -6,7 +6,10 @@
  * docs/BENCHMARKS.md (readable tables) and docs/benchmarks.json.
  *
  * Per data set: TDM (category-initialised tree, default training) against
- * brute force with the same scorer, popularity and item-CF; then TDM + the
+ * brute force with the same scorer, popularity, item-CF, EASE and two-tower
+ * (bench tables gain a column each), and TDM's recall-vs-beam curve
+ * (bench/curve.ts: widths 25 … 1600 and brute force; docs/recall-curve.svg);
+ * then TDM + the
  * k-means rebuild (a fresh scorer on a balanced k-means tree of the TDM item
  * embeddings); then JTM as in its paper: a scorer with the hierarchical user
  * preference trained on the category tree for the TDM budget (round 0), then
@@ -47,6 +50,7 @@ import { runServeLoad, serveLoadDefaults, serveLoadSection } from './serve-load.
 import { retrievalSection } from './retrieval-report.js';
 import { ablationSection, runAblations, type AblationDataset } from './ablation.js';
 import { runTrainWorkers, trainWorkersSection } from './train-workers.js';
+import { beamCurve, curveSection, renderCurveSvg, type BeamCurve } from './curve.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -117,6 +121,9 @@ const DATASETS: DatasetSpec[] = [
   },
 ];
 
+/** The baselines every set is evaluated with (one left out, with a warning, when it cannot serve the set). */
+const BASELINES = ['popularity', 'itemcf', 'ease', 'two-tower'];
+
 interface StageEval {
   label: string;
   eval: ModelEvalReport;
@@ -138,6 +145,8 @@ interface Row {
   tree: { depth: number; branching: number };
   /** TDM with brute force and baselines. */
   eval: ModelEvalReport;
+  /** TDM's recall at beam widths 25 … 1600 and brute force (bench/curve.ts). */
+  curve?: BeamCurve;
   kmeans?: StageEval & { buildSeconds: number; trainSeconds: number; epochs: number };
   jtm?: (StageEval & { round: number; moved: number; treeLearningSeconds: number; scoredNodes: number; validRecall?: number; objective?: ObjectiveChange })[];
   jtmRoundEpochs?: number;
@@ -209,7 +218,8 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
     const { summary } = await trainModelFolder(store, tdmDir, { train: o.epochs ? { epochs: o.epochs } : {}, embDim: 24, seed: 42, hierarchical: o.hierarchical }, log);
     const trainSeconds = (Date.now() - t) / 1000;
     const tdm = readModel(tdmDir, { requireScorer: true });
-    const report = evaluateModel(store, tdm, { ...evalOpts, perUser: true, baselines: ['popularity', 'itemcf'] }, log);
+    const report = evaluateModel(store, tdm, { ...evalOpts, perUser: true, baselines: BASELINES, skipUnavailableBaselines: true }, log);
+    const curve = beamCurve(store, tdm, 'TDM (category tree)', spec.ks, 42, log);
     const row: Row = {
       dataset: spec.name,
       title: spec.title,
@@ -227,6 +237,7 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
       categoryEmb: tdm.network!.config.itemFeatures?.category ?? false,
       tree: { depth: manifest.tree.depth, branching: manifest.tree.branching },
       eval: report,
+      curve,
     };
 
     // TDM + k-means rebuild: balanced k-means on the TDM item embeddings, fresh scorer
@@ -342,6 +353,25 @@ function stageTable(r: Row): string {
   return lines.join('\n');
 }
 
+/** A line on what EASE chose and how two-tower trained and was served ('' lines dropped), then a blank line. */
+function baselineNotes(r: Row): string[] {
+  const by = (n: string) => r.eval.methods.find((x) => x.name === n);
+  const notes: string[] = [];
+  const ease = by('ease')?.details as { lambda: number; form: string; dim: number; validUsers: number; trials: { lambda: number; validRecall: number }[]; validK: number } | undefined;
+  if (ease) {
+    notes.push(
+      `EASE: λ ${ease.lambda} chosen on ${ease.validUsers} validation users (recall@${ease.validK}: ${ease.trials.map((t) => `λ ${t.lambda} ${pct(t.validRecall)}`).join(', ')}); ${ease.form} form, a ${ease.dim} × ${ease.dim} inverse; built in ${by('ease')!.buildSeconds!.toFixed(1)} s.`,
+    );
+  }
+  const tt = by('two-tower')?.details as { index: string; indexRecallAt50: number; indexRecallUsers: number; bestEpoch: number; epochs: unknown[]; samplesPerSecond: number; trainSeconds: number; indexSeconds: number } | undefined;
+  if (tt) {
+    notes.push(
+      `Two-tower: ${tt.epochs.length} epochs (kept ${tt.bestEpoch}, ${Math.round(tt.samplesPerSecond)} samples/s, ${tt.trainSeconds.toFixed(0)} s), ${tt.index === 'hnsw' ? `HNSW index built in ${tt.indexSeconds.toFixed(1)} s, finding ${pct(tt.indexRecallAt50)} of the exact top 50 on ${tt.indexRecallUsers} validation histories` : 'exact search (hnswlib-node not installed)'}.`,
+    );
+  }
+  return notes.length > 0 ? [notes.join(' '), ''] : [];
+}
+
 /** Validation recall of the epoch training kept. */
 function bestValid(t: TrainSummary): number | undefined {
   return t.epochs.find((e) => e.epoch === t.bestEpoch)?.validRecall;
@@ -368,7 +398,7 @@ function markdown(rows: Row[]): string {
     'model input and the distinct items of the second half the truth; precision, recall and F-measure@k per user,',
     'averaged. Training uses only the other users (validation users drive early stopping). Every method ranks the',
     'whole catalogue: *beam* is arbor\'s tree beam search, *brute-force* scores every item with the same trained',
-    'scorer, *popularity* and *itemcf* are the classic baselines trained on the same training users.',
+    'scorer, *popularity* and *itemcf* are the classic baselines, *ease* (Steck 2019, λ chosen on the validation users) and *two-tower* (user and item towers, in-batch softmax with the logQ correction, early stopping on the validation users, served by HNSW) the learned peers, all trained on the same training users.',
     'Latency is single-threaded, per query, measured side by side in the same process.',
     '',
     '## Summary (recall at the largest k)',
@@ -376,17 +406,18 @@ function markdown(rows: Row[]): string {
     'JTM: the round joint training kept (best validation recall, chosen on the validation users, not the test users); the goal of issue 3 is JTM / TDM >= 1.2 and JTM / brute force >= 1.',
     'In brackets after each ratio: its 95 % interval, percentile bootstrap over the test users (2,000 resamples, both recalls of a resample taken on the same users).',
     '',
-    '| data set | k | TDM beam | brute force (TDM scorer) | popularity | item-CF | TDM + k-means | JTM (kept round) | JTM / TDM | JTM / brute force | training samples/s | ms/query beam (brute force) |',
-    '| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| data set | k | TDM beam | brute force (TDM scorer) | popularity | item-CF | EASE | two-tower | TDM + k-means | JTM (kept round) | JTM / TDM | JTM / brute force | training samples/s | ms/query beam (brute force) |',
+    '| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => {
       const last = (e: ModelEvalReport, n: string) => {
         const m = e.methods.find((x) => x.name === n);
         return m ? m.metrics[m.metrics.length - 1].recall : NaN;
       };
+      const opt = (n: string) => (r.eval.methods.some((x) => x.name === n) ? pct(last(r.eval, n)) : 'n/a');
       const ms = (n: string) => r.eval.methods.find((x) => x.name === n)!.msPerQuery.p50.toFixed(2);
       const kept = keptJtm(r);
       const jtmRecall = kept ? last(kept.eval, 'beam') : NaN;
-      return `| ${r.dataset} | ${r.eval.ks[r.eval.ks.length - 1]} | ${pct(last(r.eval, 'beam'))} | ${pct(last(r.eval, 'brute-force'))} | ${pct(last(r.eval, 'popularity'))} | ${pct(last(r.eval, 'itemcf'))} | ${r.kmeans ? pct(last(r.kmeans.eval, 'beam')) : 'n/a'} | ${kept ? `${pct(jtmRecall)} (round ${kept.round})` : 'n/a'} | ${r.jtmRatios ? ratioCell(r.jtmRatios.tdm) : 'n/a'} | ${r.jtmRatios ? ratioCell(r.jtmRatios.bruteForce) : 'n/a'} | ${Math.round(r.training.samplesPerSecond)} | ${ms('beam')} (${ms('brute-force')}) |`;
+      return `| ${r.dataset} | ${r.eval.ks[r.eval.ks.length - 1]} | ${pct(last(r.eval, 'beam'))} | ${pct(last(r.eval, 'brute-force'))} | ${pct(last(r.eval, 'popularity'))} | ${pct(last(r.eval, 'itemcf'))} | ${opt('ease')} | ${opt('two-tower')} | ${r.kmeans ? pct(last(r.kmeans.eval, 'beam')) : 'n/a'} | ${kept ? `${pct(jtmRecall)} (round ${kept.round})` : 'n/a'} | ${r.jtmRatios ? ratioCell(r.jtmRatios.tdm) : 'n/a'} | ${r.jtmRatios ? ratioCell(r.jtmRatios.bruteForce) : 'n/a'} | ${Math.round(r.training.samplesPerSecond)} | ${ms('beam')} (${ms('brute-force')}) |`;
     }),
     '',
   ];
@@ -412,6 +443,7 @@ function markdown(rows: Row[]): string {
       '',
       formatMarkdownTable(r.eval),
       '',
+      ...baselineNotes(r),
       `Ratios at k = ${kMax}: beam / brute-force recall ${(rec('beam') / rec('brute-force')).toFixed(3)}, ` +
         `beam / popularity ${(rec('beam') / rec('popularity')).toFixed(2)}, beam / item-CF ${(rec('beam') / rec('itemcf')).toFixed(2)}; ` +
         `pairs scored beam / brute force ${((100 * by('beam').pairsPerQuery) / by('brute-force').pairsPerQuery).toFixed(2)} %; ` +
@@ -473,16 +505,19 @@ function writeReport(outDir: string): void {
     .map((f) => JSON.parse(readFileSync(f, 'utf8')) as Row);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
+  const curves = rows.map((r) => ({ title: r.title, curve: r.curve }));
+  if (curves.some((c) => c.curve)) writeFileSync(join(outDir, 'recall-curve.svg'), renderCurveSvg(curves));
   writeFileSync(
     join(outDir, 'BENCHMARKS.md'),
-    markdown(rows) + scaleSection(join(dir, 'tree-learning-scale.json')) + trainWorkersSection(join(dir, 'train-workers.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order),
+    markdown(rows) + curveSection(curves, 'recall-curve.svg') + scaleSection(join(dir, 'tree-learning-scale.json')) + trainWorkersSection(join(dir, 'train-workers.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order),
   );
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
 
 const USAGE = `npm run bench -- [options]   (or: node dist/bench/run.js [options])
 
-Runs TDM, brute force, popularity, item-CF, the k-means rebuild and JTM rounds on the synthetic set and
+Runs TDM (with its recall-vs-beam curve), brute force, popularity, item-CF, EASE, two-tower, the k-means
+rebuild and JTM rounds on the synthetic set and
 on each real data set found in --datasets, then the retrieval cost and serve load benchmarks; writes
 docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/benchmarks.json.
 
