@@ -264,6 +264,13 @@ export function trainWorkersSection(file: string): string {
     const med = (w: number, key: 'samplesPerSecond' | 'pairsPerSecond') => median(runsOf(w).map((x) => x[key]));
     const rec = (w: number) => s.recall.find((x) => x.workers === w)!;
     const d = s.testRecallDifference;
+    /** A figure of thread t's profile, averaged over the runs with w workers. */
+    const avg = (w: number, t: number, f: (p: StepProfile) => string) => {
+      const ps = runsOf(w).map((x) => x.profile[t]);
+      const mean = {} as StepProfile;
+      for (const k of Object.keys(ps[0]) as (keyof StepProfile)[]) mean[k] = ps.reduce((a, p) => a + p[k], 0) / ps.length;
+      return f(mean);
+    };
     out.push(
       `### ${s.scorer}`,
       '',
@@ -285,11 +292,9 @@ export function trainWorkersSection(file: string): string {
       '',
       `| phase | ${w1} worker | ${Array.from({ length: w2 }, (_, i) => `${w2} workers: thread ${i}`).join(' | ')} |`,
       `| :--- | ---: | ${Array.from({ length: w2 }, () => '---:').join(' | ')} |`,
-      ...PHASES.map(([key, label]) => {
-        const cell = (w: number, t: number) => f1(runsOf(w).reduce((a, x) => a + x.profile[t][key], 0) / runsOf(w).length);
-        return `| ${label} | ${cell(w1, 0)} | ${Array.from({ length: w2 }, (_, t) => cell(w2, t)).join(' | ')} |`;
-      }),
-      `| **wall time per step** | ${f1(median(runsOf(w1).map((x) => (1000 * x.seconds) / x.profile[0].steps)))} | ${Array.from({ length: w2 }, () => f1(median(runsOf(w2).map((x) => (1000 * x.seconds) / x.profile[0].steps)))).join(' | ')} |`,
+      ...PHASES.map(([key, label]) => `| ${label} | ${avg(w1, 0, (p) => f1(p[key]))} | ${Array.from({ length: w2 }, (_, t) => avg(w2, t, (p) => f1(p[key]))).join(' | ')} |`),
+      `| **wall time per step** | ${avg(w1, 0, (p) => f1(p.wall))} | ${Array.from({ length: w2 }, (_, t) => avg(w2, t, (p) => f1(p.wall))).join(' | ')} |`,
+      `| thread CPU time / wall time (1: the thread had a core to itself) | ${avg(w1, 0, (p) => (p.cpu / p.wall).toFixed(2))} | ${Array.from({ length: w2 }, (_, t) => avg(w2, t, (p) => (p.cpu / p.wall).toFixed(2))).join(' | ')} |`,
       '',
     );
   }

@@ -73,6 +73,8 @@ function runEpoch(s: State, epoch: number, count: number): number {
   const stats = shared.stats;
   const timing = engine.timing;
   let lossSum = 0;
+  let lastProgress = now();
+  engine.startEpoch();
   for (let step = 0; step < steps; step++) {
     const first = step * b;
     const nb = Math.min(b, count - first);
@@ -95,8 +97,12 @@ function runEpoch(s: State, epoch: number, count: number): number {
     barrier.wait();
     timing.wait += Number(now() - t);
     lossSum += (loss / pairs) * nb;
-    if (index === 0) post({ type: 'progress', done: first + nb, loss: lossSum / (first + nb) });
+    if (index === 0 && (step === steps - 1 || Number(now() - lastProgress) > 1e8)) {
+      post({ type: 'progress', done: first + nb, loss: lossSum / (first + nb) });
+      lastProgress = now();
+    }
   }
+  engine.endEpoch();
   return lossSum;
 }
 

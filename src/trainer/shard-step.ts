@@ -34,11 +34,15 @@ export interface StepTiming {
   /** Optimiser updates: tfjs Adam for the MLP, sparse Adam for the table. */
   adam: number;
   steps: number;
+  /** Wall time of the epochs' steps on this thread (the phases above add up to about this). */
+  wall: number;
+  /** CPU time this thread used meanwhile (Linux; 0 elsewhere): cpu / wall below 1 means the thread waited for a core. */
+  cpu: number;
 }
 
 /** A zeroed StepTiming. */
 export function emptyTiming(): StepTiming {
-  return { produce: 0, pool: 0, forwardBackward: 0, scatter: 0, wait: 0, reduce: 0, adam: 0, steps: 0 };
+  return { produce: 0, pool: 0, forwardBackward: 0, scatter: 0, wait: 0, reduce: 0, adam: 0, steps: 0, wall: 0, cpu: 0 };
 }
 
 const now = () => process.hrtime.bigint();

@@ -23,6 +23,7 @@ import { ALL_ROWS, applyFlat, reduceFlat, reduceRows, type RowShare } from './re
 import type { RowGradients } from './row-gradients.js';
 import { ShardStep, emptyTiming, type StepTiming } from './shard-step.js';
 import type { Tree } from '../tree/tree.js';
+import { threadCpuSeconds } from '../core/thread-cpu.js';
 
 /** What one shard's compute left for the reduction. */
 export interface ShardResult {
@@ -115,6 +116,19 @@ export class StepEngine {
     mark('adam');
     this.timing.steps++;
   }
+
+  /** Marks the start of an epoch's steps (for the wall and CPU time in `timing`). */
+  startEpoch(): void {
+    this.epochStart = [now(), threadCpuSeconds() ?? 0];
+  }
+
+  /** Marks the end of an epoch's steps. */
+  endEpoch(): void {
+    this.timing.wall += Number(now() - this.epochStart[0]);
+    this.timing.cpu += ((threadCpuSeconds() ?? 0) - this.epochStart[1]) * 1e9;
+  }
+
+  private epochStart: [bigint, number] = [0n, 0];
 
   /** Both phases with this shard alone (the in-process trainer); returns the step's mean loss. */
   runAlone(samples: Int32Array, epoch: number, first: number): number {

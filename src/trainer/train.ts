@@ -86,6 +86,7 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     const bar = logger.progress(`epoch ${epoch}/${o.epochs}`, order.length);
     const t0 = process.hrtime.bigint();
     let lossSum = 0;
+    engine?.startEpoch();
     for (let step = 0; step < steps; step++) {
       const first = step * b;
       const batch = order.subarray(first, Math.min(order.length, first + b));
@@ -94,6 +95,7 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
       const done = first + batch.length;
       bar.update(done, { loss: lossSum / done, 'samples/s': Math.round(done / Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-9)) });
     }
+    engine?.endEpoch();
     bar.stop();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (loop.end({ epoch, loss: lossSum / order.length, samples: order.length, seconds })) break;
