@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ArborError, InputError, UsageError } from '../src/core/errors.js';
+import { fileError } from '../src/core/fs-errors.js';
+import { decodeUtf8 } from '../src/data/files.js';
 import { stderrLogger, type Logger } from '../src/core/log.js';
 import { Store, generateSynthetic, writeUserBehaviorCsv, type InputFormat } from '../src/data/index.js';
 import { formatEvalTable } from '../src/eval/table.js';
@@ -63,7 +65,7 @@ function trainOptions(o: Resolved) {
       patience: o.patience as number,
       validK: o.validK as number,
       maxSamplesPerEpoch: o.maxSamples as number,
-      ...(o.workers !== undefined ? { workers: o.workers as number } : {}),
+      ...(o.workers !== undefined ? { workers: inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY) } : {}),
     },
     embDim: o.embDim as number,
     seed: o.seed as number,
@@ -111,9 +113,10 @@ export async function buildTreeCommand(o: Resolved): Promise<void> {
 /** `arbor train --db FILE --model DIR [...]` */
 export async function trainCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
+  const options = trainOptions(o);
   await startBackend(o);
   await withStore(o, async (store) => {
-    const { summary } = await trainModelFolder(store, dir, trainOptions(o), logger());
+    const { summary } = await trainModelFolder(store, dir, options, logger());
     if (o.json) out(JSON.stringify(summary));
     else {
       const last = summary.epochs[summary.epochs.length - 1];
@@ -156,12 +159,13 @@ interface Query {
 }
 
 function readQueries(file: string): Query[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
-    throw new ArborError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw fileError('read', file, e);
   }
+  const text = decodeUtf8(file, bytes);
   const queries: Query[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
@@ -189,6 +193,8 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   const k = o.k as number;
   const beam = (o.beam as number | undefined) ?? 2 * k;
   if (beam < k) throw new UsageError(`beam must be >= k (beam ${beam}, k ${k})`);
+  // a bad --input file fails before the model is loaded
+  const input = o.input === undefined ? undefined : readQueries(o.input as string);
   await startBackend(o);
   const model = readModel(dir, { requireScorer: true });
   const { tree } = model;
@@ -222,7 +228,7 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   } else if (o.history !== undefined) {
     queries = [{ user: null, items: toItems(o.history as string[]) }];
   } else {
-    queries = readQueries(o.input as string).map((q) => ({ user: q.user, items: toItems(q.history) }));
+    queries = input!.map((q) => ({ user: q.user, items: toItems(q.history) }));
   }
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
   const opts = { k: Math.min(k, tree.numItems), beam, rank: o.rank as RankRule, excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };

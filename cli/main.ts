@@ -4,8 +4,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ArborError } from '../src/core/errors.js';
+import { fileError } from '../src/core/fs-errors.js';
 import { describeUnexpected } from './unexpected.js';
-import { addCommand } from './program.js';
+import { addCommand, usageLine } from './program.js';
 import * as c from './commands.js';
 
 const program = new Command();
@@ -13,9 +14,8 @@ program
   .name('arbor')
   .description('Tree-based deep retrieval (TDM) for recommendation: ingest logs, build an item tree, train a node scorer, retrieve with beam search, evaluate.')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(usageLine(s, 'arbor --help')) });
 
 const common = `Options may also come from ARBOR_<NAME> environment variables (e.g. ARBOR_SEED=7) or a --config JSON file;
 flags win over the environment, which wins over the file. Data goes to stdout, logs and progress to stderr.
@@ -67,6 +67,15 @@ whose beams sum past --max-batch-beam, 415 not JSON, 503 when the request's quer
 SIGTERM (or Ctrl-C) stops accepting connections, finishes the requests in flight and exits 0.
 ${common}`);
 addCommand(program, 'synth', '', 'Write a seeded synthetic data set (planted category hierarchy) as a Taobao-format CSV.', c.synthCommand, common);
+
+// standard output that goes away (`| head -1`) ends the command quietly; one that fails (a full disk) gets one line
+for (const [stream, name] of [[process.stdout, 'standard output'], [process.stderr, 'standard error']] as const) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    if (stream === process.stdout) process.stderr.write(`arbor: ${fileError('write', name, e).message}\n`);
+    process.exit(1);
+  });
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -21,7 +21,10 @@ export function addCommand(
   extraHelp = '',
 ): Command {
   const specs = COMMAND_OPTIONS[name];
-  const cmd = program.command(`${name}${args ? ' ' + args : ''}`).description(description);
+  const cmd = program
+    .command(`${name}${args ? ' ' + args : ''}`)
+    .description(description)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(usageLine(s, `arbor ${name} --help`)) });
   for (const spec of specs) cmd.addOption(toOption(spec));
   for (const spec of specs) if (spec.type === 'bool' && spec.default === true) cmd.addOption(new Option(`--no-${spec.name}`, `turn --${spec.name} off`));
   if (extraHelp) cmd.addHelpText('after', '\n' + extraHelp);
@@ -34,6 +37,22 @@ export function addCommand(
     await action(resolved, positional);
   });
   return cmd;
+}
+
+/**
+ * A commander error ("error: unknown option '--x'\n(Did you mean --y?)\n")
+ * as one arbor line: `arbor: unknown option '--x' (Did you mean --y?): run HELP for usage`.
+ */
+export function usageLine(text: string, help: string): string {
+  const what = text
+    .trim()
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ')
+    .replace(/\.$/, '');
+  return `arbor: ${what}: run ${help} for usage\n`;
 }
 
 function toOption(spec: OptionSpec): Option {

@@ -12,7 +12,7 @@ const WRITES = new Set(['write', 'mkdir', 'rename', 'unlink', 'rmdir', 'rm', 'op
 /** The message (without the "arbor: " prefix) for an error that is not an ArborError. */
 export function describeUnexpected(e: unknown): string {
   if (isSystemError(e)) {
-    const path = e.path ?? (e as { dest?: string }).dest ?? '(unknown path)';
+    const path = e.path ?? (e as { dest?: string }).dest ?? (e.syscall === 'write' ? 'standard output' : '(unknown path)');
     const syscall = e.syscall ?? '';
     const action: FileAction = syscall === 'read' || syscall === 'scandir' || syscall === 'stat' || syscall === 'lstat' ? 'read' : WRITES.has(syscall) ? 'write' : 'open';
     return fileError(action, path, e, `cannot ${syscall || 'use'}`).message;

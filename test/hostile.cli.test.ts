@@ -5,10 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/training.js';
-import { arbor, oneLineError } from './helpers/spawn.js';
+import { arbor, oneLineError, shell } from './helpers/spawn.js';
 
 const temp = tempDir('hostile-cli');
 test.after(() => temp.cleanup());
@@ -52,6 +53,21 @@ test('numbers out of range are usage errors naming the option (not another one)'
   assert.match(oneLineError(port), /--port must be between 0 and 65535, got -1/);
 });
 
+test('synth --out a symbolic link writes the file it points to; --out a FIFO writes into the pipe', () => {
+  const dir = join(temp.dir, 'links');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'real.csv'), 'old');
+  symlinkSync('real.csv', join(dir, 'link.csv'));
+  assert.equal(arbor(['synth', '--out', 'link.csv', '--items', '20', '--users', '5'], { cwd: dir }).code, 0);
+  assert.ok(lstatSync(join(dir, 'link.csv')).isSymbolicLink(), 'the link is kept');
+  assert.match(readFileSync(join(dir, 'real.csv'), 'utf8'), /^u\d+,i\d+,/);
+  assert.equal(spawnSync('mkfifo', [join(dir, 'pipe')]).status, 0);
+  const r = shell('cat pipe > got.csv & $ARBOR synth --out pipe --items 20 --users 5; wait', { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(lstatSync(join(dir, 'pipe')).isFIFO(), 'the FIFO is not replaced by a file');
+  assert.match(readFileSync(join(dir, 'got.csv'), 'utf8'), /^u\d+,i\d+,/);
+});
+
 test('synth --out a folder, or into a missing folder: one line naming the path, nothing written', () => {
   const folder = join(temp.dir, 'out-folder');
   mkdirSync(folder);
@@ -62,4 +78,55 @@ test('synth --out a folder, or into a missing folder: one line naming the path, 
   const r = arbor(['synth', '--out', missing, '--items', '20', '--users', '5']);
   assert.equal(r.code, 1);
   assert.match(oneLineError(r), /its folder does not exist \(ENOENT\): create the folder first or choose another path$/);
+});
+
+test('commander\'s own usage errors are one `arbor:` line too (unknown option, bad choice, missing argument, unknown command)', () => {
+  const cases: [string[], RegExp][] = [
+    [['split', '--tets-users', '3'], /^arbor: unknown option '--tets-users' \(Did you mean --test-users\?\): run arbor split --help for usage$/],
+    [['serve', '--log-level', 'loud'], /^arbor: option '--log-level <LEVEL>' argument 'loud' is invalid\. Allowed choices are .*: run arbor serve --help for usage$/],
+    [['ingest', '--format', 'userbehavior'], /^arbor: missing required argument 'file': run arbor ingest --help for usage$/],
+    [['bogus'], /^arbor: unknown command 'bogus': run arbor --help for usage$/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = arbor(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(oneLineError(r), pattern);
+  }
+});
+
+test('train --workers is capped like serve and retrieve', () => {
+  const r = arbor(['train', '--db', 'none.db', '--model', 'none', '--workers', '1000']);
+  assert.equal(r.code, 2);
+  assert.match(oneLineError(r), /--workers must be between 0 and \d+ \(at most twice the CPU cores/);
+});
+
+test('retrieve --input: bytes that are not UTF-8 name the line; a missing file says what to do', () => {
+  const dir = join(temp.dir, 'input');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'q.jsonl'), Buffer.concat([Buffer.from('{"history": ["i1"]}\n{"history": ["i'), Buffer.from([0xe8]), Buffer.from('"]}\n')]));
+  // the file is read before the model, so no model is needed to see these errors
+  const bad = arbor(['retrieve', '--model', 'none', '--input', 'q.jsonl'], { cwd: dir });
+  assert.equal(bad.code, 1);
+  assert.match(oneLineError(bad), /^arbor: q\.jsonl:2: not valid UTF-8 \(byte 0xe8 at column 16/);
+  const missing = arbor(['retrieve', '--model', 'none', '--input', 'nope.jsonl'], { cwd: dir });
+  assert.equal(missing.code, 1);
+  assert.match(oneLineError(missing), /^arbor: cannot read nope\.jsonl: no such file \(ENOENT\): check the path$/);
+});
+
+test('standard output: a reader that goes away ends the command quietly; a full device is one line', () => {
+  const closed = shell('$ARBOR --help | head -1; $ARBOR ingest --help | head -1');
+  assert.equal(closed.code, 0);
+  assert.equal(closed.stderr, '', 'no EPIPE stack');
+  const full = shell('$ARBOR --help > /dev/full');
+  assert.equal(full.code, 1);
+  assert.match(oneLineError(full), /^arbor: cannot write standard output: the disk is full \(ENOSPC\): free space on its file system, then retry$/);
+});
+
+test('synth on a full disk (file size limit): exit 1, no partial file (short writes are not lost silently)', () => {
+  const dir = join(temp.dir, 'synth-full');
+  mkdirSync(dir);
+  const r = shell('ulimit -f 16; exec $ARBOR synth --out s.csv --items 2000 --users 500', { cwd: dir });
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r), /^arbor: cannot write s\.csv: the file would exceed the file size limit \(EFBIG\)/);
+  assert.deepEqual(readdirSync(dir), []);
 });

@@ -168,6 +168,31 @@ describe('ids that are not valid UTF-8 are refused, not merged', () => {
   });
 });
 
+describe('ids with control characters, items files with a key twice', () => {
+  it('a NUL or another control character in an id is an InputError (userbehavior and sequence)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ub.csv'), 'u1,i1,c1,pv,1\nu1,i\u00002,c1,pv,2\n');
+    writeFileSync(join(dir, 'seq.txt'), 'u1 a b\nu2 c\u001bd\n');
+    await assert.rejects(Store.open(join(dir, 'a.db')).ingest(join(dir, 'ub.csv'), 'userbehavior'), (e: unknown) => e instanceof InputError && e.line === 2 && /item_id holds a control character \(code 0\)/.test(e.message));
+    await assert.rejects(Store.open(join(dir, 'b.db')).ingest(join(dir, 'seq.txt'), 'sequence'), (e: unknown) => e instanceof InputError && e.line === 2 && /control character/.test(e.message));
+  });
+
+  it('an items JSON file with the same item id twice names the second line (JSON.parse would keep the last silently)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'seq.txt'), 'u1 a b\n');
+    writeFileSync(join(dir, 'attrs.json'), '{\n  "a": [1],\n  "b": {"a": 2},\n  "a": [3]\n}\n');
+    const store = Store.open(join(dir, 's.db'));
+    await assert.rejects(store.ingest(join(dir, 'seq.txt'), 'sequence', { items: join(dir, 'attrs.json') }), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.equal(e.line, 4);
+      assert.equal(e.value, 'a');
+      assert.match(e.message, /item id given twice/);
+      return true;
+    });
+    store.close();
+  });
+});
+
 describe('sequence files have no timestamps: a user must come from one line of one file', () => {
   it('the same user in a second sequence file is refused naming the file, line and user; the store is unchanged', async () => {
     const dir = tempDir();

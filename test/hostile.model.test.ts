@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import { ModelFormatError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
 import { readModel, writeModel } from '../src/model/index.js';
@@ -190,4 +190,16 @@ describe('writing a model folder', () => {
     assert.equal(readFileSync(join(root, 'mk', 'manifest.json'), 'utf8'), before);
     assert.deepEqual(readdirSync(root).sort(), ['mk', 's.db', 'ub.csv']);
   });
+});
+
+test('a model written onto a read-only file system names EROFS (a read-only bind mount; needs root and unshare)', (t) => {
+  const root = join(temp.dir, 'rofs');
+  mkdirSync(join(root, 'src'), { recursive: true });
+  mkdirSync(join(root, 'mnt'));
+  if (process.getuid?.() !== 0 || shell(`unshare -m sh -c 'mount --bind ${root}/src ${root}/mnt'`).code !== 0) return t.skip('needs root and unshare');
+  writeFileSync(join(root, 'src', 'ub.csv'), Array.from({ length: 40 }, (_, i) => `u${i % 5},i${i % 12},c${i % 3},pv,${1000 + i}`).join('\n') + '\n');
+  assert.equal(arbor(['ingest', 'ub.csv', '--format', 'userbehavior', '--db', 's.db'], { cwd: join(root, 'src') }).code, 0);
+  const r = shell(`unshare -m sh -c 'mount --bind src mnt && mount -o remount,ro,bind mnt && exec $ARBOR build-tree --db mnt/s.db --out mnt/m'`, { cwd: root });
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r), /^arbor: cannot write model folder mnt\/m: the file system is read-only \(EROFS\): choose a path on a writable file system; the previous model folder \(if any\) is unchanged$/);
 });

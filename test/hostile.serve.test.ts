@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import type { RetrievalResult } from '../src/beam/retriever.js';
 import type { Query, RetrievalService } from '../src/beam/service.js';
 import { openRetrievalService } from '../src/beam/pool.js';
-import { UsageError } from '../src/core/errors.js';
+import { StoreError, UsageError } from '../src/core/errors.js';
 import type { Model } from '../src/model/folder.js';
 import { buildApp, type ServeAppOptions } from '../src/serve/index.js';
 import { buildCategoryTree } from '../src/tree/build.js';
@@ -119,6 +119,30 @@ test('"__proto__" keys are refused by name; numbers JSON cannot hold are shown a
   assert.deepEqual(bad.json(), { error: 'body: not valid UTF-8' });
   const deep = await a.inject(post('/v1/retrieve', `{"history": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`));
   assert.equal(deep.statusCode, 400);
+});
+
+test('headers over 16 KiB get a JSON 431 and the connection is closed, so a keep-alive client\'s next request works', async () => {
+  const a = app(new FakeService());
+  await a.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const url = `http://127.0.0.1:${(a.server.address() as { port: number }).port}`;
+    const r = await fetch(`${url}/healthz?x=${'a'.repeat(100_000)}`);
+    assert.equal(r.status, 431);
+    assert.equal(r.headers.get('connection'), 'close');
+    assert.deepEqual(await r.json(), { error: 'headers: the URL and headers are larger than the server accepts (16 KiB)' });
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+  } finally {
+    await a.close();
+  }
+});
+
+test('a store locked by another process behind "user" lookups: 503 with Retry-After, not 500', async () => {
+  const locked = { history: () => { throw new StoreError('s.db', 'locked', 'store s.db is locked by another process'); } };
+  const a = app(new FakeService(), { users: locked });
+  const r = await a.inject(post('/v1/retrieve', { user: 'u1' }));
+  assert.equal(r.statusCode, 503);
+  assert.equal(r.headers['retry-after'], '1');
+  assert.match(r.json().error, /^user: the store is locked by another process/);
 });
 
 test('worker counts past twice the cores are usage errors: serve exits 2 at once, the library throws UsageError', async () => {

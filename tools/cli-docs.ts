@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { COMMAND_OPTIONS, optionsMarkdown } from '../src/core/options.js';
 
 const USAGE: Record<string, string> = {
-  ingest: 'arbor ingest FILE --format F [--items FILE] [--db FILE] [--min-rating R]',
+  ingest: 'arbor ingest FILE|- --format F [--items FILE] [--db FILE] [--min-rating R]',
   split: 'arbor split --test-users N --valid-users N [--seed S] [--db FILE]',
   'build-tree': 'arbor build-tree --db FILE --out DIR [--init category|random|kmeans [--from MODEL]] [--branching 2]',
   train: 'arbor train --db FILE --model DIR [--epochs N] [--batch-size N] [--lr X] [--joint --rounds R [--gap D]]',

@@ -20,9 +20,13 @@ export function splitExact(at: Where, line: string, sep: string, names: readonly
   return fields;
 }
 
-/** An external id: non-empty and free of whitespace. */
+/** Whitespace, or a control character (NUL, escape, DEL, ...), none of which an id may hold. */
+export const BAD_ID_CHAR = /[\s\x00-\x1f\x7f]/;
+
+/** An external id: non-empty, free of whitespace and control characters. */
 export function checkId(at: Where, name: string, value: string): string {
   if (value === '' || /\s/.test(value)) throw new InputError(at.file, at.line, `${name} must be a non-empty id without spaces`, value);
+  if (BAD_ID_CHAR.test(value)) throw new InputError(at.file, at.line, `${name} holds a control character (code ${value.match(BAD_ID_CHAR)![0].charCodeAt(0)}); ids may not`, value);
   return value;
 }
 

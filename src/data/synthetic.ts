@@ -3,7 +3,7 @@
  * benchmarks: items belong to categories, categories to super-categories,
  * and users browse a few related categories, favouring popular items.
  */
-import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ArborError, UsageError, assertPositiveInteger } from '../core/errors.js';
 import { fileError } from '../core/fs-errors.js';
@@ -126,18 +126,25 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticDataset {
 /**
  * Writes `ds` as a Taobao UserBehavior CSV (`user,item,category,pv,ts`, no
  * header), every event as a `pv`, so the ingest path can read it back.
- * Written to a temporary sibling and renamed into place, so a failure (disk
- * full, read-only folder) leaves no partial file; such failures are
- * FileErrors naming `path`.
+ * A file is written to a temporary sibling and renamed into place, so a
+ * failure (disk full, read-only folder) leaves no partial file; a link to a
+ * file is followed, and a device or pipe (/dev/stdout, a FIFO) is written
+ * directly. Failures are FileErrors naming `path`.
  */
 export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
   const categories = categoryByItem(ds);
+  let target = path;
+  let direct = false;
   try {
-    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const st = statSync(path);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    // a device or a pipe (/dev/stdout, a FIFO) is written as it is; a link to a file is followed, not replaced
+    direct = !st.isFile();
+    target = realpathSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError('write', path, e);
   }
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const tmp = direct ? target : join(dirname(target), `.${basename(target)}.tmp-${process.pid}`);
   let fd: number;
   try {
     fd = openSync(tmp, 'w');
@@ -148,7 +155,7 @@ export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
   try {
     let lines: string[] = [];
     const flush = () => {
-      if (lines.length > 0) writeSync(fd, lines.join('\n') + '\n');
+      if (lines.length > 0) writeAll(fd, Buffer.from(lines.join('\n') + '\n'));
       lines = [];
     };
     for (const e of ds.events) {
@@ -159,7 +166,7 @@ export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
     }
     flush();
     closeSync(fd);
-    renameSync(tmp, path);
+    if (!direct) renameSync(tmp, target);
     done = true;
   } catch (e) {
     if (e instanceof ArborError) throw e;
@@ -171,9 +178,14 @@ export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
       } catch {
         // already closed
       }
-      rmSync(tmp, { force: true });
+      if (!direct) rmSync(tmp, { force: true });
     }
   }
+}
+
+/** Writes all of `data` (writeSync may write less on a full disk; the next call then fails with ENOSPC). */
+function writeAll(fd: number, data: Buffer): void {
+  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
 }
 
 /** The category of each item of `ds`, by item id. */

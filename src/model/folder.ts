@@ -203,7 +203,9 @@ export async function writeModel(
     ...(parts.training !== undefined ? { training: parts.training } : {}),
   };
   try {
-    mkdirSync(join(tmp, 'scorer'), { recursive: true });
+    // one level at a time: a recursive mkdir reports ENOENT instead of EROFS on a read-only file system
+    mkdirSync(tmp);
+    mkdirSync(join(tmp, 'scorer'));
     for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     if (existsSync(target)) renameSync(target, old);

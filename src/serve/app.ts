@@ -15,12 +15,14 @@
  * `maxBatchBeam`, and everything admitted by `maxPending` queries.
  */
 import { isUtf8 } from 'node:buffer';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { RetrievalResult } from '../beam/retriever.js';
 import type { RetrievalService } from '../beam/service.js';
 import { OverloadError } from '../beam/pool.js';
-import { UsageError } from '../core/errors.js';
+import { StoreError, UsageError } from '../core/errors.js';
 import type { Model } from '../model/folder.js';
 import { HttpError } from './http-error.js';
 import { QueryResolver, type QueryBody, type QueryDefaults, type UserSource } from './queries.js';
@@ -68,6 +70,7 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit,
     return503OnClosing: true,
+    clientErrorHandler,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { allowUnionTypes: true, verbose: true, coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     schemaErrorFormatter: (errors, dataVar) => new Error(schemaErrorMessage(errors, dataVar)),
@@ -119,6 +122,7 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { status, message } = describeError(err, o.bodyLimit);
     if (status >= 500) req.log.error({ err }, 'request failed');
+    if (status === 503) reply.header('retry-after', '1');
     reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -156,6 +160,8 @@ function describeError(err: FastifyError, bodyLimit: number): { status: number; 
   if (err instanceof HttpError) return { status: err.statusCode, message: err.message };
   if (err instanceof UsageError) return { status: 400, message: err.message };
   if (err instanceof OverloadError) return { status: 503, message: `${err.message}; retry later` };
+  // the store behind "user" lookups is locked by another process (an ingest): a passing condition
+  if (err instanceof StoreError && err.fault === 'locked') return { status: 503, message: 'user: the store is locked by another process (an ingest?); retry later' };
   if (err.validation) return { status: 400, message: err.message };
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -172,6 +178,27 @@ function describeError(err: FastifyError, bodyLimit: number): { status: number; 
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, message: err.message };
   return { status: 500, message: 'internal error (see the server log)' };
+}
+
+/**
+ * Answers what node's HTTP parser rejects before a request exists (headers
+ * over 16 KiB, malformed HTTP, a request timeout) with the service's JSON
+ * error shape, and closes the connection (so a keep-alive client does not
+ * reuse it).
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers: the URL and headers are larger than the server accepts (16 KiB)']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request: timed out']
+        : [400, 'request: malformed HTTP'];
+  const body = JSON.stringify({ error: message });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { InputError } from '../../core/errors.js';
 import { preview } from '../../core/preview.js';
+import { BAD_ID_CHAR } from '../fields.js';
 import { decodeUtf8 } from '../files.js';
 import { UNTIMED_BEHAVIOR, type FormatSpec, type ItemInfoMap } from './format.js';
 
@@ -23,6 +24,8 @@ export const sequenceFormat: FormatSpec = {
       const fields = line.trim().split(/\s+/);
       const user = fields[0];
       if (fields.length < 2) throw new InputError(file, lineNo, 'user with no items', line);
+      const bad = fields.find((f) => BAD_ID_CHAR.test(f));
+      if (bad !== undefined) throw new InputError(file, lineNo, 'an id holds a control character; ids may not', bad);
       const earlier = lineOfUser.get(user);
       if (earlier !== undefined) throw new InputError(file, lineNo, `user already listed on line ${earlier}`, user);
       lineOfUser.set(user, lineNo);
@@ -46,12 +49,14 @@ function readAttributesJson(file: string, bytes: Buffer): ItemInfoMap {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new InputError(file, 1, 'items file must be a JSON object mapping item id to a list of attribute ids', text);
   }
+  const twice = repeatedTopLevelKey(text);
+  if (twice) throw new InputError(file, twice.line, 'item id given twice (JSON keeps only the last)', twice.key);
   const map: ItemInfoMap = new Map();
   for (const [key, value] of Object.entries(data)) {
     const fail = (what: string, shown: string): never => {
       throw new InputError(file, lineOfKey(text, key), what, shown);
     };
-    if (key === '' || /\s/.test(key)) fail('item id must be a non-empty id without spaces', key);
+    if (key === '' || BAD_ID_CHAR.test(key)) fail('item id must be a non-empty id without spaces or control characters', key);
     if (!Array.isArray(value)) fail(`attributes of item ${JSON.stringify(key)} must be an array`, preview(value));
     const attributes = value as unknown[];
     if (!attributes.every((a) => typeof a === 'string' || (typeof a === 'number' && Number.isFinite(a)))) {
@@ -60,6 +65,34 @@ function readAttributesJson(file: string, bytes: Buffer): ItemInfoMap {
     map.set(key, { category: attributes.length > 0 ? String(attributes[0]) : null, title: null });
   }
   return map;
+}
+
+/**
+ * The first key written twice in the top-level object of the JSON `text`
+ * (JSON.parse silently keeps the last one), with its line; undefined when
+ * every key is distinct. `text` must be valid JSON.
+ */
+function repeatedTopLevelKey(text: string): { key: string; line: number } | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && /^\s*:/.test(text.slice(j + 1, j + 64))) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) return { key, line };
+        seen.add(key);
+      }
+      i = j;
+    }
+  }
+  return undefined;
 }
 
 /** 1-based line of character offset `offset` in `text`. */
