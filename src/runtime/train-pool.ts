@@ -116,10 +116,14 @@ export async function trainParallel(tree: Tree, network: ScorerNetwork, data: Tr
       Atomics.store(shared.control, FINISHED, 0);
       const bar = logger.progress(`epoch ${epoch}/${o.epochs}`, order.length);
       const t0 = process.hrtime.bigint();
-      const r = await pool.epoch(epoch, order.length, (done, loss) => {
-        bar.update(done, { loss, 'samples/s': Math.round(done / Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-9)) });
-      });
-      bar.stop();
+      let r: Awaited<ReturnType<TrainPool['epoch']>>;
+      try {
+        r = await pool.epoch(epoch, order.length, (done, loss) => {
+          bar.update(done, { loss, 'samples/s': Math.round(done / Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-9)) });
+        });
+      } finally {
+        bar.stop();
+      }
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (Atomics.load(shared.control, FINISHED) !== workers) throw new ArborError('training workers ended an epoch out of step');
       network.emb.set(shared.table);
