@@ -379,16 +379,17 @@ export async function demoCommand(o: Resolved): Promise<void> {
     } else {
       printEval(report, config, false);
       const by = (n: string) => report.methods.find((m) => m.name === n);
-      const beam = by('beam')!;
+      // the summary compares the widest beam (the one that reaches every k)
+      const beam = report.methods.filter((m) => m.name === 'beam').reduce((a, b) => (b.beam! > a.beam! ? b : a));
       const brute = by('brute-force');
       const pop = by('popularity');
-      const kk = eo.ks[eo.ks.length - 1];
+      const kk = beam.metrics[beam.metrics.length - 1].k;
       const r = (m: typeof beam | undefined) => (m ? metricsAt(m, kk)?.recall : undefined) ?? NaN;
       out('');
       out(`training: ${summary.epochs.length} epochs, ${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s) on ${describeWorkers(summary.options.workers)}`);
-      if (brute) out(`beam recall@${kk} / brute-force recall@${kk}: ${(r(beam) / r(brute)).toFixed(3)}`);
-      if (pop) out(`beam recall@${kk} / popularity recall@${kk}: ${(r(beam) / r(pop)).toFixed(2)}`);
-      if (brute) out(`pairs scored, beam / brute force: ${((100 * beam.pairsPerQuery) / brute.pairsPerQuery).toFixed(2)} %`);
+      if (brute) out(`beam ${beam.beam} recall@${kk} / brute-force recall@${kk}: ${(r(beam) / r(brute)).toFixed(3)}`);
+      if (pop) out(`beam ${beam.beam} recall@${kk} / popularity recall@${kk}: ${(r(beam) / r(pop)).toFixed(2)}`);
+      if (brute) out(`pairs scored, beam ${beam.beam} / brute force: ${((100 * beam.pairsPerQuery) / brute.pairsPerQuery).toFixed(2)} %`);
       out(`demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s${keep ? `; store and model kept in ${dir}` : ''}`);
     }
   } finally {
