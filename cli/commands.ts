@@ -62,6 +62,8 @@ function trainOptions(o: Resolved) {
       batchSize: o.batchSize as number,
       lr: o.lr as number,
       negatives: o.negatives as string,
+      objective: o.objective as string,
+      trainBeam: o.trainBeam as number,
       patience: o.patience as number,
       validK: o.validK as number,
       maxSamplesPerEpoch: o.maxSamples as number,

@@ -10,6 +10,8 @@ export const TRAIN_DEFAULTS = {
   batchSize: 256,
   lr: 0.01,
   negatives: 'auto',
+  objective: 'tdm',
+  trainBeam: 4,
   seed: DEFAULT_SEED,
   patience: 2,
   validK: 50,

@@ -21,3 +21,5 @@ export { ExactInnerProduct, HnswInnerProduct, innerProductIndex, loadHnswlib } f
 export type { HnswOptions, InnerProductIndex } from './ann.js';
 export { BASELINE_NAMES, assertBaselineName, baselineUnavailable, buildBaseline, checkBaselines } from './baselines.js';
 export type { BaselineData } from './baselines.js';
+export { checkBeamCurve } from './beam-curve.js';
+export type { CurveCheck, CurvePoint, CurveStep } from './beam-curve.js';

@@ -41,7 +41,7 @@ import { RowGradients, rowCapacity } from '../trainer/row-gradients.js';
 import { slidingWindowSamples, type SampleSet } from '../trainer/samples.js';
 import type { StepTiming } from '../trainer/shard-step.js';
 import { epochOrder } from '../trainer/streams.js';
-import { DEFAULT_TRAIN_OPTIONS, trainScorer, validateTrainOptions } from '../trainer/train.js';
+import { DEFAULT_TRAIN_OPTIONS, producerContext, trainScorer, validateTrainOptions } from '../trainer/train.js';
 import { encodeTree } from '../tree/io.js';
 import type { Tree } from '../tree/tree.js';
 import { Barrier } from './barrier.js';
@@ -79,9 +79,10 @@ export async function trainParallel(tree: Tree, network: ScorerNetwork, data: Tr
   const total = samples.seq.length;
   if (total === 0) throw new UsageError('no training samples: the training users need at least two behaviours each');
   const negs = negativesPerLevel(tree, o.negatives);
-  const producerName: ProducerName = 'levelwise';
+  const producerName = o.objective as ProducerName;
   // sizes from a producer on this thread (the workers build their own)
-  const cap = makeProducer(producerName, { tree, network, samples, negatives: negs, seed: o.seed }).capacity(Math.ceil(o.batchSize / workers));
+  const local = makeProducer(producerName, producerContext(tree, network, samples, negs, o));
+  const cap = local.capacity(Math.ceil(o.batchSize / workers));
   const rows = rowCapacity(cap, network.numRows);
   const mlpSize = flatSize(network.variables());
   const shared = sharedMemory(network, samples, workers, mlpSize, rows);
@@ -97,6 +98,7 @@ export async function trainParallel(tree: Tree, network: ScorerNetwork, data: Tr
     tree: treeBytes,
     mlp,
     producer: producerName,
+    trainBeam: o.trainBeam,
     negatives: negs,
     seed: o.seed,
     lr: o.lr,
@@ -134,7 +136,7 @@ export async function trainParallel(tree: Tree, network: ScorerNetwork, data: Tr
   } finally {
     await pool.close();
   }
-  return loop.finish({ total, pairsPerSample: negs.reduce((s, x) => s + x + 1, 0), negativesPerLevel: negs, profile: timings.map(profileOf) });
+  return loop.finish({ total, pairsPerSample: local.pairsPerSample, negativesPerLevel: negs, profile: timings.map(profileOf) });
 }
 
 /** The backend the workers should load: the one this thread runs. */

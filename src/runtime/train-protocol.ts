@@ -54,6 +54,8 @@ export interface WorkerInit {
   /** Initial MLP weights (no embedding: that is `shared.table`). */
   mlp: NamedArrays;
   producer: ProducerName;
+  /** Nodes the training beam keeps per level (beam-aware producers). */
+  trainBeam: number;
   negatives: number[];
   seed: number;
   lr: number;

@@ -23,6 +23,10 @@ export interface TrainOptions {
   lr: number;
   /** Negatives per level: "auto" or a comma list (see negativesPerLevel). */
   negatives: string;
+  /** What a step trains on: a batch producer's name (see PRODUCERS in producer.ts). */
+  objective: string;
+  /** Nodes the training beam keeps per level (beam-aware objectives only). */
+  trainBeam: number;
   seed: number;
   /** Epochs without validation improvement before stopping. */
   patience: number;

@@ -35,9 +35,12 @@
  * A producer is built on every worker from plain data (`ProducerContext`),
  * by name, so its constructor must not need anything a worker cannot rebuild.
  */
+import type { RankRule } from '../beam/retriever.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
+import { BeamAwareProducer } from './beam-producer.js';
 import { LevelwiseProducer } from './levelwise-producer.js';
+import { SiblingProducer } from './sibling-producer.js';
 import type { SampleSet } from './samples.js';
 
 /** A group of user slots that all get the same number of pairs. */
@@ -92,18 +95,31 @@ export interface ProducerContext {
   /** Negatives per level 1..depth (see negativesPerLevel). */
   negatives: number[];
   seed: number;
+  /** Nodes the training beam keeps per level (beam-aware objectives). */
+  trainBeam: number;
+  /** Rank rule of the training beam (beam-aware objectives). */
+  rank: RankRule;
 }
 
-/** Producers by name. */
+/** Producers by name: the training objectives (`train --objective`). */
 export const PRODUCERS = {
   /** TDM's level-wise samples: every ancestor of the target is a positive, random same-level nodes are negatives. */
-  levelwise: (ctx: ProducerContext): BatchProducer => new LevelwiseProducer(ctx),
+  tdm: (ctx: ProducerContext): BatchProducer => new LevelwiseProducer(ctx),
+  /** OTM: the current model's beam candidates on every level, labelled with OTM's pseudo targets, plus the uniform negatives. */
+  otm: (ctx: ProducerContext): BatchProducer => new BeamAwareProducer(ctx, { trainBeam: ctx.trainBeam, rank: ctx.rank, pseudoTargets: true }),
+  /** The beam candidates of `otm` with TDM's labels (every ancestor 1): what OTM's pseudo targets add. */
+  beam: (ctx: ProducerContext): BatchProducer => new BeamAwareProducer(ctx, { trainBeam: ctx.trainBeam, rank: ctx.rank, pseudoTargets: false }),
+  /** Conditional samples: the ancestor against its siblings on every level (a hierarchical softmax under the path rule). */
+  sibling: (ctx: ProducerContext): BatchProducer => new SiblingProducer(ctx),
 } as const;
 
-/** Name of a registered producer. */
+/** Name of a registered producer (a training objective). */
 export type ProducerName = keyof typeof PRODUCERS;
 
-/** Builds the producer `name` (the default is "levelwise"). */
+/** The objectives, for option choices and messages. */
+export const OBJECTIVES = Object.keys(PRODUCERS) as ProducerName[];
+
+/** Builds the producer `name` (the default objective is "tdm"). */
 export function makeProducer(name: ProducerName, ctx: ProducerContext): BatchProducer {
   return PRODUCERS[name](ctx);
 }

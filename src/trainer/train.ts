@@ -21,10 +21,12 @@ import { AttentionStepper } from './attention-step.js';
 import { EpochLoop, profileOf, type TrainData, type TrainOptions, type TrainSummary } from './epoch-loop.js';
 import type { EmbeddingUpdater } from './item-features.js';
 import { negativesPerLevel } from './negatives.js';
-import { makeProducer } from './producer.js';
+import { OBJECTIVES, makeProducer, type ProducerName } from './producer.js';
 import { flatSize } from './reduce.js';
 import { RowGradients, rowCapacity } from './row-gradients.js';
-import { slidingWindowSamples } from './samples.js';
+import { slidingWindowSamples, type SampleSet } from './samples.js';
+import type { BatchProducer, ProducerContext } from './producer.js';
+import { DEFAULT_RANK } from '../beam/retriever.js';
 import { SparseAdam } from './sparse-adam.js';
 import { StepEngine } from './step-engine.js';
 import { epochOrder } from './streams.js';
@@ -37,6 +39,11 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { ...TRAIN_DEFAULTS };
 /** Most worker threads a training run may ask for. */
 export const MAX_WORKERS = 1024;
 
+/** What a batch producer is built from, for a run with options `o` (plain data: a worker rebuilds it). */
+export function producerContext(tree: Tree, network: ScorerNetwork, samples: SampleSet, negatives: number[], o: TrainOptions): ProducerContext {
+  return { tree, network, samples, negatives, seed: o.seed, trainBeam: o.trainBeam, rank: DEFAULT_RANK };
+}
+
 /** Validates training options, naming the bad one. */
 export function validateTrainOptions(o: TrainOptions): void {
   assertPositiveInteger('epochs', o.epochs);
@@ -47,6 +54,8 @@ export function validateTrainOptions(o: TrainOptions): void {
   if (!Number.isInteger(o.maxSamplesPerEpoch) || o.maxSamplesPerEpoch < 0) {
     throw new UsageError(`max-samples must be a non-negative integer, got ${o.maxSamplesPerEpoch}`);
   }
+  if (!OBJECTIVES.includes(o.objective as ProducerName)) throw new UsageError(`objective must be one of ${OBJECTIVES.join(', ')}, got ${JSON.stringify(o.objective)}`);
+  assertPositiveInteger('train-beam', o.trainBeam);
   if (o.workers !== undefined) {
     assertNonNegativeInteger('workers', o.workers);
     if (o.workers > MAX_WORKERS) throw new UsageError(`workers must be at most ${MAX_WORKERS}, got ${o.workers}`);
@@ -72,13 +81,14 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
   const b = o.batchSize;
   const attStep = network.attention ? new AttentionStepper(tree, network, samples, negs, o.seed, b) : undefined;
   let engine: StepEngine | undefined;
+  let producer: BatchProducer | undefined;
   if (!attStep) {
-    const producer = makeProducer('levelwise', { tree, network, samples, negatives: negs, seed: o.seed });
+    producer = makeProducer(o.objective as ProducerName, producerContext(tree, network, samples, negs, o));
     const rowGrad = RowGradients.local(rowCapacity(producer.capacity(b), network.numRows), d, network.numRows);
     engine = new StepEngine({ tree, network, producer, shardCapacity: b, optimizer, embedding: embAdam, mlpGrad: new Float32Array(flatSize(network.variables())), rowGrad });
   }
   const loop = new EpochLoop(tree, network, data, o, logger);
-  const m = negs.reduce((s, x) => s + x + 1, 0);
+  const m = producer ? producer.pairsPerSample : negs.reduce((s, x) => s + x + 1, 0);
 
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const order = epochOrder(o.seed, epoch, total, o.maxSamplesPerEpoch);
