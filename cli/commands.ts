@@ -64,6 +64,7 @@ function trainOptions(o: Resolved) {
       negatives: o.negatives as string,
       objective: o.objective as string,
       trainBeam: o.trainBeam as number,
+      ...(o.rank !== undefined ? { rank: o.rank as RankRule } : {}),
       patience: o.patience as number,
       validK: o.validK as number,
       maxSamplesPerEpoch: o.maxSamples as number,

@@ -108,6 +108,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   train: [
     { name: 'model', type: 'string', arg: 'DIR', help: 'model folder made by build-tree; the trained scorer is written into it', env: false },
     ...TRAIN_OPTIONS,
+    { ...rank, help: 'rank rule the model is trained for: that of the validation recall used for early stopping, and of the training beam of the otm and beam objectives (path or node, see eval --rank)' },
     { name: 'joint', type: 'bool', default: false, help: 'JTM: alternate scorer training and tree learning for --rounds rounds, keep the round with the best validation recall' },
     ...LEARN_OPTIONS,
     db, seed, backend, json, config,

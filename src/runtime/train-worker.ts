@@ -13,7 +13,6 @@ import { initBackend } from '../scorer/backend.js';
 import { ScorerNetwork } from '../scorer/network.js';
 import { decodeTree } from '../tree/io.js';
 import { makeProducer } from '../trainer/producer.js';
-import { DEFAULT_RANK } from '../beam/retriever.js';
 import { RowGradients } from '../trainer/row-gradients.js';
 import type { SampleSet } from '../trainer/samples.js';
 import { SparseAdam } from '../trainer/sparse-adam.js';
@@ -42,7 +41,7 @@ async function start(): Promise<State> {
   const sequences: Int32Array[] = [];
   for (let u = 0; u + 1 < shared.starts.length; u++) sequences.push(shared.events.subarray(shared.starts[u], shared.starts[u + 1]));
   const samples: SampleSet = { sequences, seq: shared.seq, pos: shared.pos };
-  const producer = makeProducer(init.producer, { tree, network, samples, negatives: init.negatives, seed: init.seed, trainBeam: init.trainBeam, rank: DEFAULT_RANK });
+  const producer = makeProducer(init.producer, { tree, network, samples, negatives: init.negatives, seed: init.seed, trainBeam: init.trainBeam, rank: init.rank });
   const d = init.config.embDim;
   const embAdam = new SparseAdam(shared.table, d, init.lr, { state: { m: shared.adamM, v: shared.adamV, grad: shared.adamGrad } });
   const mlpGrads = Array.from({ length: workers }, (_, j) => shared.mlpGrads.subarray(j * init.mlpSize, (j + 1) * init.mlpSize));

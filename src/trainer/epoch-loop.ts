@@ -6,6 +6,7 @@
 import type { Logger } from '../core/log.js';
 import { Rng } from '../core/rng.js';
 import { BeamSearch } from '../beam/beam.js';
+import { DEFAULT_RANK, type RankRule } from '../beam/retriever.js';
 import type { EvalCase } from '../data/types.js';
 import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
 import { NetworkScorer } from '../scorer/session.js';
@@ -27,6 +28,8 @@ export interface TrainOptions {
   objective: string;
   /** Nodes the training beam keeps per level (beam-aware objectives only). */
   trainBeam: number;
+  /** Rank rule the model is trained for: that of the validation recall and of the training beam (default path). */
+  rank?: RankRule;
   seed: number;
   /** Epochs without validation improvement before stopping. */
   patience: number;
@@ -108,7 +111,7 @@ export class EpochLoop {
     this.trainSeconds += report.seconds;
     this.samplesSeen += report.samples;
     if (this.valid.length > 0) {
-      report.validRecall = validationRecall(this.tree, this.network, this.valid, o.validK);
+      report.validRecall = validationRecall(this.tree, this.network, this.valid, o.validK, o.rank);
       if (!this.best || report.validRecall > this.best.recall) {
         this.best = { recall: report.validRecall, epoch: report.epoch, weights: this.network.toArrays() };
         this.stale = 0;
@@ -165,12 +168,12 @@ function pickValid(cases: EvalCase[], max: number, rng: Rng): EvalCase[] {
 }
 
 /** Mean recall@k of beam search (beam = k) over validation cases. */
-export function validationRecall(tree: Tree, network: ScorerNetwork, cases: EvalCase[], k: number): number {
+export function validationRecall(tree: Tree, network: ScorerNetwork, cases: EvalCase[], k: number, rank: RankRule = DEFAULT_RANK): number {
   const kk = Math.min(k, tree.numItems);
   const beam = new BeamSearch(tree, new NetworkScorer(network, tree));
   let sum = 0;
   for (const c of cases) {
-    const got = beam.retrieve(c.history, { k: kk, beam: kk }).items;
+    const got = beam.retrieve(c.history, { k: kk, beam: kk, rank }).items;
     const truth = new Set(c.truth);
     let hits = 0;
     for (const it of got) if (truth.has(it)) hits++;

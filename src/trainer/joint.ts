@@ -101,7 +101,7 @@ export async function jointTrain(
     const training = round === 0 && joint.startTrained ? undefined : await trainer(tree, network, data, { ...train, seed: train.seed + round }, logger);
     const report: RoundReport = { round, moved, treeLearningSeconds, scoredNodes, ...(objective ? { objective } : {}), ...(training ? { training } : {}) };
     if (valid.length > 0) {
-      report.validRecall = validationRecall(tree, network, valid, validK);
+      report.validRecall = validationRecall(tree, network, valid, validK, train.rank);
       logger.info(`round ${round}: validation recall@${validK} ${(report.validRecall * 100).toFixed(2)}%`);
     }
     rounds.push(report);
