@@ -22,7 +22,7 @@ export function describeUnexpected(e: unknown): string {
     return `store error (${(e as Error).message}, ${code}): check the --db file and its disk, then retry`;
   }
   if (e instanceof RangeError && /Invalid string length|Array buffer allocation failed|Invalid typed array length|Maximum call stack size exceeded/.test(e.message)) {
-    return `out of memory (${e.message}): the input is too large or too deeply nested for this process; use a smaller input`;
+    return `out of memory (${e.message}): the input, or the sizes the options ask for, need more memory than this process has; use a smaller input or smaller sizes`;
   }
   return `unexpected error (a bug in arbor; please report it with this output): ${(e as Error)?.stack ?? String(e)}`;
 }

@@ -48,6 +48,9 @@ test('numbers out of range are usage errors naming the option (not another one)'
   const branching = arbor(['build-tree', '--out', 'nope', '--branching', '1']);
   assert.equal(branching.code, 2);
   assert.match(oneLineError(branching), /--branching must be >= 2/);
+  const emb = arbor(['train', '--model', 'nope', '--emb-dim', '1000000000']);
+  assert.equal(emb.code, 2);
+  assert.match(oneLineError(emb), /--emb-dim must be between 1 and 4096, got 1000000000/);
   const port = arbor(['serve', '--model', 'nope', '--port', '-1']);
   assert.equal(port.code, 2);
   assert.match(oneLineError(port), /--port must be between 0 and 65535, got -1/);
