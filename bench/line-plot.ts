@@ -33,6 +33,8 @@ export interface PlotSpec {
   yLabel: string;
   xLog: boolean;
   yLog: boolean;
+  /** Lower end of a linear y axis (default: 0, or the lowest value when below 0). */
+  yFrom?: number;
   /** Formats a y tick value (default: the number). */
   yFormat?: (y: number) => string;
   series: PlotSeries[];
@@ -47,6 +49,22 @@ const CHAR_W = 6.4; // average glyph width of 11 px sans-serif
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Splits `text` at spaces into lines of at most `width` characters (a longer word gets a line of its own). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 /** Tick values for an axis over [lo, hi]: powers of ten times 1, 2, 5 on a log axis, round steps on a linear one. */
@@ -76,7 +94,7 @@ export function ticks(lo: number, hi: number, log: boolean): number[] {
 }
 
 /** The axis range covering `values` (log: whole 1-2-5 steps; linear: from 0 or a round value). */
-function range(values: number[], log: boolean): [number, number] {
+function range(values: number[], log: boolean, from?: number): [number, number] {
   const pos = log ? values.filter((v) => v > 0) : values;
   let lo = Math.min(...pos);
   let hi = Math.max(...pos);
@@ -95,8 +113,9 @@ function range(values: number[], log: boolean): [number, number] {
     if (hi <= lo) hi = lo * 10;
     return [lo, hi];
   }
-  const t = ticks(Math.min(0, lo), hi, false);
-  return [Math.min(0, lo), Math.max(hi, t[t.length - 1])];
+  const bottom = Math.min(from ?? 0, lo);
+  const t = ticks(bottom, hi, false);
+  return [bottom, Math.max(hi, t[t.length - 1])];
 }
 
 /** Renders the plot as a standalone SVG document. */
@@ -105,11 +124,12 @@ export function renderLinePlot(spec: PlotSpec): string {
   const H = 520;
   const L = 78;
   const R = 24;
-  const T = spec.subtitle ? 58 : 40;
+  const sub = spec.subtitle ? wrap(spec.subtitle, Math.floor((W - L - R) / (CHAR_W * 0.95))) : [];
+  const T = 40 + 15 * sub.length;
   const B = 58;
   const all = spec.series.flatMap((s) => [...s.points, ...(s.end ? [s.end] : [])]);
   const [x0, x1] = range(all.map((p) => p.x), spec.xLog);
-  const [y0, y1] = range(all.map((p) => p.y), spec.yLog);
+  const [y0, y1] = range(all.map((p) => p.y), spec.yLog, spec.yFrom);
   const tx = (v: number) => (spec.xLog ? Math.log10(v) : v);
   const ty = (v: number) => (spec.yLog ? Math.log10(v) : v);
   // on a log axis a value <= 0 sits on the axis's floor
@@ -120,7 +140,7 @@ export function renderLinePlot(spec: PlotSpec): string {
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   o.push(`<text x="${L}" y="22" font-size="14" font-weight="bold">${esc(spec.title)}</text>`);
-  if (spec.subtitle) o.push(`<text x="${L}" y="40" font-size="11" fill="#444">${esc(spec.subtitle)}</text>`);
+  sub.forEach((line, i) => o.push(`<text x="${L}" y="${38 + 15 * i}" font-size="11" fill="#444">${esc(line)}</text>`));
   for (const v of ticks(x0, x1, spec.xLog)) {
     const gx = X(v).toFixed(1);
     o.push(`<line x1="${gx}" y1="${T}" x2="${gx}" y2="${H - B}" stroke="#e3e3e3"/>`);

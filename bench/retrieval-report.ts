@@ -162,6 +162,7 @@ export function renderRetrievalSvg(doc: RetrievalBench): string {
     yLabel: `recall@${k} against brute force`,
     xLog: true,
     yLog: false,
+    yFrom: Math.min(0.5, Math.floor(Math.min(1, ...series.flatMap((x) => x.points.map((p) => p.y))) * 10) / 10),
     yFormat: (y) => y.toFixed(1),
     series,
     endLabel: 'brute force (recall 1)',

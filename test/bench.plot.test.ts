@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderLinePlot, ticks } from '../bench/line-plot.js';
+import { renderLinePlot, ticks, wrap } from '../bench/line-plot.js';
 import { renderCurveSvg, type BeamCurve } from '../bench/curve.js';
 
 /** The numeric attribute `name` of every element `tag` in an SVG text. */
@@ -12,6 +12,11 @@ test('ticks: 1-2-5 steps on a log axis (finer within a decade), round steps on a
   assert.deepEqual(ticks(0.01, 1, true), [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]);
   assert.deepEqual(ticks(0.2, 0.5, true), [0.2, 0.3, 0.4, 0.5]);
   assert.deepEqual(ticks(0, 1, false), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+});
+
+test('wrap: lines of at most the width, split at spaces', () => {
+  assert.deepEqual(wrap('aa bb cc dd', 5), ['aa bb', 'cc dd']);
+  assert.deepEqual(wrap('a verylongword b', 4), ['a', 'verylongword', 'b']);
 });
 
 test('renderLinePlot: finite coordinates (zeros on a log axis sit on the floor), legend inside the plot area and sized to its labels', () => {
