@@ -21,7 +21,7 @@ function csv(users: number, items: number, prefix: string): string {
   return rows.join('\n') + '\n';
 }
 
-test('train with a store the tree was not built from: no shared item is an error naming both stores; a partial overlap warns', () => {
+test('train and eval with a store the tree was not built from: no shared item is an error naming both stores; a partial overlap warns', () => {
   const dir = temp.dir;
   writeFileSync(join(dir, 'a.csv'), csv(20, 30, ''));
   writeFileSync(join(dir, 'x.csv'), csv(20, 30, 'x'));
@@ -36,6 +36,11 @@ test('train with a store the tree was not built from: no shared item is an error
   const half = arbor(['train', '--db', 'half.db', '--model', 'm', '--epochs', '1', '--max-samples', '50', '--emb-dim', '4'], { cwd: dir });
   assert.equal(half.code, 0, half.stderr);
   assert.match(half.stderr, /warning: store half\.db holds only 15 of the 30 items of the model m \(its tree was built from store .*a\.db\): it is not the store the tree was built from/);
+  // eval checks the same (before, a store without the model's items was reported as having no test users)
+  assert.equal(arbor(['split', '--db', 'x.db', '--test-users', '3'], { cwd: dir }).code, 0);
+  const evalNone = arbor(['eval', '--db', 'x.db', '--model', 'm', '-k', '5'], { cwd: dir });
+  assert.equal(evalNone.code, 1);
+  assert.match(oneLineError(evalNone), /^arbor: none of the 30 items of the model is in store x\.db \(its tree was built from store .*a\.db\)/);
 });
 
 test('numbers out of range are usage errors naming the option (not another one)', () => {

@@ -83,7 +83,8 @@ export async function createModelFolder(store: Store, dir: string, o: BuildOptio
  * an ArborError naming both; some of them missing, or a store path other
  * than the one recorded at build-tree, is a warning.
  */
-export function storeTreeMap(store: Store, model: Model, dir: string, logger: Logger = silentLogger): Int32Array {
+export function storeTreeMap(store: Store, model: Model, dir: string | undefined, logger: Logger = silentLogger): Int32Array {
+  const name = dir === undefined ? 'the model' : `the model ${dir}`;
   const { tree } = model;
   const map = storeToTree(store.catalogue(), tree);
   let known = 0;
@@ -92,13 +93,13 @@ export function storeTreeMap(store: Store, model: Model, dir: string, logger: Lo
   const from = typeof builtFrom === 'string' ? ` (its tree was built from store ${builtFrom})` : '';
   if (known === 0) {
     throw new ArborError(
-      `none of the ${tree.numItems} items of the model ${dir} is in store ${store.path}${from}: use the store the tree was built from (--db), or build a new tree from this store (arbor build-tree --db ${store.path})`,
+      `none of the ${tree.numItems} items of ${name} is in store ${store.path}${from}: use the store the tree was built from (--db), or build a new tree from this store (arbor build-tree --db ${store.path})`,
     );
   }
   if (known < tree.numItems) {
-    logger.warn(`store ${store.path} holds only ${known} of the ${tree.numItems} items of the model ${dir}${from}: it is not the store the tree was built from; items it lacks get no behaviours`);
+    logger.warn(`store ${store.path} holds only ${known} of the ${tree.numItems} items of ${name}${from}: it is not the store the tree was built from; items it lacks get no behaviours`);
   } else if (typeof builtFrom === 'string' && resolve(builtFrom) !== resolve(store.path)) {
-    logger.warn(`the model ${dir} was built from store ${builtFrom}, this run reads ${store.path} (it holds all the model's items: fine if it is a copy or a superset)`);
+    logger.warn(`${name} was built from store ${builtFrom}, this run reads ${store.path} (it holds all the model's items: fine if it is a copy or a superset)`);
   }
   return map;
 }
@@ -340,7 +341,7 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
   // options first: a bad k or beam must not wait for a baseline's build
   validateKs(o.ks);
   for (const b of beamWidths(o.beam)) methodKs(o.ks, b);
-  const map = storeToTree(store.catalogue(), tree);
+  const map = storeTreeMap(store, model, undefined, logger);
   let { cases, unknownTruth } = mapCases(store.evalCases('test'), map);
   cases = cases.filter((c) => c.truth.length > 0);
   if (cases.length === 0) throw new ArborError(`no test users in ${store.path}: run \`arbor split --test-users N\` first`);
