@@ -270,34 +270,42 @@ describe('no tensor leaks', () => {
 });
 
 describe('Barrier', () => {
-  let worker: Worker | undefined;
-  after(() => worker?.terminate());
+  const threads: Worker[] = [];
+  after(() => Promise.all(threads.map((w) => w.terminate())));
 
-  it('releases all parties together, and abort() wakes a waiter with an error', async () => {
+  it('releases all parties together, and abort() wakes a waiter with an error', { timeout: 30_000 }, async () => {
     const cells = Barrier.cells();
     const url = new URL('../src/runtime/barrier.js', import.meta.url).href;
-    // the worker passes the barrier once with this thread, then waits at it until aborted
-    worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
+    // two threads pass the barrier together; then the one with waitAgain waits alone until this thread aborts
+    const code = `const { parentPort, workerData } = require('node:worker_threads');
        import(workerData.url).then(({ Barrier }) => {
          const b = new Barrier(workerData.cells, 2);
          b.wait();
          parentPort.postMessage('passed');
+         if (!workerData.waitAgain) return;
          try { b.wait(); parentPort.postMessage('released'); } catch (e) { parentPort.postMessage(e.name + ': ' + e.message); }
-       });`,
-      { eval: true, workerData: { url, cells } },
-    );
-    const messages: string[] = [];
-    const next = () => new Promise<string>((resolve) => worker!.once('message', (m: string) => resolve(m)));
-    const passed = next();
+       });`;
+    const messages = (w: Worker, n: number) =>
+      new Promise<string[]>((resolve, reject) => {
+        const got: string[] = [];
+        w.on('message', (m: string) => {
+          got.push(m);
+          if (got.length === n) resolve(got);
+        });
+        w.on('error', reject);
+      });
+    const waiter = new Worker(code, { eval: true, workerData: { url, cells, waitAgain: true } });
+    threads.push(waiter);
+    const fromWaiter = messages(waiter, 2);
+    const other = new Worker(code, { eval: true, workerData: { url, cells, waitAgain: false } });
+    threads.push(other);
+    assert.deepEqual(await messages(other, 1), ['passed']);
     const barrier = new Barrier(cells, 2);
-    barrier.wait(); // blocks this thread until the worker arrives
-    messages.push(await passed);
-    const aborted = next();
-    await new Promise((r) => setTimeout(r, 50));
+    // give the waiter time to reach its second wait, then abort
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(barrier.aborted, false);
     barrier.abort();
-    messages.push(await aborted);
-    assert.deepEqual(messages, ['passed', 'BarrierAborted: training was aborted by another thread']);
+    assert.deepEqual(await fromWaiter, ['passed', 'BarrierAborted: training was aborted by another thread']);
     assert.equal(barrier.aborted, true);
   });
 });
