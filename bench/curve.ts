@@ -6,8 +6,10 @@
  * fixed k against queries/s on one thread, one line per data set, brute force
  * as each line's end point).
  */
+import type { RankRule } from '../src/beam/retriever.js';
 import type { Logger } from '../src/core/log.js';
 import type { Store } from '../src/data/store.js';
+import { checkBeamCurve } from '../src/eval/beam-curve.js';
 import { metricsAt } from '../src/eval/evaluate.js';
 import type { Model } from '../src/model/folder.js';
 import { evaluateModel } from '../src/pipeline/ops.js';
@@ -30,23 +32,45 @@ export interface CurvePoint {
   queriesPerSecond: number;
 }
 
+/** Whether recall never falls as the beam widens and brute force is the ceiling, at one k (see checkBeamCurve). */
+export interface CurveProperty {
+  k: number;
+  holds: boolean;
+  /** The comparison that falls furthest, when one does: recall(wider) − recall(narrower), mean and 95 % interval. */
+  worst?: { narrower: number; wider: number | 'brute-force'; mean: number; low: number; high: number };
+}
+
 /** A data set's curve. */
 export interface BeamCurve {
   /** Which model of the set it measures. */
   model: string;
+  /** The rank rule of the search (absent in curves measured before rules existed: node). */
+  rank?: RankRule;
   ks: number[];
   users: number;
   points: CurvePoint[];
+  /** The property at each k, on the widths that reach it (paired bootstrap over the test users, 95 %). */
+  property?: CurveProperty[];
 }
 
-/** Evaluates `model` at every width of CURVE_BEAMS and by brute force on the store's test users. */
-export function beamCurve(store: Store, model: Model, label: string, ks: number[], seed: number, logger: Logger): BeamCurve {
+/** Evaluates `model` at every width of CURVE_BEAMS and by brute force on the store's test users, and checks the property at each k. */
+export function beamCurve(store: Store, model: Model, label: string, ks: number[], seed: number, logger: Logger, rank: RankRule = 'path'): BeamCurve {
   const widths = CURVE_BEAMS.filter((b) => b >= Math.min(...ks));
-  const report = evaluateModel(store, model, { ks, beam: widths, oracle: true, baselines: [], maxUsers: 0, seed }, logger);
+  const report = evaluateModel(store, model, { ks, beam: widths, rank, oracle: true, baselines: [], maxUsers: 0, seed, perUser: true }, logger);
+  const brute = report.methods.find((m) => m.beam === undefined)!;
+  const property = ks.map((k): CurveProperty => {
+    const userRecallAt = (m: (typeof report.methods)[number]) => m.userRecall![m.metrics.findIndex((x) => x.k === k)];
+    const points = report.methods.filter((m) => m.beam !== undefined && m.beam >= k).map((m) => ({ beam: m.beam!, userRecall: userRecallAt(m) }));
+    const check = checkBeamCurve(points, userRecallAt(brute), { seed });
+    const w = check.worst;
+    return { k, holds: check.holds, ...(w ? { worst: { narrower: w.narrower, wider: w.wider, mean: w.diff.mean, low: w.diff.low, high: w.diff.high } } : {}) };
+  });
   return {
     model: label,
+    rank,
     ks,
     users: report.users,
+    property,
     points: report.methods.map((m) => ({
       ...(m.beam === undefined ? {} : { beam: m.beam }),
       recall: m.metrics.map(({ k, recall }) => ({ k, recall })),
@@ -72,8 +96,20 @@ export function curveTable(c: BeamCurve): string {
   ].join('\n');
 }
 
+/** One line on the property: holds at every k, or where it breaks. */
+export function propertyLine(c: BeamCurve): string {
+  if (!c.property) return '';
+  const pts = (x: number) => `${(x * 100).toFixed(2)}`;
+  const parts = c.property.map((p) => {
+    if (p.holds) return `recall@${p.k}: holds`;
+    const w = p.worst!;
+    return `recall@${p.k}: **fails**, ${w.wider === 'brute-force' ? 'brute force' : `beam ${w.wider}`} − beam ${w.narrower} = ${pts(w.mean)} points (95 % interval ${pts(w.low)} to ${pts(w.high)})`;
+  });
+  return `Wider beam never worse, brute force the ceiling (paired 95 % intervals over the test users): ${parts.join('; ')}.`;
+}
+
 /** The page section: how to read the curve, then each set's table. */
-export function curveSection(sets: { title: string; curve?: BeamCurve }[], svgName: string): string {
+export function curveSection(sets: { title: string; curve?: BeamCurve; nodeCurve?: BeamCurve }[], svgName: string): string {
   const with_ = sets.filter((s) => s.curve);
   if (with_.length === 0) return '';
   const out = [
@@ -89,7 +125,19 @@ export function curveSection(sets: { title: string; curve?: BeamCurve }[], svgNa
     `![recall@${CURVE_K} against queries/s](${svgName})`,
     '',
   ];
-  for (const s of with_) out.push(`### ${s.title}: ${s.curve!.model}`, '', `${s.curve!.users} test users.`, '', curveTable(s.curve!), '');
+  for (const s of with_) {
+    out.push(`### ${s.title}: ${s.curve!.model}`, '', `${s.curve!.users} test users; rank rule ${s.curve!.rank ?? 'node'}.`, '', curveTable(s.curve!), '', propertyLine(s.curve!), '');
+    if (s.nodeCurve) {
+      out.push(
+        `The same model with the calibration off (rank rule node: each node's own score, as in the TDM paper):`,
+        '',
+        curveTable(s.nodeCurve),
+        '',
+        propertyLine(s.nodeCurve),
+        '',
+      );
+    }
+  }
   return out.join('\n');
 }
 

@@ -5,18 +5,19 @@
  * time-sorted behaviours as input, second half as truth). Writes
  * docs/BENCHMARKS.md (readable tables) and docs/benchmarks.json.
  *
- * Per data set: TDM (category-initialised tree, default training) against
- * brute force with the same scorer, popularity, item-CF, EASE and two-tower
- * (bench tables gain a column each), and TDM's recall-vs-beam curve
- * (bench/curve.ts: widths 25 … 1600 and brute force; docs/recall-curve.svg);
- * then TDM + the
- * k-means rebuild (a fresh scorer on a balanced k-means tree of the TDM item
- * embeddings); then JTM as in its paper: a scorer with the hierarchical user
- * preference trained on the category tree for the TDM budget (round 0), then
- * rounds of tree learning + `--round-epochs` of training, each evaluated on
- * the test users. The summary reports the round joint training kept (best
- * validation recall) and its recall over TDM's and over brute force's, with
- * paired bootstrap intervals over the test users.
+ * Per data set: arbor's default model (category tree, hierarchical user
+ * preference, objective tdm, path rank rule) against brute force with the
+ * same scoring function, popularity, item-CF, EASE and two-tower, with its
+ * ratio to the best peer at each k (paired bootstrap intervals over the
+ * test users); its recall-vs-beam curve (bench/curve.ts: widths 25 … 1600
+ * and brute force; docs/recall-curve.svg) under the path rule and, for the
+ * same model, under the node rule, each with the check that recall never
+ * falls as the beam widens; the OTM objective trained with the same budget
+ * (`--no-otm` skips it); then (`--no-trees` skips them) the k-means rebuild
+ * (a fresh scorer on a balanced k-means tree of the default model's item
+ * embeddings) and JTM rounds of tree learning + `--round-epochs` of training
+ * from the default model, each evaluated on the test users, the kept round
+ * (best validation recall) compared with the default model.
  *
  * Each data set's figures go to docs/bench/<name>.json as soon as it is done;
  * docs/BENCHMARKS.md and docs/benchmarks.json are then rebuilt from every
@@ -35,12 +36,12 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { stderrLogger } from '../src/core/log.js';
+import { stderrLogger, type Logger } from '../src/core/log.js';
 import { Store, generateSynthetic } from '../src/data/index.js';
 import { formatMarkdownTable } from '../src/eval/table.js';
 import { pairedRatio, type PairedRatio } from '../src/eval/paired.js';
-import { readModel } from '../src/model/folder.js';
-import { createModelFolder, evaluateModel, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
+import { readModel, type Model } from '../src/model/folder.js';
+import { createModelFolder, evaluateModel, trainModelFolder, type EvalOptions, type ModelEvalReport } from '../src/pipeline/ops.js';
 import { mapCases, mapSequences, storeToTree } from '../src/pipeline/items.js';
 import { jointTrain } from '../src/trainer/joint.js';
 import type { ObjectiveChange } from '../src/trainer/pair-scorer.js';
@@ -145,8 +146,16 @@ interface Row {
   tree: { depth: number; branching: number };
   /** TDM with brute force and baselines. */
   eval: ModelEvalReport;
-  /** TDM's recall at beam widths 25 … 1600 and brute force (bench/curve.ts). */
+  /** The default model's recall at beam widths 25 … 1600 and brute force (bench/curve.ts), under the default path rule. */
   curve?: BeamCurve;
+  /** The same model and widths under the node rule (the calibration off). */
+  nodeCurve?: BeamCurve;
+  /** The training objective of the default model. */
+  objective?: string;
+  /** The default model's beam recall over the best peer's (item-CF, EASE, two-tower: the best mean recall at that k), paired over the test users. */
+  peers?: { k: number; best: string; bestRecall: number; recall: number; ratio: PairedRatio }[];
+  /** The OTM objective, trained with the default model's budget and options otherwise: its evaluation and its beam recall over the default model's at each k. */
+  otm?: { trainSeconds: number; training: TrainSummary; eval: ModelEvalReport; ratios: { k: number; ratio: PairedRatio }[] };
   kmeans?: StageEval & { buildSeconds: number; trainSeconds: number; epochs: number };
   jtm?: (StageEval & { round: number; moved: number; treeLearningSeconds: number; scoredNodes: number; validRecall?: number; objective?: ObjectiveChange })[];
   jtmRoundEpochs?: number;
@@ -175,10 +184,11 @@ function folderBytes(dir: string): number {
 
 interface RunOptions {
   datasetsDir: string;
-  hierarchical: boolean;
-  /** JTM as in its paper: a scorer with the hierarchical user preference, trained on the category tree, then rounds. False: rounds start from the TDM model. */
-  jtmHierarchical: boolean;
   epochs?: number;
+  /** Also train the OTM objective and compare it with the default model. */
+  otm: boolean;
+  /** Also run the k-means rebuild and the JTM rounds. */
+  trees: boolean;
   rounds: number;
   roundEpochs: number;
   meta: Record<string, unknown>;
@@ -209,17 +219,19 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
     const stats = store.stats();
     const evalOpts = { ks: spec.ks, beam: spec.beam, oracle: true, baselines: [] as string[], maxUsers: 0, seed: 42 };
 
-    // TDM: category tree, default training
+    // the default model: category tree, arbor's default training (hierarchical user preference, objective tdm, path rank rule)
     const tdmDir = join(work, 'tdm');
     t = Date.now();
     const manifest = await createModelFolder(store, tdmDir, { init: 'category', branching: 2, seed: 42 }, log);
     const buildSeconds = (Date.now() - t) / 1000;
+    const trainOpts = o.epochs ? { epochs: o.epochs } : {};
     t = Date.now();
-    const { summary } = await trainModelFolder(store, tdmDir, { train: o.epochs ? { epochs: o.epochs } : {}, embDim: 24, seed: 42, hierarchical: o.hierarchical }, log);
+    const { summary } = await trainModelFolder(store, tdmDir, { train: trainOpts, embDim: 24, seed: 42, hierarchical: true }, log);
     const trainSeconds = (Date.now() - t) / 1000;
     const tdm = readModel(tdmDir, { requireScorer: true });
     const report = evaluateModel(store, tdm, { ...evalOpts, perUser: true, baselines: BASELINES, skipUnavailableBaselines: true }, log);
-    const curve = beamCurve(store, tdm, 'TDM (category tree)', spec.ks, 42, log);
+    const curve = beamCurve(store, tdm, 'arbor defaults (category tree)', spec.ks, 42, log, 'path');
+    const nodeCurve = beamCurve(store, tdm, 'arbor defaults (category tree)', spec.ks, 42, log, 'node');
     const row: Row = {
       dataset: spec.name,
       title: spec.title,
@@ -232,93 +244,126 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
       buildSeconds,
       trainSeconds,
       training: summary,
+      objective: summary.options.objective,
       modelBytes: folderBytes(tdmDir),
-      hierarchical: o.hierarchical,
+      hierarchical: true,
       categoryEmb: tdm.network!.config.itemFeatures?.category ?? false,
       tree: { depth: manifest.tree.depth, branching: manifest.tree.branching },
       eval: report,
       curve,
+      nodeCurve,
     };
-
-    // TDM + k-means rebuild: balanced k-means on the TDM item embeddings, fresh scorer
-    const kmDir = join(work, 'kmeans');
-    t = Date.now();
-    await createModelFolder(store, kmDir, { init: 'kmeans', branching: 2, seed: 42, from: tdmDir }, log);
-    const kmBuild = (Date.now() - t) / 1000;
-    t = Date.now();
-    const km = await trainModelFolder(store, kmDir, { train: o.epochs ? { epochs: o.epochs } : {}, embDim: 24, seed: 42, hierarchical: o.hierarchical }, log);
-    row.kmeans = {
-      label: 'TDM + k-means rebuild',
-      buildSeconds: kmBuild,
-      trainSeconds: (Date.now() - t) / 1000,
-      epochs: km.summary.epochs.length,
-      eval: evaluateModel(store, readModel(kmDir, { requireScorer: true }), evalOpts, log),
+    const userRecall = (e: ModelEvalReport, name: string, k: number) => {
+      const m = e.methods.find((x) => x.name === name);
+      const i = m ? m.metrics.findIndex((x) => x.k === k) : -1;
+      return m && i >= 0 ? { mean: m.metrics[i].recall, users: m.userRecall![i] } : undefined;
     };
+    // the default model against the best peer at every k (the best by mean recall on the test users, then paired)
+    row.peers = spec.ks
+      .filter((k) => k >= 50)
+      .flatMap((k) => {
+        const peers = ['itemcf', 'ease', 'two-tower'].map((n) => ({ n, r: userRecall(report, n, k) })).filter((p) => p.r);
+        if (peers.length === 0) return [];
+        const best = peers.reduce((a, b) => (b.r!.mean > a.r!.mean ? b : a));
+        const mine = userRecall(report, 'beam', k)!;
+        return [{ k, best: best.n, bestRecall: best.r!.mean, recall: mine.mean, ratio: pairedRatio(mine.users, best.r!.users, { seed: 42 }) }];
+      });
 
-    // JTM as in its paper: the hierarchical user preference from the start (round 0: trained on the
-    // category tree for the TDM budget), then rounds of tree learning + training; or (--jtm-plain)
-    // rounds starting from the TDM model itself.
-    let start = tdm;
-    if (o.jtmHierarchical && !o.hierarchical) {
-      const jtmDir = join(work, 'jtm');
-      await createModelFolder(store, jtmDir, { init: 'category', branching: 2, seed: 42 }, log);
+    // OTM: the same model options and budget, objective otm
+    if (o.otm) {
+      const otmDir = join(work, 'otm');
+      await createModelFolder(store, otmDir, { init: 'category', branching: 2, seed: 42 }, log);
       t = Date.now();
-      const js = await trainModelFolder(store, jtmDir, { train: o.epochs ? { epochs: o.epochs } : {}, embDim: 24, seed: 42, hierarchical: true }, log);
-      row.jtmStart = { epochs: js.summary.epochs.length, keptEpoch: js.summary.bestEpoch, trainSeconds: (Date.now() - t) / 1000 };
-      start = readModel(jtmDir, { requireScorer: true });
+      const r = await trainModelFolder(store, otmDir, { train: { ...trainOpts, objective: 'otm' }, embDim: 24, seed: 42, hierarchical: true }, log);
+      const otmSeconds = (Date.now() - t) / 1000;
+      const otmModel = readModel(otmDir, { requireScorer: true });
+      const otmEval = evaluateModel(store, otmModel, { ...evalOpts, perUser: true }, log);
+      otmModel.network!.dispose();
+      row.otm = {
+        trainSeconds: otmSeconds,
+        training: r.summary,
+        eval: otmEval,
+        ratios: spec.ks.map((k) => ({ k, ratio: pairedRatio(userRecall(otmEval, 'beam', k)!.users, userRecall(report, 'beam', k)!.users, { seed: 42 }) })),
+      };
     }
-    row.jtmHierarchical = Boolean(start.network!.config.hierarchical);
-    const map = storeToTree(store.catalogue(), start.tree);
-    const sequences = mapSequences(store.sequences(['train']), map).map((x) => x.items);
-    const valid = mapCases(store.evalCases('valid'), map).cases;
-    row.jtm = [];
-    row.jtmRoundEpochs = o.roundEpochs;
-    const jtmRows = row.jtm;
-    const joint = await jointTrain(
-      start.tree,
-      start.network!,
-      { sequences, valid },
-      { epochs: o.roundEpochs, seed: 42 },
-      {
-        rounds: o.rounds,
-        gap: 7,
-        maxPairsPerItem: 50,
-        startTrained: true,
-        onRound: (r, tree, network) => {
-          const model = { tree, network, manifest: { ...start.manifest, training: undefined } };
-          jtmRows.push({
-            label: r.round > 0 ? `JTM round ${r.round}` : start !== tdm ? 'JTM round 0 (category tree)' : 'JTM round 0 (= TDM)',
-            round: r.round,
-            moved: r.moved,
-            treeLearningSeconds: r.treeLearningSeconds,
-            scoredNodes: r.scoredNodes,
-            validRecall: r.validRecall,
-            ...(r.objective ? { objective: r.objective } : {}),
-            eval: evaluateModel(store, model, { ...evalOpts, perUser: true }, log),
-          });
-        },
-      },
-      log,
-    );
-    row.jtmKeptRound = joint.bestRound;
-    // the summary's ratios with paired intervals (users resampled), then the per-user figures go: they would bloat the JSON
-    const atLargestK = (e: ModelEvalReport, name: string) => {
-      const m = e.methods.find((x) => x.name === name)!;
-      return m.userRecall![m.userRecall!.length - 1];
-    };
-    const kept = atLargestK(keptJtm(row)!.eval, 'beam');
-    row.jtmRatios = {
-      tdm: pairedRatio(kept, atLargestK(report, 'beam'), { seed: 42 }),
-      bruteForce: pairedRatio(kept, atLargestK(report, 'brute-force'), { seed: 42 }),
-    };
-    for (const e of [report, ...jtmRows.map((j) => j.eval)]) for (const m of e.methods) delete m.userRecall;
-    if (start !== tdm) start.network!.dispose();
+
+    if (o.trees) await learnedTrees(row, store, tdm, tdmDir, work, evalOpts, trainOpts, o, log);
+    for (const e of [report, ...(row.jtm ?? []).map((j) => j.eval), ...(row.otm ? [row.otm.eval] : [])]) for (const m of e.methods) delete m.userRecall;
     tdm.network!.dispose();
     return row;
   } finally {
     store.close();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+
+/**
+ * The learned trees, from the default model: the k-means rebuild (a fresh
+ * scorer on a balanced k-means tree of its item embeddings) and JTM rounds
+ * (tree learning + `roundEpochs` of training each; round 0 is the default
+ * model itself, which has JTM's hierarchical user preference).
+ */
+async function learnedTrees(row: Row, store: Store, start: Model, startDir: string, work: string, evalOpts: EvalOptions, trainOpts: { epochs?: number }, o: RunOptions, log: Logger): Promise<void> {
+  const kmDir = join(work, 'kmeans');
+  let t = Date.now();
+  await createModelFolder(store, kmDir, { init: 'kmeans', branching: 2, seed: 42, from: startDir }, log);
+  const kmBuild = (Date.now() - t) / 1000;
+  t = Date.now();
+  const km = await trainModelFolder(store, kmDir, { train: trainOpts, embDim: 24, seed: 42, hierarchical: true }, log);
+  const kmModel = readModel(kmDir, { requireScorer: true });
+  row.kmeans = {
+    label: 'k-means rebuild',
+    buildSeconds: kmBuild,
+    trainSeconds: (Date.now() - t) / 1000,
+    epochs: km.summary.epochs.length,
+    eval: evaluateModel(store, kmModel, evalOpts, log),
+  };
+  kmModel.network!.dispose();
+  row.jtmHierarchical = true;
+  const map = storeToTree(store.catalogue(), start.tree);
+  const sequences = mapSequences(store.sequences(['train']), map).map((x) => x.items);
+  const valid = mapCases(store.evalCases('valid'), map).cases;
+  const jtmRows: NonNullable<Row['jtm']> = [];
+  row.jtm = jtmRows;
+  row.jtmRoundEpochs = o.roundEpochs;
+  const joint = await jointTrain(
+    start.tree,
+    start.network!,
+    { sequences, valid },
+    { epochs: o.roundEpochs, seed: 42 },
+    {
+      rounds: o.rounds,
+      gap: 7,
+      maxPairsPerItem: 50,
+      startTrained: true,
+      onRound: (r, tree, network) => {
+        const model = { tree, network, manifest: { ...start.manifest, training: undefined } };
+        jtmRows.push({
+          label: r.round > 0 ? `JTM round ${r.round}` : 'JTM round 0 (= the default model)',
+          round: r.round,
+          moved: r.moved,
+          treeLearningSeconds: r.treeLearningSeconds,
+          scoredNodes: r.scoredNodes,
+          validRecall: r.validRecall,
+          ...(r.objective ? { objective: r.objective } : {}),
+          eval: evaluateModel(store, model, { ...evalOpts, perUser: true }, log),
+        });
+      },
+    },
+    log,
+  );
+  row.jtmKeptRound = joint.bestRound;
+  // the kept round's ratios with paired intervals (users resampled)
+  const atLargestK = (e: ModelEvalReport, name: string) => {
+    const m = e.methods.find((x) => x.name === name)!;
+    return m.userRecall![m.userRecall!.length - 1];
+  };
+  const kept = atLargestK(keptJtm(row)!.eval, 'beam');
+  row.jtmRatios = {
+    tdm: pairedRatio(kept, atLargestK(row.eval, 'beam'), { seed: 42 }),
+    bruteForce: pairedRatio(kept, atLargestK(row.eval, 'brute-force'), { seed: 42 }),
+  };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -347,7 +392,7 @@ function stageTable(r: Row): string {
       `| ${label}${j && j.round === r.jtmKeptRound ? ' (kept)' : ''} | ${beam.metrics.map((m) => pct(m.recall)).join(' | ')} | ${brute ? brute.metrics.map((m) => pct(m.recall)).join(' | ') : ks.map(() => '').join(' | ')} | ${cells.join(' | ')} |`,
     );
   };
-  row('TDM (category init)', r.eval, undefined, bestValid(r.training));
+  row('default model (category tree)', r.eval, undefined, bestValid(r.training));
   if (r.kmeans) row(r.kmeans.label, r.kmeans.eval);
   for (const j of r.jtm ?? []) if (j.round > 0 || r.jtmStart) row(j.label, j.eval, j);
   return lines.join('\n');
@@ -396,29 +441,43 @@ function markdown(rows: Row[]): string {
     '',
     'Protocol (TDM/JTM papers): held-out test users; each one\'s behaviours sorted by time, the first half is the',
     'model input and the distinct items of the second half the truth; precision, recall and F-measure@k per user,',
-    'averaged. Training uses only the other users (validation users drive early stopping). Every method ranks the',
-    'whole catalogue: *beam* is arbor\'s tree beam search, *brute-force* scores every item with the same trained',
-    'scorer, *popularity* and *itemcf* are the classic baselines, *ease* (Steck 2019, λ chosen on the validation users) and *two-tower* (user and item towers, in-batch softmax with the logQ correction, early stopping on the validation users, served by HNSW) the learned peers, all trained on the same training users.',
+    'averaged. Training uses only the other users (validation users drive early stopping and every choice a method',
+    'makes). Every method ranks the whole catalogue: *beam* is arbor\'s tree beam search with its default model',
+    '(category tree, hierarchical user preference, objective tdm, path rank rule), *brute-force* the exact top k of the',
+    'same scoring function, *popularity* and *itemcf* the classic baselines, *ease* (Steck 2019, λ chosen on the',
+    'validation users) and *two-tower* (user and item towers, in-batch softmax with the logQ correction, early stopping',
+    'on the validation users, served by HNSW) the learned peers, all trained on the same training users.',
     'Latency is single-threaded, per query, measured side by side in the same process.',
     '',
-    '## Summary (recall at the largest k)',
+    '## Summary',
     '',
-    'JTM: the round joint training kept (best validation recall, chosen on the validation users, not the test users); the goal of issue 3 is JTM / TDM >= 1.2 and JTM / brute force >= 1.',
-    'In brackets after each ratio: its 95 % interval, percentile bootstrap over the test users (2,000 resamples, both recalls of a resample taken on the same users).',
+    'Recall on the test users. "never worse": whether recall never falls as the beam widens (25 … 1600) and brute force is the ceiling, each',
+    'comparison paired over the test users with a 95 % bootstrap interval (see "Recall against beam width"); "node rule" gives the same',
+    'model ranked by each node\'s own score (the TDM paper\'s rule) at the same beam, and its brute force. Ratios: paired over the test users,',
+    'in brackets the 95 % percentile bootstrap interval (2,000 resamples). Best peer: the best of item-CF, EASE and two-tower by mean recall at',
+    'that k. OTM: the same model trained with the otm objective for the same budget.',
     '',
-    '| data set | k | TDM beam | brute force (TDM scorer) | popularity | item-CF | EASE | two-tower | TDM + k-means | JTM (kept round) | JTM / TDM | JTM / brute force | training samples/s | ms/query beam (brute force) |',
-    '| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => {
-      const last = (e: ModelEvalReport, n: string) => {
-        const m = e.methods.find((x) => x.name === n);
-        return m ? m.metrics[m.metrics.length - 1].recall : NaN;
-      };
-      const opt = (n: string) => (r.eval.methods.some((x) => x.name === n) ? pct(last(r.eval, n)) : 'n/a');
-      const ms = (n: string) => r.eval.methods.find((x) => x.name === n)!.msPerQuery.p50.toFixed(2);
-      const kept = keptJtm(r);
-      const jtmRecall = kept ? last(kept.eval, 'beam') : NaN;
-      return `| ${r.dataset} | ${r.eval.ks[r.eval.ks.length - 1]} | ${pct(last(r.eval, 'beam'))} | ${pct(last(r.eval, 'brute-force'))} | ${pct(last(r.eval, 'popularity'))} | ${pct(last(r.eval, 'itemcf'))} | ${opt('ease')} | ${opt('two-tower')} | ${r.kmeans ? pct(last(r.kmeans.eval, 'beam')) : 'n/a'} | ${kept ? `${pct(jtmRecall)} (round ${kept.round})` : 'n/a'} | ${r.jtmRatios ? ratioCell(r.jtmRatios.tdm) : 'n/a'} | ${r.jtmRatios ? ratioCell(r.jtmRatios.bruteForce) : 'n/a'} | ${Math.round(r.training.samplesPerSecond)} | ${ms('beam')} (${ms('brute-force')}) |`;
-    }),
+    '| data set | k | beam | brute force | never worse | node rule: beam (brute force) | popularity | item-CF | EASE | two-tower | beam / best peer | OTM | OTM / beam |',
+    '| :--- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.flatMap((r) =>
+      r.eval.ks.map((k) => {
+        const at = (e: ModelEvalReport, n: string) => {
+          const m = e.methods.find((x) => x.name === n);
+          const x = m?.metrics.find((q) => q.k === k);
+          return x ? pct(x.recall) : 'n/a';
+        };
+        const curveAt = (c: BeamCurve | undefined, beam: number | undefined) => {
+          const p = c?.points.find((q) => q.beam === beam);
+          const x = p?.recall.find((q) => q.k === k);
+          return x ? pct(x.recall) : 'n/a';
+        };
+        const beamWidth = r.eval.methods.find((x) => x.name === 'beam')?.beam;
+        const prop = r.curve?.property?.find((p) => p.k === k);
+        const peer = r.peers?.find((p) => p.k === k);
+        const otmRatio = r.otm?.ratios.find((x) => x.k === k);
+        return `| ${r.dataset} | ${k} | ${at(r.eval, 'beam')} | ${at(r.eval, 'brute-force')} | ${prop ? (prop.holds ? 'yes' : '**no**') : 'n/a'} | ${curveAt(r.nodeCurve, beamWidth)} (${curveAt(r.nodeCurve, undefined)}) | ${at(r.eval, 'popularity')} | ${at(r.eval, 'itemcf')} | ${at(r.eval, 'ease')} | ${at(r.eval, 'two-tower')} | ${peer ? `${ratioCell(peer.ratio)} vs ${peer.best}` : 'n/a'} | ${r.otm ? at(r.otm.eval, 'beam') : 'n/a'} | ${otmRatio ? ratioCell(otmRatio.ratio) : 'n/a'} |`;
+      }),
+    ),
     '',
   ];
   for (const r of rows) {
@@ -431,14 +490,13 @@ function markdown(rows: Row[]): string {
       '',
       `${r.users} users, ${r.items} items, ${r.events} events; ${r.eval.users} test users; ${r.note}.`,
       `Run ${m.date} on ${m.cpu} (${m.cores} cores), Node ${m.node}, tfjs backend \`${m.backend}\`; \`${m.command}\`. ` +
-        `Scorer: pooling, category embedding ${r.categoryEmb ? 'on' : 'off'}; hierarchical user preference ${r.hierarchical ? 'on' : 'off'} for TDM and the k-means rebuild` +
-        (r.jtmHierarchical !== undefined ? `, ${r.jtmHierarchical ? 'on' : 'off'} for JTM.` : '.'),
+        `Default model: pooling scorer with the hierarchical user preference ${r.hierarchical ? 'on' : 'off'}, category embedding ${r.categoryEmb ? 'on' : 'off'}, objective ${r.objective ?? 'tdm'}, rank rule path.`,
       '',
-      `### TDM against brute force and the baselines`,
+      `### The default model against brute force and the baselines`,
       '',
       `Tree: branching ${r.tree.branching}, depth ${r.tree.depth}. Ingest ${r.ingestSeconds.toFixed(1)} s, tree build ${r.buildSeconds.toFixed(2)} s, ` +
         `training ${r.trainSeconds.toFixed(0)} s (${r.training.epochs.length} epochs, kept ${r.training.bestEpoch}; ` +
-        `${Math.round(r.training.samplesPerSecond)} samples/s = ${Math.round(r.training.pairsPerSecond)} (user, node) pairs/s, ${r.training.pairsPerSample} pairs a sample). ` +
+        `${Math.round(r.training.samplesPerSecond)} samples/s = ${Math.round(r.training.pairsPerSecond)} (user, node) pairs/s, ${r.training.pairsPerSample} pairs a sample, ${r.training.options.workers ?? 0} worker threads). ` +
         `Model folder ${(r.modelBytes / 1e6).toFixed(1)} MB.`,
       '',
       formatMarkdownTable(r.eval),
@@ -449,19 +507,38 @@ function markdown(rows: Row[]): string {
         `pairs scored beam / brute force ${((100 * by('beam').pairsPerQuery) / by('brute-force').pairsPerQuery).toFixed(2)} %; ` +
         `ms per query brute force / beam ${(by('brute-force').msPerQuery.p50 / by('beam').msPerQuery.p50).toFixed(1)}×.`,
       '',
+      ...(r.peers && r.peers.length > 0
+        ? [`Against the best peer (paired over the test users): ${r.peers.map((p) => `recall@${p.k} ${pct(p.recall)} against ${p.best}'s ${pct(p.bestRecall)}, ratio ${ratioCell(p.ratio)}`).join('; ')}.`, '']
+        : []),
       'Validation recall by epoch: ' +
         r.training.epochs.map((e) => `${e.epoch}: ${e.validRecall !== undefined ? (e.validRecall * 100).toFixed(2) + '%' : 'n/a'}`).join(', ') +
         '.',
       '',
     );
+    if (r.otm) {
+      const o = r.otm;
+      out.push(
+        '### The OTM objective against the default',
+        '',
+        `OTM (Zhuo et al., ICML 2020): each step runs the current model's beam search (width ${o.training.options.trainBeam}, path rule) for every sample and trains on the nodes it scored, ` +
+          `the target's ancestors labelled with OTM's pseudo targets, plus the default's uniform negatives. Same tree, options and epoch budget as the default model. ` +
+          `Training ${o.trainSeconds.toFixed(0)} s (${o.training.epochs.length} epochs, kept ${o.training.bestEpoch}; ${Math.round(o.training.samplesPerSecond)} samples/s, ${o.training.pairsPerSample} pairs a sample); ` +
+          `validation recall by epoch: ${o.training.epochs.map((e) => `${e.epoch}: ${e.validRecall !== undefined ? (e.validRecall * 100).toFixed(2) + '%' : 'n/a'}`).join(', ')}.`,
+        '',
+        formatMarkdownTable(o.eval),
+        '',
+        `OTM beam recall over the default's, paired: ${o.ratios.map((x) => `@${x.k} ${ratioCell(x.ratio)}`).join(', ')}.`,
+        '',
+      );
+    }
     if (r.kmeans || r.jtm) {
       out.push(
         '### Learned trees: k-means rebuild and JTM rounds',
         '',
-        `Same test users. k-means: a fresh scorer trained (${r.kmeans?.epochs ?? '?'} epochs) on a balanced k-means tree of the TDM item embeddings (build ${r.kmeans?.buildSeconds.toFixed(1) ?? '?'} s). ` +
+        `Same test users. k-means: a fresh default scorer trained (${r.kmeans?.epochs ?? '?'} epochs) on a balanced k-means tree of the default model's item embeddings (build ${r.kmeans?.buildSeconds.toFixed(1) ?? '?'} s). ` +
           (r.jtmStart
-            ? `JTM as in its paper: a scorer with the hierarchical user preference, trained on the category tree with the TDM budget (round 0: ${r.jtmStart.epochs} epochs, kept ${r.jtmStart.keptEpoch}, ${r.jtmStart.trainSeconds.toFixed(0)} s), so round 0 against TDM measures the hierarchical preference and later rounds against round 0 measure tree learning (plus their extra training). `
-            : `JTM: from the TDM model (scorer with the hierarchical user preference ${r.jtmHierarchical ? 'on' : 'off'}). `) +
+            ? `JTM as in its paper: a scorer with the hierarchical user preference, trained on the category tree (round 0: ${r.jtmStart.epochs} epochs, kept ${r.jtmStart.keptEpoch}, ${r.jtmStart.trainSeconds.toFixed(0)} s). `
+            : `JTM: round 0 is the default model (its scorer has JTM's hierarchical user preference). `) +
           `Each round learns the tree (gap 7, at most 50 training pairs per item) and trains up to ${r.jtmRoundEpochs} more epochs; "moved" is the share of items whose leaf changed; "(kept)" marks the round joint training keeps (best validation recall). ` +
           'Objective: the tree-learning objective (summed log-probabilities of the levels of the first step, 1-7) per pair, old tree → learned tree under the same weights, on the training pairs and on the validation users\' pairs. ' +
           'Purity: share of items under each node of that level belonging to its majority category (category-initialised trees start near 1 by construction).',
@@ -469,6 +546,7 @@ function markdown(rows: Row[]): string {
         stageTable(r),
         '',
       );
+      if (r.jtmRatios) out.push(`Kept JTM round over the default model at k = ${kMax}: ${ratioCell(r.jtmRatios.tdm)}; over its brute force: ${ratioCell(r.jtmRatios.bruteForce)}.`, '');
     }
   }
   return out.join('\n');
@@ -505,7 +583,7 @@ function writeReport(outDir: string): void {
     .map((f) => JSON.parse(readFileSync(f, 'utf8')) as Row);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
-  const curves = rows.map((r) => ({ title: r.title, curve: r.curve }));
+  const curves = rows.map((r) => ({ title: r.title, curve: r.curve, nodeCurve: r.nodeCurve }));
   if (curves.some((c) => c.curve)) writeFileSync(join(outDir, 'recall-curve.svg'), renderCurveSvg(curves));
   writeFileSync(
     join(outDir, 'BENCHMARKS.md'),
@@ -516,8 +594,9 @@ function writeReport(outDir: string): void {
 
 const USAGE = `npm run bench -- [options]   (or: node dist/bench/run.js [options])
 
-Runs TDM (with its recall-vs-beam curve), brute force, popularity, item-CF, EASE, two-tower, the k-means
-rebuild and JTM rounds on the synthetic set and
+Runs arbor's default model (with its recall-vs-beam curve under the path and the node rank rule), brute
+force, popularity, item-CF, EASE, two-tower, the OTM objective, the k-means rebuild and JTM rounds on the
+synthetic set and
 on each real data set found in --datasets, then the retrieval cost and serve load benchmarks; writes
 docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/benchmarks.json.
 
@@ -526,11 +605,11 @@ docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/ben
                         retrieval, serve, train-workers (1 vs 2 training worker threads)
   --train-workers-reps N     repetitions of each worker count in train-workers (default 3)
   --train-workers-samples N  training samples per train-workers run (default 16384)
-  --epochs N            training epochs of TDM, the k-means rebuild and JTM's round 0 (default: train's)
+  --epochs N            most training epochs of the default model, OTM and the k-means rebuild (default: train's)
   --rounds R            JTM tree-learning rounds (default 2)
   --round-epochs N      epochs of training after each tree-learning round (default 3)
-  --hierarchical        give the TDM scorer the hierarchical user preference too (off: TDM as in its paper)
-  --jtm-plain           JTM rounds start from the TDM model instead of their own hierarchical scorer
+  --no-otm              skip the OTM objective (trained with the default model's budget, compared with it)
+  --no-trees            skip the learned trees (the k-means rebuild and the JTM rounds)
   --out DIR             where the page and JSON go (default docs)
   --report              only rebuild the page from docs/bench/*.json
   --ablation            run the scorer ablation instead (--ablation-samples N per epoch, default 12000;
@@ -551,8 +630,8 @@ async function main(): Promise<void> {
         'round-epochs': { type: 'string', default: '3' },
         out: { type: 'string', default: join(root, 'docs') },
         report: { type: 'boolean', default: false },
-        hierarchical: { type: 'boolean', default: false },
-        'jtm-plain': { type: 'boolean', default: false },
+        'no-otm': { type: 'boolean', default: false },
+        'no-trees': { type: 'boolean', default: false },
         ablation: { type: 'boolean', default: false },
         'ablation-samples': { type: 'string', default: '12000' },
         'ablation-epochs': { type: 'string', default: '8' },
@@ -592,8 +671,8 @@ async function main(): Promise<void> {
       if (only ? !only.has(spec.name) : spec.name === 'tiny') continue;
       const row = await runOne(spec, {
         datasetsDir: values.datasets!,
-        hierarchical: values.hierarchical!,
-        jtmHierarchical: !values['jtm-plain'],
+        otm: !values['no-otm'],
+        trees: !values['no-trees'],
         epochs: values.epochs ? Number(values.epochs) : undefined,
         rounds: Number(values.rounds),
         roundEpochs: Number(values['round-epochs']),
