@@ -6,7 +6,6 @@
  * fixed k against queries/s on one thread, one line per data set, brute force
  * as each line's end point).
  */
-import type { RankRule } from '../src/beam/retriever.js';
 import type { Logger } from '../src/core/log.js';
 import type { Store } from '../src/data/store.js';
 import { checkBeamCurve } from '../src/eval/beam-curve.js';
@@ -44,8 +43,8 @@ export interface CurveProperty {
 export interface BeamCurve {
   /** Which model of the set it measures. */
   model: string;
-  /** The rank rule of the search (absent in curves measured before rules existed: node). */
-  rank?: RankRule;
+  /** The path weight of the search (see RetrieveOptions.pathWeight; absent in curves measured before it existed: 0, the node rule). */
+  pathWeight?: number;
   ks: number[];
   users: number;
   points: CurvePoint[];
@@ -53,10 +52,14 @@ export interface BeamCurve {
   property?: CurveProperty[];
 }
 
-/** Evaluates `model` at every width of CURVE_BEAMS and by brute force on the store's test users, and checks the property at each k. */
-export function beamCurve(store: Store, model: Model, label: string, ks: number[], seed: number, logger: Logger, rank: RankRule = 'path'): BeamCurve {
+/**
+ * Evaluates `model` at every width of CURVE_BEAMS and by brute force on the
+ * store's test users, and checks the property at each k; `pathWeight`
+ * overrides the model's own.
+ */
+export function beamCurve(store: Store, model: Model, label: string, ks: number[], seed: number, logger: Logger, pathWeight?: number): BeamCurve {
   const widths = CURVE_BEAMS.filter((b) => b >= Math.min(...ks));
-  const report = evaluateModel(store, model, { ks, beam: widths, rank, oracle: true, baselines: [], maxUsers: 0, seed, perUser: true }, logger);
+  const report = evaluateModel(store, model, { ks, beam: widths, ...(pathWeight === undefined ? {} : { pathWeight }), oracle: true, baselines: [], maxUsers: 0, seed, perUser: true }, logger);
   const brute = report.methods.find((m) => m.beam === undefined)!;
   const property = ks.map((k): CurveProperty => {
     const userRecallAt = (m: (typeof report.methods)[number]) => m.userRecall![m.metrics.findIndex((x) => x.k === k)];
@@ -67,7 +70,7 @@ export function beamCurve(store: Store, model: Model, label: string, ks: number[
   });
   return {
     model: label,
-    rank,
+    pathWeight: brute.pathWeight,
     ks,
     users: report.users,
     property,
@@ -109,7 +112,7 @@ export function propertyLine(c: BeamCurve): string {
 }
 
 /** The page section: how to read the curve, then each set's table. */
-export function curveSection(sets: { title: string; curve?: BeamCurve; nodeCurve?: BeamCurve }[], svgName: string): string {
+export function curveSection(sets: { title: string; curve?: BeamCurve; pathCurve?: BeamCurve; nodeCurve?: BeamCurve }[], svgName: string): string {
   const with_ = sets.filter((s) => s.curve);
   if (with_.length === 0) return '';
   const out = [
@@ -126,16 +129,12 @@ export function curveSection(sets: { title: string; curve?: BeamCurve; nodeCurve
     '',
   ];
   for (const s of with_) {
-    out.push(`### ${s.title}: ${s.curve!.model}`, '', `${s.curve!.users} test users; rank rule ${s.curve!.rank ?? 'node'}.`, '', curveTable(s.curve!), '', propertyLine(s.curve!), '');
-    if (s.nodeCurve) {
-      out.push(
-        `The same model with the calibration off (rank rule node: each node's own score, as in the TDM paper):`,
-        '',
-        curveTable(s.nodeCurve),
-        '',
-        propertyLine(s.nodeCurve),
-        '',
-      );
+    out.push(`### ${s.title}: ${s.curve!.model}`, '', `${s.curve!.users} test users; path weight ${s.curve!.pathWeight ?? 0} (chosen on the validation users).`, '', curveTable(s.curve!), '', propertyLine(s.curve!), '');
+    for (const [c, what] of [
+      [s.pathCurve, 'the path rule (w = 1: the sum of log σ over the whole path)'],
+      [s.nodeCurve, "the calibration off (the node rule, w = 0: each node's own score, as in the TDM paper)"],
+    ] as [BeamCurve | undefined, string][]) {
+      if (c) out.push(`The same model with ${what}:`, '', curveTable(c), '', propertyLine(c), '');
     }
   }
   return out.join('\n');

@@ -16,7 +16,6 @@
 import { parseArgs } from 'node:util';
 import { BeamSearch } from '../src/beam/beam.js';
 import { BruteForce } from '../src/beam/brute.js';
-import type { RankRule } from '../src/beam/retriever.js';
 import { logSigmoid } from '../src/beam/topk.js';
 import { Store } from '../src/data/store.js';
 import { readModel } from '../src/model/folder.js';
@@ -107,9 +106,9 @@ async function main(): Promise<void> {
       }
     }
     session.close();
-    for (const rank of ['node', 'path'] as RankRule[]) {
-      count(`beam (${rank})`, new BeamSearch(tree, scorer).retrieve(c.history, { k, beam: k, rank }).items);
-      count(`brute force (${rank})`, new BruteForce(tree, scorer).retrieve(c.history, { k, rank }).items);
+    for (const [rank, pathWeight] of [['node', 0], ['path', 1]] as [string, number][]) {
+      count(`beam (${rank})`, new BeamSearch(tree, scorer).retrieve(c.history, { k, beam: k, pathWeight }).items);
+      count(`brute force (${rank})`, new BruteForce(tree, scorer).retrieve(c.history, { k, pathWeight }).items);
     }
   }
   network!.dispose();

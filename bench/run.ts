@@ -148,7 +148,9 @@ interface Row {
   eval: ModelEvalReport;
   /** The default model's recall at beam widths 25 … 1600 and brute force (bench/curve.ts), under the default path rule. */
   curve?: BeamCurve;
-  /** The same model and widths under the node rule (the calibration off). */
+  /** The same model and widths under the path rule (w = 1), when its own weight differs. */
+  pathCurve?: BeamCurve;
+  /** The same model and widths under the node rule (w = 0: the calibration off), when its own weight differs. */
   nodeCurve?: BeamCurve;
   /** The training objective of the default model. */
   objective?: string;
@@ -230,8 +232,10 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
     const trainSeconds = (Date.now() - t) / 1000;
     const tdm = readModel(tdmDir, { requireScorer: true });
     const report = evaluateModel(store, tdm, { ...evalOpts, perUser: true, baselines: BASELINES, skipUnavailableBaselines: true }, log);
-    const curve = beamCurve(store, tdm, 'arbor defaults (category tree)', spec.ks, 42, log, 'path');
-    const nodeCurve = beamCurve(store, tdm, 'arbor defaults (category tree)', spec.ks, 42, log, 'node');
+    const curve = beamCurve(store, tdm, 'arbor defaults (category tree)', spec.ks, 42, log);
+    const chosen = tdm.network!.config.pathWeight ?? 1;
+    const pathCurve = chosen === 1 ? undefined : beamCurve(store, tdm, 'arbor defaults (category tree)', spec.ks, 42, log, 1);
+    const nodeCurve = chosen === 0 ? undefined : beamCurve(store, tdm, 'arbor defaults (category tree)', spec.ks, 42, log, 0);
     const row: Row = {
       dataset: spec.name,
       title: spec.title,
@@ -251,7 +255,8 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
       tree: { depth: manifest.tree.depth, branching: manifest.tree.branching },
       eval: report,
       curve,
-      nodeCurve,
+      ...(pathCurve ? { pathCurve } : {}),
+      ...(nodeCurve ? { nodeCurve } : {}),
     };
     const userRecall = (e: ModelEvalReport, name: string, k: number) => {
       const m = e.methods.find((x) => x.name === name);
@@ -443,7 +448,7 @@ function markdown(rows: Row[]): string {
     'model input and the distinct items of the second half the truth; precision, recall and F-measure@k per user,',
     'averaged. Training uses only the other users (validation users drive early stopping and every choice a method',
     'makes). Every method ranks the whole catalogue: *beam* is arbor\'s tree beam search with its default model',
-    '(category tree, hierarchical user preference, objective tdm, path rank rule), *brute-force* the exact top k of the',
+    '(category tree, hierarchical user preference, objective tdm, path weight chosen on validation users), *brute-force* the exact top k of the',
     'same scoring function, *popularity* and *itemcf* the classic baselines, *ease* (Steck 2019, λ chosen on the',
     'validation users) and *two-tower* (user and item towers, in-batch softmax with the logQ correction, early stopping',
     'on the validation users, served by HNSW) the learned peers, all trained on the same training users.',
@@ -451,14 +456,15 @@ function markdown(rows: Row[]): string {
     '',
     '## Summary',
     '',
-    'Recall on the test users. "never worse": whether recall never falls as the beam widens (25 … 1600) and brute force is the ceiling, each',
+    'Recall on the test users. Path weight: the w the default model chose on its validation users (a node\'s key is log σ(its score) + w × its',
+    'parent\'s key; 1 is the path rule, 0 the node rule). "never worse": whether recall never falls as the beam widens (25 … 1600) and brute force is the ceiling, each',
     'comparison paired over the test users with a 95 % bootstrap interval (see "Recall against beam width"); "node rule" gives the same',
     'model ranked by each node\'s own score (the TDM paper\'s rule) at the same beam, and its brute force. Ratios: paired over the test users,',
     'in brackets the 95 % percentile bootstrap interval (2,000 resamples). Best peer: the best of item-CF, EASE and two-tower by mean recall at',
     'that k. OTM: the same model trained with the otm objective for the same budget.',
     '',
-    '| data set | k | beam | brute force | never worse | node rule: beam (brute force) | popularity | item-CF | EASE | two-tower | beam / best peer | OTM | OTM / beam |',
-    '| :--- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| data set | k | path weight | beam | brute force | never worse | node rule: beam (brute force) | popularity | item-CF | EASE | two-tower | beam / best peer | OTM | OTM / beam |',
+    '| :--- | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.flatMap((r) =>
       r.eval.ks.map((k) => {
         const at = (e: ModelEvalReport, n: string) => {
@@ -475,7 +481,8 @@ function markdown(rows: Row[]): string {
         const prop = r.curve?.property?.find((p) => p.k === k);
         const peer = r.peers?.find((p) => p.k === k);
         const otmRatio = r.otm?.ratios.find((x) => x.k === k);
-        return `| ${r.dataset} | ${k} | ${at(r.eval, 'beam')} | ${at(r.eval, 'brute-force')} | ${prop ? (prop.holds ? 'yes' : '**no**') : 'n/a'} | ${curveAt(r.nodeCurve, beamWidth)} (${curveAt(r.nodeCurve, undefined)}) | ${at(r.eval, 'popularity')} | ${at(r.eval, 'itemcf')} | ${at(r.eval, 'ease')} | ${at(r.eval, 'two-tower')} | ${peer ? `${ratioCell(peer.ratio)} vs ${peer.best}` : 'n/a'} | ${r.otm ? at(r.otm.eval, 'beam') : 'n/a'} | ${otmRatio ? ratioCell(otmRatio.ratio) : 'n/a'} |`;
+        const node = r.nodeCurve ?? (r.curve?.pathWeight === 0 ? r.curve : undefined);
+        return `| ${r.dataset} | ${k} | ${r.curve?.pathWeight ?? 'n/a'} | ${at(r.eval, 'beam')} | ${at(r.eval, 'brute-force')} | ${prop ? (prop.holds ? 'yes' : '**no**') : 'n/a'} | ${curveAt(node, beamWidth)} (${curveAt(node, undefined)}) | ${at(r.eval, 'popularity')} | ${at(r.eval, 'itemcf')} | ${at(r.eval, 'ease')} | ${at(r.eval, 'two-tower')} | ${peer ? `${ratioCell(peer.ratio)} vs ${peer.best}` : 'n/a'} | ${r.otm ? at(r.otm.eval, 'beam') : 'n/a'} | ${otmRatio ? ratioCell(otmRatio.ratio) : 'n/a'} |`;
       }),
     ),
     '',
@@ -490,7 +497,7 @@ function markdown(rows: Row[]): string {
       '',
       `${r.users} users, ${r.items} items, ${r.events} events; ${r.eval.users} test users; ${r.note}.`,
       `Run ${m.date} on ${m.cpu} (${m.cores} cores), Node ${m.node}, tfjs backend \`${m.backend}\`; \`${m.command}\`. ` +
-        `Default model: pooling scorer with the hierarchical user preference ${r.hierarchical ? 'on' : 'off'}, category embedding ${r.categoryEmb ? 'on' : 'off'}, objective ${r.objective ?? 'tdm'}, rank rule path.`,
+        `Default model: pooling scorer with the hierarchical user preference ${r.hierarchical ? 'on' : 'off'}, category embedding ${r.categoryEmb ? 'on' : 'off'}, objective ${r.objective ?? 'tdm'}, path weight ${r.training.pathWeight ?? 'n/a'} (chosen on the validation users).`,
       '',
       `### The default model against brute force and the baselines`,
       '',
@@ -511,7 +518,7 @@ function markdown(rows: Row[]): string {
         ? [`Against the best peer (paired over the test users): ${r.peers.map((p) => `recall@${p.k} ${pct(p.recall)} against ${p.best}'s ${pct(p.bestRecall)}, ratio ${ratioCell(p.ratio)}`).join('; ')}.`, '']
         : []),
       'Validation recall by epoch: ' +
-        r.training.epochs.map((e) => `${e.epoch}: ${e.validRecall !== undefined ? (e.validRecall * 100).toFixed(2) + '%' : 'n/a'}`).join(', ') +
+        r.training.epochs.map((e) => `${e.epoch}: ${e.validRecall !== undefined ? (e.validRecall * 100).toFixed(2) + '%' : 'n/a'}${e.pathWeight !== undefined ? ` (w ${e.pathWeight})` : ''}`).join(', ') +
         '.',
       '',
     );
@@ -521,6 +528,7 @@ function markdown(rows: Row[]): string {
         '### The OTM objective against the default',
         '',
         `OTM (Zhuo et al., ICML 2020): each step runs the current model's beam search (width ${o.training.options.trainBeam}, path rule) for every sample and trains on the nodes it scored, ` +
+          `its path weight chosen on the validation users like the default's (${o.training.pathWeight ?? 'n/a'}), ` +
           `the target's ancestors labelled with OTM's pseudo targets, plus the default's uniform negatives. Same tree, options and epoch budget as the default model. ` +
           `Training ${o.trainSeconds.toFixed(0)} s (${o.training.epochs.length} epochs, kept ${o.training.bestEpoch}; ${Math.round(o.training.samplesPerSecond)} samples/s, ${o.training.pairsPerSample} pairs a sample); ` +
           `validation recall by epoch: ${o.training.epochs.map((e) => `${e.epoch}: ${e.validRecall !== undefined ? (e.validRecall * 100).toFixed(2) + '%' : 'n/a'}`).join(', ')}.`,
@@ -583,7 +591,7 @@ function writeReport(outDir: string): void {
     .map((f) => JSON.parse(readFileSync(f, 'utf8')) as Row);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
-  const curves = rows.map((r) => ({ title: r.title, curve: r.curve, nodeCurve: r.nodeCurve }));
+  const curves = rows.map((r) => ({ title: r.title, curve: r.curve, pathCurve: r.pathCurve, nodeCurve: r.nodeCurve }));
   if (curves.some((c) => c.curve)) writeFileSync(join(outDir, 'recall-curve.svg'), renderCurveSvg(curves));
   writeFileSync(
     join(outDir, 'BENCHMARKS.md'),

@@ -24,7 +24,7 @@ import type { RetrievalService } from '../src/beam/service.js';
 import { MAX_BEAM, MAX_K, asArborLogger, buildApp, openServeService, serveLogger, storeUsers } from '../src/serve/index.js';
 import type { AddressInfo } from 'node:net';
 import { defaultWorkers, maxWorkers, openRetrievalService } from '../src/beam/pool.js';
-import type { RankRule, RetrievalResult } from '../src/beam/retriever.js';
+import { describePathWeight, type RetrievalResult } from '../src/beam/retriever.js';
 import type { Tree } from '../src/tree/tree.js';
 import { explainItems } from '../src/scorer/explain.js';
 import type { Resolved } from './program.js';
@@ -55,6 +55,21 @@ function need(o: Resolved, key: string, flag: string): string {
   return v as string;
 }
 
+/**
+ * The path weight `--rank` asks for: auto (or absent) gives none (the
+ * model's own, or for training a choice on validation users), path 1, node
+ * 0, else a number in [0, 1].
+ */
+function pathWeightOption(o: Resolved): { pathWeight?: number } {
+  const v = o.rank as string | undefined;
+  if (v === undefined || v === 'auto') return {};
+  if (v === 'path') return { pathWeight: 1 };
+  if (v === 'node') return { pathWeight: 0 };
+  const w = Number(v);
+  if (v.trim() === '' || !(w >= 0 && w <= 1)) throw new UsageError(`--rank must be auto, path, node or a number in [0, 1], got ${JSON.stringify(v)}`);
+  return { pathWeight: w };
+}
+
 function trainOptions(o: Resolved) {
   return {
     train: {
@@ -64,7 +79,7 @@ function trainOptions(o: Resolved) {
       negatives: o.negatives as string,
       objective: o.objective as string,
       trainBeam: o.trainBeam as number,
-      ...(o.rank !== undefined ? { rank: o.rank as RankRule } : {}),
+      ...pathWeightOption(o),
       patience: o.patience as number,
       validK: o.validK as number,
       maxSamplesPerEpoch: o.maxSamples as number,
@@ -125,7 +140,8 @@ export async function trainCommand(o: Resolved): Promise<void> {
       const last = summary.epochs[summary.epochs.length - 1];
       out(
         `trained ${dir}: ${summary.epochs.length} epochs (kept epoch ${summary.bestEpoch}), final loss ${last.loss.toFixed(4)}, ` +
-          `${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s, ${summary.pairsPerSample} pairs a sample) on ${describeWorkers(summary.options.workers)}`,
+          `${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s, ${summary.pairsPerSample} pairs a sample) on ${describeWorkers(summary.options.workers)}; ` +
+          `retrieval ranks by ${describePathWeight(summary.pathWeight)}`,
       );
     }
   });
@@ -234,7 +250,7 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
     queries = input!.map((q) => ({ user: q.user, items: toItems(q.history) }));
   }
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
-  const opts = { k: Math.min(k, tree.numItems), beam, rank: o.rank as RankRule, excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };
+  const opts = { k: Math.min(k, tree.numItems), beam, ...pathWeightOption(o), excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };
   const print = (q: { user: string | null; items: Int32Array }, r: RetrievalResult) => {
     const why = o.explain ? explainItems(model.network!, tree, q.items, r.items) : undefined;
     const items = Array.from(r.items, (it, i) => ({
@@ -303,7 +319,7 @@ function categoryIndices(tree: Tree, ids: string[] | undefined): Int32Array | un
 function printEval(report: ModelEvalReport, config: Record<string, unknown>, json: boolean): void {
   if (json) out(JSON.stringify({ config, ...report }));
   else {
-    out(`${report.users} test users`);
+    out(`${report.users} test users; beam search and brute force rank by ${describePathWeight(report.pathWeight)}`);
     out(formatEvalTable(report));
     const short = report.methods.filter((m) => m.beam !== undefined && m.metrics.length < report.ks.length);
     if (short.length > 0) {
@@ -341,7 +357,7 @@ function evalOptions(o: Resolved) {
   const beam = beamWidths(given === undefined || given.length === 0 ? [2 * Math.max(...ks)] : given);
   for (const b of beam) methodKs(ks, b);
   const baselines = (o.baselines as string[]).filter((b) => b !== '');
-  return { ks, beam, rank: o.rank as RankRule, oracle: o.oracle as boolean, baselines, maxUsers: (o.maxUsers as number | undefined) ?? 0, seed: o.seed as number };
+  return { ks, beam, ...pathWeightOption(o), oracle: o.oracle as boolean, baselines, maxUsers: (o.maxUsers as number | undefined) ?? 0, seed: o.seed as number };
 }
 
 /** `arbor eval --db FILE --model DIR -k 10,50,200 --beam B [--no-oracle] [--baselines ...] [--json]` */

@@ -73,12 +73,12 @@ describe('filters inside the beam search', () => {
       fc.property(filterCase, ({ branching, n, numCats, k, extra, seed, excludeHistory, catPick, category }) => {
         const tree = (category ? buildCategoryTree : buildRandomTree)(makeItems(n, numCats, seed), { branching, seed });
         const categories = catPick ? Int32Array.from(catPick.filter((c) => c < numCats)) : undefined;
-        const opts: RetrieveOptions = { k, beam: k + extra, excludeHistory, categories, rank: 'node' };
+        const opts: RetrieveOptions = { k, beam: k + extra, excludeHistory, categories, pathWeight: 0 };
         const scorer = new FilteredHeapScorer(tree, seed, (h) => allowedItems(tree, h, opts));
         for (const h of histories(n, seed ^ 0x33, 3)) {
           const ok = allowedItems(tree, h, opts);
           const b = new BeamSearch(tree, scorer).retrieve(h, opts);
-          const o = new BruteForce(tree, scorer).retrieve(h, { k, excludeHistory, categories, rank: 'node' });
+          const o = new BruteForce(tree, scorer).retrieve(h, { k, excludeHistory, categories, pathWeight: 0 });
           // brute force: exactly the best allowed items
           const values = scorer.itemValues(h);
           const want = [...ok].sort((x, y) => values[y] - values[x] || x - y).slice(0, k);

@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
-import { BeamSearch, BruteForce, logSigmoid, sigmoid, topK, type RankRule } from '../src/beam/index.js';
+import { BeamSearch, BruteForce, logSigmoid, sigmoid, topK } from '../src/beam/index.js';
+
+type RankRule = 'path' | 'node';
+/** The path weight of a rule's name. */
+const W = (rank: RankRule) => (rank === 'path' ? 1 : 0);
 import type { NodeScorer } from '../src/scorer/types.js';
 import { buildCategoryTree, buildRandomTree, type Tree } from '../src/tree/index.js';
 import { FixedScorer, HeapScorer, IndependentScorer, PathHeapScorer } from './helpers/scorers.js';
@@ -71,9 +75,9 @@ describe('beam search against the brute-force oracle', () => {
           const width = k + extra;
           for (const h of histories(n, seed ^ 0x55, 4)) {
             const before = scorer.pairs;
-            const b = beam.retrieve(h, { k, beam: width, rank });
+            const b = beam.retrieve(h, { k, beam: width, pathWeight: W(rank) });
             const pairs = scorer.pairs - before;
-            const o = brute.retrieve(h, { k, rank });
+            const o = brute.retrieve(h, { k, pathWeight: W(rank) });
             assert.equal(o.items.length, Math.min(k, n));
             assert.deepEqual(Array.from(b.items), Array.from(o.items));
             assert.deepEqual(Array.from(b.scores), Array.from(o.scores));
@@ -91,14 +95,14 @@ describe('beam search against the brute-force oracle', () => {
     });
   }
 
-  it('rank path: a beam as wide as the catalogue is brute force, with any scorer (property)', () => {
+  it('any path weight w > 0: a beam as wide as the catalogue is brute force, with any scorer (property)', () => {
     fc.assert(
-      fc.property(searchCase, ({ branching, n, k, seed, category }) => {
+      fc.property(searchCase, fc.oneof(fc.constant(1), fc.double({ min: 0.01, max: 1, noNaN: true })), ({ branching, n, k, seed, category }, w) => {
         const tree = (category ? buildCategoryTree : buildRandomTree)(makeItems(n, 6, seed), { branching, seed });
         const scorer = new IndependentScorer(tree, seed);
         for (const h of histories(n, seed ^ 0x77, 3)) {
-          const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: Math.max(k, n) });
-          const o = new BruteForce(tree, scorer).retrieve(h, { k });
+          const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: Math.max(k, n), pathWeight: w });
+          const o = new BruteForce(tree, scorer).retrieve(h, { k, pathWeight: w });
           assert.deepEqual(Array.from(b.items), Array.from(o.items));
           assert.deepEqual(Array.from(b.scores), Array.from(o.scores));
           assert.equal(b.pairsScored, o.pairsScored);
@@ -128,7 +132,7 @@ describe('beam search against the brute-force oracle', () => {
             };
           },
         };
-        const res = new BeamSearch(tree, recording).retrieve(Int32Array.from([seed % n]), { k, beam: width, rank: 'node' });
+        const res = new BeamSearch(tree, recording).retrieve(Int32Array.from([seed % n]), { k, beam: width, pathWeight: 0 });
         const { depth } = tree.layout;
         // levels whose non-empty nodes all fit in the beam are not scored
         let first = 1;
@@ -202,7 +206,7 @@ describe('beam search against the brute-force oracle', () => {
     const scorer = new HeapScorer(tree, 8);
     const h = Int32Array.from([5, 9, 2]);
     const values = scorer.itemValues(h);
-    const got = new BruteForce(tree, scorer).retrieve(h, { k: 25, rank: 'node' });
+    const got = new BruteForce(tree, scorer).retrieve(h, { k: 25, pathWeight: 0 });
     assert.deepEqual(Array.from(got.items), referenceTopK(values, 25));
     assert.deepEqual(Array.from(got.scores), Array.from(got.items, (i) => Math.fround(sigmoid(values[i]))));
   });
@@ -235,8 +239,8 @@ describe('beam search against the brute-force oracle', () => {
       const h = Int32Array.from([0, 1]);
       const want = referenceTopK(rank === 'node' ? (scorer as HeapScorer).itemValues(h) : Float32Array.from((scorer as PathHeapScorer).itemKeys(h)), n);
       for (const [k, width] of [[n + 1, n + 1], [1000, 1000], [n + 5, 2000]]) {
-        const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: width, rank });
-        const o = new BruteForce(tree, scorer).retrieve(h, { k, rank });
+        const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: width, pathWeight: W(rank) });
+        const o = new BruteForce(tree, scorer).retrieve(h, { k, pathWeight: W(rank) });
         assert.deepEqual(Array.from(b.items), want, `beam, n ${n}, k ${k}`);
         assert.deepEqual(Array.from(o.items), want, `brute force, n ${n}, k ${k}`);
       }
@@ -256,10 +260,29 @@ describe('beam search against the brute-force oracle', () => {
     assert.throws(() => beam.retrieve(h, { k: 3, beam: 3.5 }), UsageError);
     assert.throws(() => new BruteForce(tree, scorer).retrieve(h, { k: 0 }), UsageError);
     assert.throws(() => new BruteForce(tree, scorer).retrieve(h, { k: -1 }), UsageError);
-    assert.throws(() => beam.retrieve(h, { k: 2, rank: 'leaf' as RankRule }), (e: unknown) => e instanceof UsageError && /rank must be one of path, node, got "leaf"/.test(e.message));
+    for (const bad of [-0.1, 1.5, NaN]) {
+      assert.throws(() => beam.retrieve(h, { k: 2, pathWeight: bad }), (e: unknown) => e instanceof UsageError && /path weight must be a number in \[0, 1\]/.test(e.message));
+    }
     // beam defaults to k
     assert.equal(beam.retrieve(h, { k: 4 }).items.length, 4);
     assert.equal(scorer.opened, scorer.closed);
+  });
+
+  it("a scorer's own path weight is the default, and a query's overrides it", () => {
+    const tree = buildCategoryTree(makeItems(400, 8, 3), { branching: 2, seed: 3 });
+    const inner = new IndependentScorer(tree, 5);
+    const h = Int32Array.from([3, 9, 27]);
+    const with_ = (w: number): NodeScorer => ({ pathWeight: w, open: (x) => inner.open(x) });
+    for (const w of [0, 0.5, 1]) {
+      const own = new BeamSearch(tree, with_(w)).retrieve(h, { k: 10, beam: 20 });
+      const asked = new BeamSearch(tree, inner).retrieve(h, { k: 10, beam: 20, pathWeight: w });
+      assert.deepEqual(Array.from(own.items), Array.from(asked.items), `w ${w}`);
+      assert.deepEqual(Array.from(new BruteForce(tree, with_(w)).retrieve(h, { k: 10 }).items), Array.from(new BruteForce(tree, inner).retrieve(h, { k: 10, pathWeight: w }).items));
+    }
+    // the query wins over the scorer; without either the path rule applies
+    const over = new BeamSearch(tree, with_(0)).retrieve(h, { k: 10, beam: 20, pathWeight: 1 });
+    assert.deepEqual(Array.from(over.items), Array.from(new BeamSearch(tree, inner).retrieve(h, { k: 10, beam: 20 }).items));
+    assert.notDeepEqual(Array.from(new BeamSearch(tree, with_(0)).retrieve(h, { k: 10, beam: 20 }).items), Array.from(over.items));
   });
 
   it('closes the scoring session when the scorer throws', () => {
@@ -284,13 +307,13 @@ describe('without the heap property beam search is not exact (so the oracle test
     // 4 items, branching 2: nodes 1, 2 on level 1, leaves 3..6 on level 2
     const tree = buildRandomTree(makeItems(4, 0), { branching: 2, seed: 1 });
     const misleading = Float32Array.from([0, 1, 0, -1, -2, 3, 2]);
-    const beamItems = new BeamSearch(tree, new FixedScorer(tree, misleading)).retrieve(new Int32Array(0), { k: 1, beam: 1, rank: 'node' }).items;
-    const bruteItems = new BruteForce(tree, new FixedScorer(tree, misleading)).retrieve(new Int32Array(0), { k: 1, rank: 'node' }).items;
+    const beamItems = new BeamSearch(tree, new FixedScorer(tree, misleading)).retrieve(new Int32Array(0), { k: 1, beam: 1, pathWeight: 0 }).items;
+    const bruteItems = new BruteForce(tree, new FixedScorer(tree, misleading)).retrieve(new Int32Array(0), { k: 1, pathWeight: 0 }).items;
     assert.deepEqual(Array.from(bruteItems), [tree.itemAtLeaf(5)]);
     assert.deepEqual(Array.from(beamItems), [tree.itemAtLeaf(3)]);
     // the same leaves with heap-consistent internal nodes: beam finds the best leaf
     const heap = Float32Array.from([3, -1, 3, -1, -2, 3, 2]);
-    assert.deepEqual(Array.from(new BeamSearch(tree, new FixedScorer(tree, heap)).retrieve(new Int32Array(0), { k: 1, beam: 1, rank: 'node' }).items), Array.from(bruteItems));
+    assert.deepEqual(Array.from(new BeamSearch(tree, new FixedScorer(tree, heap)).retrieve(new Int32Array(0), { k: 1, beam: 1, pathWeight: 0 }).items), Array.from(bruteItems));
   });
 
   it('random independent node scores make beam differ from brute force for some users (either rule)', () => {
@@ -303,8 +326,8 @@ describe('without the heap property beam search is not exact (so the oracle test
       const scorer = new IndependentScorer(tree, t);
       for (const h of histories(n, t, 3)) {
         const k = 1 + (t % 3);
-        const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: k, rank });
-        const o = new BruteForce(tree, scorer).retrieve(h, { k, rank });
+        const b = new BeamSearch(tree, scorer).retrieve(h, { k, beam: k, pathWeight: W(rank) });
+        const o = new BruteForce(tree, scorer).retrieve(h, { k, pathWeight: W(rank) });
         total++;
         if (Array.from(b.items).join() !== Array.from(o.items).join()) differ++;
       }

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { BeamSearch } from '../src/beam/beam.js';
-import type { RankRule } from '../src/beam/retriever.js';
 import { Rng } from '../src/core/rng.js';
 import { initBackend } from '../src/scorer/backend.js';
 import { ScorerNetwork } from '../src/scorer/network.js';
@@ -53,7 +52,7 @@ const historyOf = (sample: number) => samples.sequences[samples.seq[sample]].sub
 describe('the sibling objective', () => {
   it('pairs every ancestor (label 1) with its non-empty siblings (label 0); empty siblings weigh 0', () => {
     const net = ScorerNetwork.init(TINY_CONFIG, tree.layout.numInternal, tree.numItems, new Rng(1));
-    const p = makeProducer('sibling', { tree, network: net, samples, negatives: negativesPerLevel(tree), seed: 3, trainBeam: 2, rank: 'path' });
+    const p = makeProducer('sibling', { tree, network: net, samples, negatives: negativesPerLevel(tree), seed: 3, trainBeam: 2, pathWeight: 1 });
     const b = p.produce(order, 1, 0);
     const perLevel = Array.from({ length: depth }, () => tree.layout.branching);
     assert.equal(p.pairsPerSample, depth * tree.layout.branching);
@@ -74,14 +73,14 @@ describe('the sibling objective', () => {
 });
 
 describe('the beam-aware objectives (otm, beam)', () => {
-  for (const [hierarchical, rank] of [[false, 'path'], [true, 'node']] as [boolean, RankRule][]) {
-    it(`candidates are the nodes the model's own beam search scores; otm labels ancestors with the pseudo target (${hierarchical ? 'hierarchical' : 'plain'} scorer, ${rank} rule)`, () => {
+  for (const [hierarchical, pathWeight] of [[false, 1], [true, 0.5], [true, 0]] as [boolean, number][]) {
+    it(`candidates are the nodes the model's own beam search scores; otm labels ancestors with the pseudo target (${hierarchical ? 'hierarchical' : 'plain'} scorer, path weight ${pathWeight})`, () => {
       const net = trainedNetwork(hierarchical);
       const negs = negativesPerLevel(tree, '1');
       const trainBeam = 2;
       const width = tree.layout.branching * trainBeam;
       const perLevel = negs.map((n) => 1 + width + n);
-      const ctx = { tree, network: net, samples, negatives: negs, seed: 3, trainBeam, rank };
+      const ctx = { tree, network: net, samples, negatives: negs, seed: 3, trainBeam, pathWeight };
       const otm = makeProducer('otm', ctx).produce(order, 1, 0);
       const otmPairs = Array.from(order, (_, i) => Array.from({ length: depth }, (_, l) => levelPairs(otm, perLevel, order.length, i, l + 1, hierarchical)));
       const beam = makeProducer('beam', ctx).produce(order, 1, 0);
@@ -90,7 +89,7 @@ describe('the beam-aware objectives (otm, beam)', () => {
       order.forEach((sample, i) => {
         const history = historyOf(sample);
         const path = tree.pathOf(targetOf(sample));
-        // the nodes a beam search of width trainBeam scores, level by level (path rule: every level; node rule: from the first level that does not fit)
+        // the nodes a beam search of width trainBeam scores, level by level (w > 0: every level; w = 0: from the first level that does not fit)
         const scored: number[][] = Array.from({ length: depth + 1 }, () => []);
         const recording: NodeScorer = {
           open: (h) => {
@@ -98,7 +97,7 @@ describe('the beam-aware objectives (otm, beam)', () => {
             return { score: (nodes, level) => (scored[level].push(...nodes), s.score(nodes, level)), close: () => s.close() };
           },
         };
-        new BeamSearch(tree, recording).retrieve(history, { k: 1, beam: trainBeam, rank: 'path' });
+        new BeamSearch(tree, recording).retrieve(history, { k: 1, beam: trainBeam, pathWeight });
         // pseudo targets directly: greedy descent from each ancestor under the current scores
         const session = scorer.open(history);
         const wins = (l: number) => {
@@ -117,7 +116,7 @@ describe('the beam-aware objectives (otm, beam)', () => {
           if (z[l] === 0) pseudoZeros++;
           const cands = pairs.slice(1, 1 + width).filter((p) => p[2] === 1);
           for (const [, label] of cands) assert.equal(label, 0);
-          if (rank === 'path') {
+          if (pathWeight > 0) {
             const want = scored[l].filter((c) => c !== path[l]).sort((a, b) => a - b);
             assert.deepEqual(cands.map((p) => p[0]).sort((a, b) => a - b), want, `candidates, level ${l}`);
           }

@@ -121,7 +121,7 @@ describe('the level-wise (tdm) producer', () => {
   const producerFor = (hierarchical: boolean) => {
     const net = ScorerNetwork.init({ ...TINY_CONFIG, hierarchical }, tree.layout.numInternal, tree.numItems, new Rng(1));
     net.dispose(); // the producer reads only the config and sizes
-    return makeProducer('tdm', { tree, network: net, samples, negatives: negs, seed: 4, trainBeam: 4, rank: 'path' });
+    return makeProducer('tdm', { tree, network: net, samples, negatives: negs, seed: 4, trainBeam: 4, pathWeight: 1 });
   };
   /** Each sample's pairs as "code:label" strings, level by level, from a batch of either layout. */
   const pairsOf = (b: ShardBatch, nb: number, hierarchical: boolean): string[][] =>
@@ -224,7 +224,7 @@ describe('no tensor leaks', () => {
     const net = ScorerNetwork.init({ ...TINY_CONFIG, hierarchical: true }, tree.layout.numInternal, tree.numItems, new Rng(2));
     const samples = slidingWindowSamples(data.sequences);
     const negs = negativesPerLevel(tree, 'auto');
-    const producer = makeProducer('tdm', { tree, network: net, samples, negatives: negs, seed: 1, trainBeam: 4, rank: 'path' });
+    const producer = makeProducer('tdm', { tree, network: net, samples, negatives: negs, seed: 1, trainBeam: 4, pathWeight: 1 });
     const optimizer = tf.train.adam(0.01);
     const embAdam = new SparseAdam(net.emb, TINY_CONFIG.embDim, 0.01);
     const rows = rowCapacity(producer.capacity(16), net.numRows);

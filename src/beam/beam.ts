@@ -3,14 +3,14 @@
  * of the kept nodes, score them in one batched call, keep the best `beam`, and
  * at the leaf level return the best k items.
  *
- * How nodes are ranked is the query's rank rule (RetrieveOptions.rank, see
- * RankRule). With the
- * default `path` rule a node's key is its parent's key plus log σ(score), so
- * every level is scored (the first levels are small) and a beam as wide as
- * the catalogue is exactly brute force. With the `node` rule (TDM's own) a
- * node's key is its score, and a level whose candidates all fit in the beam
- * is kept without scoring, so a query costs at most about
- * branching · beam · (levels below the first full one) scorings.
+ * Nodes are ranked by a key that adds their own log σ(score) to the path
+ * weight w times their parent's key (see PATH_RULE in retriever.ts; w comes
+ * from the query, else the scorer, else 1). With w > 0 every level is
+ * scored (the first levels are small), so a beam as wide as the catalogue
+ * is exactly brute force. With w = 0 (TDM's node rule) a level whose
+ * candidates all fit in the beam is kept without scoring, so a query costs
+ * at most about branching · beam · (levels below the first full one)
+ * scorings.
  *
  * Filters (`excludeHistory`, `categories`) act inside the search: a node
  * whose subtree holds no allowed item is never expanded (see filter.ts).
@@ -23,20 +23,23 @@ import { isBatchScorer, openBatchFallback } from '../scorer/batch.js';
 import type { NodeScorer } from '../scorer/types.js';
 import type { Tree } from '../tree/tree.js';
 import { QueryFilter } from './filter.js';
-import { DEFAULT_RANK, RANK_RULES, isRankRule, type RankRule, type RetrievalResult, type RetrieveOptions, type Retriever } from './retriever.js';
+import { PATH_RULE, isPathWeight, type RetrievalResult, type RetrieveOptions, type Retriever } from './retriever.js';
 import type { Query } from './service.js';
 import { logSigmoid, sigmoid, topK } from './topk.js';
 
-/** Checks k, beam and the rank rule of a query, naming the bad value. */
-export function validateQuery(opts: RetrieveOptions, needBeam: boolean): { k: number; beam: number; rank: RankRule } {
+/**
+ * Checks k, beam and the path weight of a query, naming the bad value; the
+ * weight defaults to `scorerWeight` (a scorer's own), else the path rule.
+ */
+export function validateQuery(opts: RetrieveOptions, needBeam: boolean, scorerWeight?: number): { k: number; beam: number; pathWeight: number } {
   assertPositiveInteger('k', opts.k);
-  const rank = opts.rank ?? DEFAULT_RANK;
-  if (!isRankRule(rank)) throw new UsageError(`rank must be one of ${RANK_RULES.join(', ')}, got ${JSON.stringify(rank)}`);
-  if (!needBeam) return { k: opts.k, beam: opts.k, rank };
+  const pathWeight = opts.pathWeight ?? scorerWeight ?? PATH_RULE;
+  if (!isPathWeight(pathWeight)) throw new UsageError(`path weight must be a number in [0, 1], got ${JSON.stringify(pathWeight)}`);
+  if (!needBeam) return { k: opts.k, beam: opts.k, pathWeight };
   const beam = opts.beam ?? opts.k;
   assertPositiveInteger('beam', beam);
   if (beam < opts.k) throw new UsageError(`beam must be >= k (beam ${beam}, k ${opts.k})`);
-  return { k: opts.k, beam, rank };
+  return { k: opts.k, beam, pathWeight };
 }
 
 /** A fresh empty result (fresh arrays: results may be transferred between threads). */
@@ -45,13 +48,13 @@ const empty = (): RetrievalResult => ({ items: new Int32Array(0), scores: new Fl
 /** One query's progress down the tree. */
 class BeamState {
   current = new Int32Array([0]);
-  /** Path rule: the key (sum of log σ down the path) of each kept node. */
+  /** The key of each kept node (w > 0). */
   currentKey = new Float64Array([0]);
   pairs = 0;
   result: RetrievalResult | undefined;
   /** Candidates of the level being expanded (valid after `expand` returned true). */
   cand = new Int32Array(0);
-  /** Path rule: the parent's key of each candidate. */
+  /** w times the parent's key, of each candidate (w > 0). */
   candBase = new Float64Array(0);
 
   constructor(
@@ -59,7 +62,8 @@ class BeamState {
     private readonly k: number,
     private readonly beam: number,
     private readonly filter: QueryFilter | undefined,
-    private readonly rank: RankRule,
+    /** The path weight w. */
+    private readonly w: number,
   ) {
     if (filter && !filter.open(0, 0)) this.result = empty();
   }
@@ -69,7 +73,7 @@ class BeamState {
     const { layout, subtreeSize } = this.tree;
     const kb = layout.branching;
     const f = this.filter;
-    const path = this.rank === 'path';
+    const path = this.w > 0;
     const cand = new Int32Array(this.current.length * kb);
     const base = path ? new Float64Array(cand.length) : this.candBase;
     let n = 0;
@@ -78,7 +82,7 @@ class BeamState {
       for (let j = 0; j < kb; j++) {
         const child = first + j;
         if (f ? f.open(child, level) : subtreeSize[child] > 0) {
-          if (path) base[n] = this.currentKey[i];
+          if (path) base[n] = this.w * this.currentKey[i];
           cand[n++] = child;
         }
       }
@@ -100,7 +104,8 @@ class BeamState {
     const cand = this.cand;
     this.pairs += cand.length;
     let keys: Float32Array | Float64Array = scores;
-    if (this.rank === 'path') {
+    const path = this.w > 0;
+    if (path) {
       keys = new Float64Array(cand.length);
       for (let i = 0; i < cand.length; i++) keys[i] = this.candBase[i] + logSigmoid(scores[i]);
     }
@@ -110,14 +115,14 @@ class BeamState {
       const out = new Float32Array(best.length);
       for (let i = 0; i < best.length; i++) {
         items[i] = this.tree.itemAtLeaf(cand[best[i]]);
-        out[i] = this.rank === 'path' ? Math.exp(keys[best[i]]) : sigmoid(scores[best[i]]);
+        out[i] = path ? Math.exp(keys[best[i]]) : sigmoid(scores[best[i]]);
       }
       this.result = { items, scores: out, pairsScored: this.pairs };
       return;
     }
     const best = topK(keys, this.beam);
     this.current = Int32Array.from(best, (p) => cand[p]);
-    if (this.rank === 'path') this.currentKey = Float64Array.from(best, (p) => keys[p]);
+    if (path) this.currentKey = Float64Array.from(best, (p) => keys[p]);
   }
 }
 
@@ -131,8 +136,8 @@ export class BeamSearch implements Retriever {
   ) {}
 
   private state(history: Int32Array, opts: RetrieveOptions): BeamState {
-    const { k, beam, rank } = validateQuery(opts, true);
-    return new BeamState(this.tree, k, beam, QueryFilter.of(this.tree, history, opts), rank);
+    const { k, beam, pathWeight } = validateQuery(opts, true, this.scorer.pathWeight);
+    return new BeamState(this.tree, k, beam, QueryFilter.of(this.tree, history, opts), pathWeight);
   }
 
   retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult {

@@ -3,11 +3,13 @@
  * beam search follows, found by scoring everything. The yardstick every beam
  * search is compared with.
  *
- * With the `path` rank rule (the default; RetrieveOptions.rank) an item's score is the sum of log σ(score) over
- * its leaf and all its ancestors, so every non-empty node of every level is
- * scored once (about branching/(branching−1) × the catalogue); with the
- * `node` rule only the leaves are scored. With filters only the open nodes
- * (those above an allowed, non-excluded item) are scored.
+ * With a path weight w > 0 (RetrieveOptions.pathWeight; the path rule,
+ * w = 1, by default) an item's key is its leaf's log σ(score) plus w times
+ * its parent's key, recursively up to the root, so every non-empty node of
+ * every level is scored once (about branching/(branching−1) × the
+ * catalogue); with w = 0 (TDM's node rule) only the leaves are scored. With
+ * filters only the open nodes (those above an allowed, non-excluded item)
+ * are scored.
  */
 import type { NodeScorer, ScoringSession } from '../scorer/types.js';
 import type { Tree } from '../tree/tree.js';
@@ -33,17 +35,17 @@ export class BruteForce implements Retriever {
   }
 
   retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult {
-    const { k, rank } = validateQuery(opts, false);
+    const { k, pathWeight } = validateQuery(opts, false, this.scorer.pathWeight);
     const filter = QueryFilter.of(this.tree, history, opts);
     const session = this.scorer.open(history);
     try {
-      return rank === 'path' ? this.byPath(session, filter, k) : this.byLeaf(session, filter, k);
+      return pathWeight > 0 ? this.byPath(session, filter, k, pathWeight) : this.byLeaf(session, filter, k);
     } finally {
       session.close();
     }
   }
 
-  /** Node rule: every allowed leaf's own score. */
+  /** Node rule (w = 0): every allowed leaf's own score. */
   private byLeaf(session: ScoringSession, filter: QueryFilter | undefined, k: number): RetrievalResult {
     // the items to score (all, or the allowed ones in item order)
     let items: Int32Array | undefined;
@@ -62,8 +64,8 @@ export class BruteForce implements Retriever {
     return { items: items ? Int32Array.from(best, (p) => items[p]) : best, scores, pairsScored: n };
   }
 
-  /** Path rule: every open node of every level, keys accumulated from the root down. */
-  private byPath(session: ScoringSession, filter: QueryFilter | undefined, k: number): RetrievalResult {
+  /** Path weight w > 0: every open node of every level, keys accumulated from the root down. */
+  private byPath(session: ScoringSession, filter: QueryFilter | undefined, k: number, w: number): RetrievalResult {
     const { layout } = this.tree;
     const key = new Float64Array(layout.numNodes);
     let pairs = 0;
@@ -78,7 +80,7 @@ export class BruteForce implements Retriever {
       const keys = level === layout.depth ? new Float64Array(nodes.length) : undefined;
       for (let i = 0; i < nodes.length; i++) {
         const c = nodes[i];
-        const v = key[Math.floor((c - 1) / layout.branching)] + logSigmoid(scores[i]);
+        const v = w * key[Math.floor((c - 1) / layout.branching)] + logSigmoid(scores[i]);
         if (keys) keys[i] = v;
         else key[c] = v;
       }

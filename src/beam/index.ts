@@ -1,6 +1,6 @@
 /** Retrieval: the Retriever interface, tree beam search, the brute-force oracle, filters and services. */
-export type { Retriever, RetrieveOptions, RetrievalResult, RankRule } from './retriever.js';
-export { DEFAULT_RANK, RANK_RULES, isRankRule } from './retriever.js';
+export type { Retriever, RetrieveOptions, RetrievalResult } from './retriever.js';
+export { NODE_RULE, PATH_RULE, describePathWeight, isPathWeight } from './retriever.js';
 export { BeamSearch, validateQuery } from './beam.js';
 export { BruteForce } from './brute.js';
 export { QueryFilter, validateCategories } from './filter.js';

@@ -4,27 +4,39 @@
  */
 
 /**
- * How beam search and brute force rank the nodes of a tree level:
- * - `path` (default): the sum of log σ(score) over the node and its
- *   ancestors, a log-probability of the whole path. Nodes in different
- *   subtrees are compared on the same footing, so a wider beam can only come
- *   closer to the exhaustive ranking, and brute force (every leaf's path) is
- *   the ceiling of the search.
- * - `node`: the node's own score only, as in the TDM paper. Kept for
- *   comparison; deep levels are then compared by scores trained on few
- *   samples each, and a wider beam can lose relevant items.
+ * How beam search and brute force rank the nodes of a tree level: by a key
+ * that adds the node's own log σ(score) to `w` times its parent's key
+ * (the root's key is 0), where w in [0, 1] is the path weight.
+ *
+ * - w = 1, the path rule: the key is the sum of log σ over the node and its
+ *   ancestors, the log of the product of the per-level probabilities. A deep
+ *   node's own score, trained on few samples, is weighed against the
+ *   evidence of its well-trained ancestors, so nodes in different subtrees
+ *   are compared on the same footing.
+ * - w = 0, the node rule (TDM's): the node's own score alone. Right where
+ *   every leaf is well trained, but on sparse catalogues deep levels are then
+ *   compared by noisy scores and a wider beam loses relevant items.
+ * - in between, ancestors count less the further up they are.
+ *
+ * Whatever w, brute force is the exact top k of the same key (with w > 0
+ * every node of every level is scored), so a beam as wide as the catalogue
+ * equals brute force. A trained scorer carries the w chosen for it on
+ * validation users (NodeScorer.pathWeight); a query may override it.
  */
-export type RankRule = 'path' | 'node';
+export const PATH_RULE = 1;
+/** The path weight of TDM's node rule. */
+export const NODE_RULE = 0;
 
-/** The rank rule used when none is given. */
-export const DEFAULT_RANK: RankRule = 'path';
+/** Checks a path weight, naming the bad value. */
+export function isPathWeight(w: unknown): w is number {
+  return typeof w === 'number' && w >= 0 && w <= 1;
+}
 
-/** The rank rules, for option choices and messages. */
-export const RANK_RULES: readonly RankRule[] = ['path', 'node'];
-
-/** True for a known rank rule. */
-export function isRankRule(x: unknown): x is RankRule {
-  return x === 'path' || x === 'node';
+/** A path weight in words, for reports: "the path rule (w = 1)", "the node rule (w = 0)" or "path weight w = 0.5". */
+export function describePathWeight(w: number): string {
+  if (w === PATH_RULE) return `the path rule (w = ${w})`;
+  if (w === NODE_RULE) return `the node rule (w = ${w})`;
+  return `path weight w = ${w}`;
 }
 
 /** Per-call knobs. Build-time parameters live in the model, not here. */
@@ -37,8 +49,11 @@ export interface RetrieveOptions {
   excludeHistory?: boolean;
   /** Only return items of these category indices (tree.items.categoryIds order); undefined = no filter. */
   categories?: Int32Array;
-  /** How beam search and brute force rank nodes (default `path`; other methods ignore it). */
-  rank?: RankRule;
+  /**
+   * Path weight of beam search and brute force (see PATH_RULE above; default:
+   * the scorer's own, else 1); other methods ignore it.
+   */
+  pathWeight?: number;
 }
 
 /** The answer to one query, best first. */

@@ -45,9 +45,8 @@ const rank: OptionSpec = {
   name: 'rank',
   type: 'string',
   arg: 'RULE',
-  default: 'path',
-  choices: ['path', 'node'],
-  help: "how beam search and brute force rank the nodes of a tree level: path (the sum of log σ of the node's and its ancestors' scores, comparable across subtrees, so a wider beam never loses items and brute force is the ceiling) or node (the node's own score, as in the TDM paper; for comparison)",
+  default: 'auto',
+  help: "how beam search and brute force rank the nodes of a tree level: a node's key is log σ(its score) plus w × its parent's key; auto: the w chosen for the model on validation users when it was trained; path: w = 1 (the sum over the whole path); node: w = 0 (the node's own score, as in the TDM paper); or a number w in [0, 1]",
 };
 const oracle: OptionSpec = { name: 'oracle', type: 'bool', default: true, help: 'also run brute force with the same scorer (--no-oracle to skip)' };
 const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST', default: ['popularity', 'itemcf'], help: 'baselines to compare (empty string for none): popularity, itemcf, ease (EASE, Steck 2019: closed form, λ chosen on the validation users; up to 20,000 items or training users, whichever is fewer), two-tower (user and item towers trained with in-batch softmax and the logQ correction, early stopping on the validation users, served by an HNSW index from hnswlib-node, or exact search without it)' };
@@ -108,7 +107,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   train: [
     { name: 'model', type: 'string', arg: 'DIR', help: 'model folder made by build-tree; the trained scorer is written into it', env: false },
     ...TRAIN_OPTIONS,
-    { ...rank, help: 'rank rule the model is trained for: that of the validation recall used for early stopping, and of the training beam of the otm and beam objectives (path or node, see eval --rank)' },
+    { ...rank, help: "path weight the model is trained for (see eval --rank): auto chooses it on the validation users after every epoch from 0, 0.25, 0.5, 0.625, 0.75, 0.875, 1 and stores it with the scorer (without validation users: path); path, node or a number fixes it; the otm and beam objectives' training beam ranks with it" },
     { name: 'joint', type: 'bool', default: false, help: 'JTM: alternate scorer training and tree learning for --rounds rounds, keep the round with the best validation recall' },
     ...LEARN_OPTIONS,
     db, seed, backend, json, config,

@@ -1,7 +1,7 @@
 /** Runs retrieval methods over held-out users and reports quality and cost. */
 import { ArborError, UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import type { RankRule, Retriever } from '../beam/retriever.js';
+import type { Retriever } from '../beam/retriever.js';
 import type { EvalCase } from '../data/types.js';
 import { MetricsAccumulator, validateKs, type MetricsAtK } from './metrics.js';
 
@@ -17,8 +17,8 @@ export interface EvalMethod {
   buildSeconds?: number;
   /** What the method's build chose or reports (e.g. a regulariser picked on validation users); copied into its report. */
   details?: Record<string, unknown>;
-  /** Rank rule of beam search and brute force (default path; see RankRule). */
-  rank?: RankRule;
+  /** Path weight of beam search and brute force (default: the scorer's; see RetrieveOptions.pathWeight). */
+  pathWeight?: number;
 }
 
 /** Per-query latency in milliseconds. */
@@ -34,8 +34,8 @@ export interface LatencySummary {
 export interface MethodReport {
   name: string;
   beam?: number;
-  /** The rank rule, when one was given. */
-  rank?: RankRule;
+  /** The path weight, when one was given. */
+  pathWeight?: number;
   /**
    * Metrics averaged over users, one entry per evaluated k in the report's
    * order: every k, except that a method with a beam is evaluated only at
@@ -73,9 +73,9 @@ export interface EvaluateOptions {
 
 const PROGRESS_EVERY = 100;
 
-/** How a method is named in logs and tables: its name, plus its beam width and a rank rule other than path when given. */
-export function methodLabel(name: string, beam?: number, rank?: RankRule): string {
-  const knobs = [...(beam === undefined ? [] : [`beam=${beam}`]), ...(rank === 'node' ? ['rank=node'] : [])];
+/** How a method is named in logs and tables: its name, plus its beam width and path weight when given. */
+export function methodLabel(name: string, beam?: number, pathWeight?: number): string {
+  const knobs = [...(beam === undefined ? [] : [`beam=${beam}`]), ...(pathWeight === undefined ? [] : [`w=${pathWeight}`])];
   return knobs.length === 0 ? name : `${name} (${knobs.join(', ')})`;
 }
 
@@ -114,19 +114,19 @@ function evaluateMethod(
   logger: Logger,
   perUser: boolean,
 ): MethodReport {
-  const { retriever, beam, rank } = method;
+  const { retriever, beam, pathWeight } = method;
   const ks = methodKs(allKs, beam);
   const k = Math.max(...ks);
   const accumulator = new MetricsAccumulator(ks);
   const ms = new Float64Array(cases.length);
   let pairs = 0;
   const userRecall = perUser ? ks.map(() => new Array<number>(cases.length)) : undefined;
-  const label = methodLabel(retriever.name, beam, rank);
+  const label = methodLabel(retriever.name, beam, pathWeight);
   const progress = logger.progress(`eval ${label}`, cases.length);
   const started = process.hrtime.bigint();
   cases.forEach((c, i) => {
     const t0 = process.hrtime.bigint();
-    const result = retriever.retrieve(c.history, { k, beam, ...(rank ? { rank } : {}) });
+    const result = retriever.retrieve(c.history, { k, beam, ...(pathWeight === undefined ? {} : { pathWeight }) });
     ms[i] = Number(process.hrtime.bigint() - t0) / 1e6;
     pairs += result.pairsScored;
     const metrics = accumulator.add(result.items, truths[i]);
@@ -140,7 +140,7 @@ function evaluateMethod(
   return {
     name: retriever.name,
     ...(beam === undefined ? {} : { beam }),
-    ...(rank === undefined ? {} : { rank }),
+    ...(pathWeight === undefined ? {} : { pathWeight }),
     metrics: accumulator.result().map(({ k, precision, recall, f }) => ({ k, precision, recall, f })),
     pairsPerQuery: pairs / cases.length,
     msPerQuery,

@@ -20,7 +20,7 @@ function tableCells(report: EvalReport): { header: string[]; rows: string[][] } 
     ...(withBuild ? ['build s'] : []),
   ];
   const rows = report.methods.map((m) => [
-    methodLabel(m.name, m.beam, m.rank),
+    methodLabel(m.name, m.beam, m.pathWeight),
     ...report.ks.flatMap((k) => {
       const x = metricsAt(m, k);
       return x ? [pct(x.recall), pct(x.precision), pct(x.f)] : [NOT_EVALUATED, NOT_EVALUATED, NOT_EVALUATED];

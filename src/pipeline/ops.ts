@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { Rng } from '../core/rng.js';
 import { BeamSearch } from '../beam/beam.js';
 import { BruteForce } from '../beam/brute.js';
-import type { RankRule } from '../beam/retriever.js';
+import { PATH_RULE } from '../beam/retriever.js';
 import type { Store } from '../data/store.js';
 import { evaluate, methodKs, type EvalMethod, type EvalReport } from '../eval/evaluate.js';
 import { validateKs } from '../eval/metrics.js';
@@ -268,8 +268,8 @@ export interface EvalOptions {
    * given (repeats dropped); each row is evaluated at the ks <= its width.
    */
   beam: number | readonly number[];
-  /** Rank rule of beam search and brute force (default path; see RankRule). */
-  rank?: RankRule;
+  /** Path weight of beam search and brute force (default: the model's own, chosen on validation users; see RetrieveOptions.pathWeight). */
+  pathWeight?: number;
   oracle: boolean;
   baselines: string[];
   maxUsers: number;
@@ -306,6 +306,8 @@ export interface RecordedRound {
 export interface ModelEvalReport extends EvalReport {
   /** Truth items of test users that the model's catalogue lacks (kept, unreachable). */
   unknownTruthItems: number;
+  /** Path weight beam search and brute force ranked with (the model's own unless EvalOptions.pathWeight overrides it). */
+  pathWeight: number;
   tree: TreeQuality;
 }
 
@@ -347,7 +349,9 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
   if (cases.length === 0) throw new ArborError(`no test users in ${store.path}: run \`arbor split --test-users N\` first`);
   if (o.maxUsers > 0 && cases.length > o.maxUsers) cases = new Rng(o.seed).shuffle(cases.slice()).slice(0, o.maxUsers);
   const scorer = new NetworkScorer(network, tree);
-  const rank = o.rank ? { rank: o.rank } : {};
+  const pathWeight = o.pathWeight ?? scorer.pathWeight ?? PATH_RULE;
+  // rows are labelled with w only when the caller overrides the model's own weight
+  const rank = o.pathWeight === undefined ? {} : { pathWeight: o.pathWeight };
   const search = new BeamSearch(tree, scorer);
   const methods: EvalMethod[] = beamWidths(o.beam).map((beam) => ({ retriever: search, beam, ...rank }));
   if (o.oracle) methods.push({ retriever: new BruteForce(tree, scorer), ...rank });
@@ -368,5 +372,5 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
     for (const b of names) methods.push(buildBaseline(b, data));
   }
   const report = evaluate(methods, cases, o.ks, { logger, perUser: o.perUser });
-  return { ...report, unknownTruthItems: unknownTruth, tree: treeQuality(model) };
+  return { ...report, pathWeight, unknownTruthItems: unknownTruth, tree: treeQuality(model) };
 }

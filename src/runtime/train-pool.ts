@@ -35,7 +35,7 @@ import { activeBackend } from '../scorer/backend.js';
 import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
 import { EpochLoop, profileOf, type TrainData, type TrainOptions, type TrainSummary } from '../trainer/epoch-loop.js';
 import { negativesPerLevel } from '../trainer/negatives.js';
-import { DEFAULT_RANK } from '../beam/retriever.js';
+import { PATH_RULE } from '../beam/retriever.js';
 import { makeProducer, type ProducerName } from '../trainer/producer.js';
 import { flatSize } from '../trainer/reduce.js';
 import { RowGradients, rowCapacity } from '../trainer/row-gradients.js';
@@ -100,7 +100,7 @@ export async function trainParallel(tree: Tree, network: ScorerNetwork, data: Tr
     mlp,
     producer: producerName,
     trainBeam: o.trainBeam,
-    rank: o.rank ?? DEFAULT_RANK,
+    pathWeight: o.pathWeight ?? PATH_RULE,
     negatives: negs,
     seed: o.seed,
     lr: o.lr,

@@ -6,7 +6,6 @@
 import type { NamedArrays } from '../scorer/network.js';
 import type { ScorerConfig } from '../scorer/config.js';
 import type { ProducerName } from '../trainer/producer.js';
-import type { RankRule } from '../beam/retriever.js';
 import type { StepTiming } from '../trainer/shard-step.js';
 
 /** Memory every worker sees (each a SharedArrayBuffer-backed array or buffer). */
@@ -57,8 +56,8 @@ export interface WorkerInit {
   producer: ProducerName;
   /** Nodes the training beam keeps per level (beam-aware producers). */
   trainBeam: number;
-  /** Rank rule of the training beam. */
-  rank: RankRule;
+  /** Path weight of the training beam. */
+  pathWeight: number;
   negatives: number[];
   seed: number;
   lr: number;

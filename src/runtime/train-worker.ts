@@ -41,7 +41,7 @@ async function start(): Promise<State> {
   const sequences: Int32Array[] = [];
   for (let u = 0; u + 1 < shared.starts.length; u++) sequences.push(shared.events.subarray(shared.starts[u], shared.starts[u + 1]));
   const samples: SampleSet = { sequences, seq: shared.seq, pos: shared.pos };
-  const producer = makeProducer(init.producer, { tree, network, samples, negatives: init.negatives, seed: init.seed, trainBeam: init.trainBeam, rank: init.rank });
+  const producer = makeProducer(init.producer, { tree, network, samples, negatives: init.negatives, seed: init.seed, trainBeam: init.trainBeam, pathWeight: init.pathWeight });
   const d = init.config.embDim;
   const embAdam = new SparseAdam(shared.table, d, init.lr, { state: { m: shared.adamM, v: shared.adamV, grad: shared.adamGrad } });
   const mlpGrads = Array.from({ length: workers }, (_, j) => shared.mlpGrads.subarray(j * init.mlpSize, (j + 1) * init.mlpSize));

@@ -33,6 +33,12 @@ export interface ScorerConfig {
    * embedding on the leaf level), so the user side speaks the node's level.
    */
   hierarchical?: boolean;
+  /**
+   * The path weight this scorer's scores are ranked with (see
+   * RetrieveOptions.pathWeight in src/beam/retriever.ts): chosen on
+   * validation users when the scorer was trained; absent: 1, the path rule.
+   */
+  pathWeight?: number;
 }
 
 /** The paper's defaults. Windows grow with age: the latest behaviours get windows of their own. */
@@ -63,6 +69,9 @@ export function validateScorerConfig(cfg: ScorerConfig): void {
   }
   if (cfg.hierarchical !== undefined && typeof cfg.hierarchical !== 'boolean') {
     throw new UsageError(`hierarchical must be true or false, got ${JSON.stringify(cfg.hierarchical)}`);
+  }
+  if (cfg.pathWeight !== undefined && !(typeof cfg.pathWeight === 'number' && cfg.pathWeight >= 0 && cfg.pathWeight <= 1)) {
+    throw new UsageError(`pathWeight must be a number in [0, 1], got ${JSON.stringify(cfg.pathWeight)}`);
   }
   if (!Array.isArray(cfg.windows) || cfg.windows.length === 0 || cfg.windows.some((w) => !Number.isInteger(w) || w <= 0)) {
     throw new UsageError(`windows must be a non-empty list of positive integers, got ${JSON.stringify(cfg.windows)}`);

@@ -175,6 +175,11 @@ export class ScorerNetwork {
     }
   }
 
+  /** Sets the path weight retrieval ranks this scorer's scores with (see ScorerConfig.pathWeight). */
+  setPathWeight(w: number): void {
+    this.config.pathWeight = w;
+  }
+
   /** Frees the tfjs variables. */
   dispose(): void {
     for (const [, v] of this.variables()) v.dispose();

@@ -31,6 +31,11 @@ export class NetworkScorer implements BatchNodeScorer {
     this.tree = tree;
   }
 
+  /** The path weight chosen for this network on validation users (absent: the path rule). */
+  get pathWeight(): number | undefined {
+    return this.network.config.pathWeight;
+  }
+
   open(history: Int32Array): ScoringSession {
     const batch = this.openBatch([history]);
     return {

@@ -18,6 +18,8 @@ export interface ScoringSession {
 
 /** Something that can score tree nodes for users. */
 export interface NodeScorer {
+  /** The path weight its scores are meant to be ranked with (see RetrieveOptions.pathWeight); absent: 1. */
+  readonly pathWeight?: number;
   /** Opens a session for a user given their history (item indices, oldest first). */
   open(history: Int32Array): ScoringSession;
 }

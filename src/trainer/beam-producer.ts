@@ -3,7 +3,7 @@
  * "Learning Optimal Tree Models under Beam Search", ICML 2020). Before a
  * shard's pairs are written, the current model runs a beam search of width
  * `trainBeam` for every sample of the shard (one batched scoring call per
- * level, under the search's rank rule), and on each level the nodes that
+ * level, under the path weight retrieval will use), and on each level the nodes that
  * search scored (the children of the nodes it kept on the level above)
  * become the sample's candidates there:
  *
@@ -25,7 +25,6 @@
  */
 import type { Rng } from '../core/rng.js';
 import { logSigmoid, topK } from '../beam/topk.js';
-import type { RankRule } from '../beam/retriever.js';
 import { NetworkScorer } from '../scorer/session.js';
 import { LevelProducer, type LevelSlot } from './level-producer.js';
 import type { ProducerContext } from './producer.js';
@@ -34,8 +33,8 @@ import type { ProducerContext } from './producer.js';
 export interface BeamProducerOptions {
   /** Nodes the training beam keeps per level. */
   trainBeam: number;
-  /** Rank rule of the training beam (that of the retrieval it trains for). */
-  rank: RankRule;
+  /** Path weight of the training beam (that of the retrieval it trains for). */
+  pathWeight: number;
   /** OTM's pseudo targets (true) or TDM's ancestor labels (false) on the candidates. */
   pseudoTargets: boolean;
 }
@@ -137,7 +136,7 @@ export class BeamAwareProducer extends LevelProducer {
           ok[row] = ancScore >= best ? 1 : 0;
           if (l < depth) {
             const k = new Float64Array(n);
-            for (let j = 0; j < n; j++) k[j] = this.o.rank === 'path' ? base[lo + j] + logSigmoid(scores[lo + j]) : scores[lo + j];
+            for (let j = 0; j < n; j++) k[j] = this.o.pathWeight * base[lo + j] + logSigmoid(scores[lo + j]);
             const kept = topK(k, this.o.trainBeam);
             nextCurrent.push(Int32Array.from(kept, (p) => nodes[lo + p]));
             nextKeys.push(Float64Array.from(kept, (p) => k[p]));

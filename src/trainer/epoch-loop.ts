@@ -4,12 +4,11 @@
  * the best epoch's weights kept, early stopping, and the run's summary.
  */
 import type { Logger } from '../core/log.js';
+import { PATH_RULE } from '../beam/retriever.js';
+import { choosePathWeight, validationRecall, type PathWeightTrial } from './path-weight.js';
 import { Rng } from '../core/rng.js';
-import { BeamSearch } from '../beam/beam.js';
-import { DEFAULT_RANK, type RankRule } from '../beam/retriever.js';
 import type { EvalCase } from '../data/types.js';
 import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
-import { NetworkScorer } from '../scorer/session.js';
 import type { Tree } from '../tree/tree.js';
 import type { ItemFeatures } from './item-features.js';
 import type { StepTiming } from './shard-step.js';
@@ -28,8 +27,13 @@ export interface TrainOptions {
   objective: string;
   /** Nodes the training beam keeps per level (beam-aware objectives only). */
   trainBeam: number;
-  /** Rank rule the model is trained for: that of the validation recall and of the training beam (default path). */
-  rank?: RankRule;
+  /**
+   * Path weight the model is trained for (see RetrieveOptions.pathWeight):
+   * fixed when given; absent, chosen on the validation users after every
+   * epoch (path-weight.ts), or the path rule without validation users. The
+   * otm and beam objectives' training beam uses it (absent: the path rule).
+   */
+  pathWeight?: number;
   seed: number;
   /** Epochs without validation improvement before stopping. */
   patience: number;
@@ -53,8 +57,12 @@ export interface EpochReport {
   loss: number;
   samples: number;
   seconds: number;
-  /** Validation recall@validK (beam search), when validation users exist. */
+  /** Validation recall@validK (beam search at widths validK and 4·validK, averaged) under `pathWeight`, when validation users exist. */
   validRecall?: number;
+  /** The path weight of `validRecall`: fixed, or the best of the grid for this epoch's weights. */
+  pathWeight?: number;
+  /** Every path weight tried on this epoch's weights (absent when the weight was fixed). */
+  pathWeightTrials?: PathWeightTrial[];
 }
 
 /** Seconds per phase of one thread's steps (see StepTiming), summed over the run. */
@@ -70,6 +78,8 @@ export interface TrainSummary {
   epochs: EpochReport[];
   /** Epoch whose weights were kept (best validation recall, else the last). */
   bestEpoch: number;
+  /** The path weight the scorer keeps (that epoch's choice; fixed or 1 when none was chosen). */
+  pathWeight: number;
   samplesPerSecond: number;
   pairsPerSecond: number;
   seconds: number;
@@ -89,7 +99,7 @@ export interface TrainData {
 export class EpochLoop {
   readonly epochs: EpochReport[] = [];
   private readonly valid: EvalCase[];
-  private best: { recall: number; epoch: number; weights: NamedArrays } | undefined;
+  private best: { recall: number; epoch: number; weights: NamedArrays; pathWeight: number } | undefined;
   private stale = 0;
   private trainSeconds = 0;
   private samplesSeen = 0;
@@ -111,14 +121,22 @@ export class EpochLoop {
     this.trainSeconds += report.seconds;
     this.samplesSeen += report.samples;
     if (this.valid.length > 0) {
-      report.validRecall = validationRecall(this.tree, this.network, this.valid, o.validK, o.rank);
+      if (o.pathWeight !== undefined) {
+        report.validRecall = validationRecall(this.tree, this.network, this.valid, o.validK, o.pathWeight);
+        report.pathWeight = o.pathWeight;
+      } else {
+        const choice = choosePathWeight(this.tree, this.network, this.valid, o.validK);
+        report.validRecall = choice.recall;
+        report.pathWeight = choice.pathWeight;
+        report.pathWeightTrials = choice.trials;
+      }
       if (!this.best || report.validRecall > this.best.recall) {
-        this.best = { recall: report.validRecall, epoch: report.epoch, weights: this.network.toArrays() };
+        this.best = { recall: report.validRecall, epoch: report.epoch, weights: this.network.toArrays(), pathWeight: report.pathWeight };
         this.stale = 0;
       } else {
         this.stale++;
       }
-      logger.info(`epoch ${report.epoch}: loss ${report.loss.toFixed(4)}, validation recall@${o.validK} ${(report.validRecall * 100).toFixed(2)}%`);
+      logger.info(`epoch ${report.epoch}: loss ${report.loss.toFixed(4)}, validation recall@${o.validK} ${(report.validRecall * 100).toFixed(2)}% (path weight ${report.pathWeight})`);
     } else {
       logger.info(`epoch ${report.epoch}: loss ${report.loss.toFixed(4)}`);
     }
@@ -138,6 +156,8 @@ export class EpochLoop {
       this.data.features?.rebase(this.network.emb);
       this.logger.info(`kept the weights of epoch ${best.epoch} (best validation recall)`);
     }
+    const pathWeight = best?.pathWeight ?? o.pathWeight ?? PATH_RULE;
+    this.network.setPathWeight(pathWeight);
     return {
       options: o,
       trainSequences: this.data.sequences.length,
@@ -146,6 +166,7 @@ export class EpochLoop {
       negativesPerLevel: s.negativesPerLevel,
       epochs,
       bestEpoch: best?.epoch ?? epochs.length,
+      pathWeight,
       samplesPerSecond: this.samplesSeen / this.trainSeconds,
       pairsPerSecond: (this.samplesSeen * s.pairsPerSample) / this.trainSeconds,
       seconds: (Date.now() - this.started) / 1000,
@@ -165,19 +186,4 @@ function pickValid(cases: EvalCase[], max: number, rng: Rng): EvalCase[] {
   const usable = cases.filter((c) => c.history.length > 0 && c.truth.length > 0);
   if (usable.length <= max) return usable;
   return rng.shuffle(usable.slice()).slice(0, max);
-}
-
-/** Mean recall@k of beam search (beam = k) over validation cases. */
-export function validationRecall(tree: Tree, network: ScorerNetwork, cases: EvalCase[], k: number, rank: RankRule = DEFAULT_RANK): number {
-  const kk = Math.min(k, tree.numItems);
-  const beam = new BeamSearch(tree, new NetworkScorer(network, tree));
-  let sum = 0;
-  for (const c of cases) {
-    const got = beam.retrieve(c.history, { k: kk, beam: kk, rank }).items;
-    const truth = new Set(c.truth);
-    let hits = 0;
-    for (const it of got) if (truth.has(it)) hits++;
-    sum += hits / truth.size;
-  }
-  return sum / cases.length;
 }

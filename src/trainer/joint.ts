@@ -10,7 +10,7 @@ import { learnTree } from '../tree/learn.js';
 import type { Tree } from '../tree/tree.js';
 import { describeObjectiveChange, objectiveChange, pairScoring, type ObjectiveChange } from './pair-scorer.js';
 import { caseSamples, slidingWindowSamples } from './samples.js';
-import { trainScorer, validationRecall, type TrainData, type TrainOptions, type TrainSummary } from './train.js';
+import { choosePathWeight, trainScorer, validationRecall, type PathWeightTrial, type TrainData, type TrainOptions, type TrainSummary } from './train.js';
 
 /** Joint training knobs. */
 export interface JointOptions {
@@ -46,8 +46,12 @@ export interface RoundReport {
   objective?: ObjectiveChange;
   /** Training of this round (absent for round 0 when it started trained). */
   training?: TrainSummary;
-  /** Validation recall@validK (beam search) after this round's training; undefined without validation users. */
+  /** Validation recall@validK (beam search, see EpochReport.validRecall) after this round's training; undefined without validation users. */
   validRecall?: number;
+  /** The path weight of `validRecall` (fixed, or chosen on the validation users for this round's weights). */
+  pathWeight?: number;
+  /** Every path weight tried (absent when fixed). */
+  pathWeightTrials?: PathWeightTrial[];
 }
 
 /** Result of joint training: the tree and weights kept (the network holds them). */
@@ -75,7 +79,7 @@ export async function jointTrain(
   const heldOut = valid.length > 0 ? caseSamples(valid) : undefined;
   const rounds: RoundReport[] = [];
   let tree = tree0;
-  let best: { round: number; recall: number; tree: Tree; weights: NamedArrays } | undefined;
+  let best: { round: number; recall: number; tree: Tree; weights: NamedArrays; pathWeight?: number } | undefined;
   for (let round = 0; round <= joint.rounds; round++) {
     let moved = 0;
     let treeLearningSeconds = 0;
@@ -101,17 +105,26 @@ export async function jointTrain(
     const training = round === 0 && joint.startTrained ? undefined : await trainer(tree, network, data, { ...train, seed: train.seed + round }, logger);
     const report: RoundReport = { round, moved, treeLearningSeconds, scoredNodes, ...(objective ? { objective } : {}), ...(training ? { training } : {}) };
     if (valid.length > 0) {
-      report.validRecall = validationRecall(tree, network, valid, validK, train.rank);
-      logger.info(`round ${round}: validation recall@${validK} ${(report.validRecall * 100).toFixed(2)}%`);
+      if (train.pathWeight !== undefined) {
+        report.validRecall = validationRecall(tree, network, valid, validK, train.pathWeight);
+        report.pathWeight = train.pathWeight;
+      } else {
+        const choice = choosePathWeight(tree, network, valid, validK);
+        report.validRecall = choice.recall;
+        report.pathWeight = choice.pathWeight;
+        report.pathWeightTrials = choice.trials;
+      }
+      logger.info(`round ${round}: validation recall@${validK} ${(report.validRecall * 100).toFixed(2)}% (path weight ${report.pathWeight})`);
     }
     rounds.push(report);
     joint.onRound?.(report, tree, network);
     const score = report.validRecall ?? round; // without validation the last round wins
-    if (!best || score > best.recall) best = { round, recall: score, tree, weights: network.toArrays() };
+    if (!best || score > best.recall) best = { round, recall: score, tree, weights: network.toArrays(), pathWeight: report.pathWeight };
   }
   if (best!.round !== joint.rounds) {
     network.restore(best!.weights);
     logger.info(`kept round ${best!.round} (best validation recall)`);
   }
+  if (best!.pathWeight !== undefined) network.setPathWeight(best!.pathWeight);
   return { tree: best!.tree, rounds, bestRound: best!.round };
 }

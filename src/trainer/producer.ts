@@ -35,7 +35,6 @@
  * A producer is built on every worker from plain data (`ProducerContext`),
  * by name, so its constructor must not need anything a worker cannot rebuild.
  */
-import type { RankRule } from '../beam/retriever.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
 import { BeamAwareProducer } from './beam-producer.js';
@@ -97,8 +96,8 @@ export interface ProducerContext {
   seed: number;
   /** Nodes the training beam keeps per level (beam-aware objectives). */
   trainBeam: number;
-  /** Rank rule of the training beam (beam-aware objectives). */
-  rank: RankRule;
+  /** Path weight of the training beam (beam-aware objectives; see RetrieveOptions.pathWeight). */
+  pathWeight: number;
 }
 
 /** Producers by name: the training objectives (`train --objective`). */
@@ -106,9 +105,9 @@ export const PRODUCERS = {
   /** TDM's level-wise samples: every ancestor of the target is a positive, random same-level nodes are negatives. */
   tdm: (ctx: ProducerContext): BatchProducer => new LevelwiseProducer(ctx),
   /** OTM: the current model's beam candidates on every level, labelled with OTM's pseudo targets, plus the uniform negatives. */
-  otm: (ctx: ProducerContext): BatchProducer => new BeamAwareProducer(ctx, { trainBeam: ctx.trainBeam, rank: ctx.rank, pseudoTargets: true }),
+  otm: (ctx: ProducerContext): BatchProducer => new BeamAwareProducer(ctx, { trainBeam: ctx.trainBeam, pathWeight: ctx.pathWeight, pseudoTargets: true }),
   /** The beam candidates of `otm` with TDM's labels (every ancestor 1): what OTM's pseudo targets add. */
-  beam: (ctx: ProducerContext): BatchProducer => new BeamAwareProducer(ctx, { trainBeam: ctx.trainBeam, rank: ctx.rank, pseudoTargets: false }),
+  beam: (ctx: ProducerContext): BatchProducer => new BeamAwareProducer(ctx, { trainBeam: ctx.trainBeam, pathWeight: ctx.pathWeight, pseudoTargets: false }),
   /** Conditional samples: the ancestor against its siblings on every level (a hierarchical softmax under the path rule). */
   sibling: (ctx: ProducerContext): BatchProducer => new SiblingProducer(ctx),
 } as const;

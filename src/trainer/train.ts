@@ -26,12 +26,13 @@ import { flatSize } from './reduce.js';
 import { RowGradients, rowCapacity } from './row-gradients.js';
 import { slidingWindowSamples, type SampleSet } from './samples.js';
 import type { BatchProducer, ProducerContext } from './producer.js';
-import { DEFAULT_RANK, RANK_RULES, isRankRule } from '../beam/retriever.js';
+import { PATH_RULE, isPathWeight } from '../beam/retriever.js';
 import { SparseAdam } from './sparse-adam.js';
 import { StepEngine } from './step-engine.js';
 import { epochOrder } from './streams.js';
 
-export { validationRecall, type EpochReport, type StepProfile, type TrainData, type TrainOptions, type TrainSummary } from './epoch-loop.js';
+export { validationRecall, choosePathWeight, PATH_WEIGHT_GRID, type PathWeightChoice, type PathWeightTrial } from './path-weight.js';
+export { type EpochReport, type StepProfile, type TrainData, type TrainOptions, type TrainSummary } from './epoch-loop.js';
 
 /** Defaults chosen from measurements on the synthetic and the shared data sets (see docs/BENCHMARKS.md). */
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { ...TRAIN_DEFAULTS };
@@ -41,7 +42,7 @@ export const MAX_WORKERS = 1024;
 
 /** What a batch producer is built from, for a run with options `o` (plain data: a worker rebuilds it). */
 export function producerContext(tree: Tree, network: ScorerNetwork, samples: SampleSet, negatives: number[], o: TrainOptions): ProducerContext {
-  return { tree, network, samples, negatives, seed: o.seed, trainBeam: o.trainBeam, rank: o.rank ?? DEFAULT_RANK };
+  return { tree, network, samples, negatives, seed: o.seed, trainBeam: o.trainBeam, pathWeight: o.pathWeight ?? PATH_RULE };
 }
 
 /** Validates training options, naming the bad one. */
@@ -56,7 +57,7 @@ export function validateTrainOptions(o: TrainOptions): void {
   }
   if (!OBJECTIVES.includes(o.objective as ProducerName)) throw new UsageError(`objective must be one of ${OBJECTIVES.join(', ')}, got ${JSON.stringify(o.objective)}`);
   assertPositiveInteger('train-beam', o.trainBeam);
-  if (o.rank !== undefined && !isRankRule(o.rank)) throw new UsageError(`rank must be one of ${RANK_RULES.join(', ')}, got ${JSON.stringify(o.rank)}`);
+  if (o.pathWeight !== undefined && !isPathWeight(o.pathWeight)) throw new UsageError(`path weight must be a number in [0, 1], got ${JSON.stringify(o.pathWeight)}`);
   if (o.workers !== undefined) {
     assertNonNegativeInteger('workers', o.workers);
     if (o.workers > MAX_WORKERS) throw new UsageError(`workers must be at most ${MAX_WORKERS}, got ${o.workers}`);
