@@ -167,7 +167,6 @@ function sharedMemory(network: ScorerNetwork, samples: SampleSet, workers: numbe
     table,
     adamM: sharedF32(table.length),
     adamV: sharedF32(table.length),
-    adamGrad: sharedF32(table.length),
     events,
     starts,
     seq,

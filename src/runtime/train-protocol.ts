@@ -12,10 +12,9 @@ import type { StepTiming } from '../trainer/shard-step.js';
 export interface SharedMemory {
   /** The embedding table, [rows, embDim]: read by every step, each row written once per step by its owner. */
   table: Float32Array;
-  /** Sparse Adam state of the table (moments and gradient), same length. */
+  /** Sparse Adam moments of the table, same length. */
   adamM: Float32Array;
   adamV: Float32Array;
-  adamGrad: Float32Array;
   /** Training sequences, concatenated, and where each starts (length users + 1). */
   events: Int32Array;
   starts: Int32Array;

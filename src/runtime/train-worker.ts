@@ -43,7 +43,7 @@ async function start(): Promise<State> {
   const samples: SampleSet = { sequences, seq: shared.seq, pos: shared.pos };
   const producer = makeProducer(init.producer, { tree, network, samples, negatives: init.negatives, seed: init.seed, trainBeam: init.trainBeam, pathWeight: init.pathWeight });
   const d = init.config.embDim;
-  const embAdam = new SparseAdam(shared.table, d, init.lr, { state: { m: shared.adamM, v: shared.adamV, grad: shared.adamGrad } });
+  const embAdam = new SparseAdam(shared.table, d, init.lr, { state: { m: shared.adamM, v: shared.adamV } });
   const mlpGrads = Array.from({ length: workers }, (_, j) => shared.mlpGrads.subarray(j * init.mlpSize, (j + 1) * init.mlpSize));
   const rowGrads = shared.rowGrads.map((buf, j) => new RowGradients(buf, init.rowCapacity, d, j === index ? network.numRows : 0));
   const engine = new StepEngine({

@@ -104,14 +104,11 @@ export abstract class LevelProducer implements BatchProducer {
     let e = 0;
     const groups: PairGroup[] = [];
     if (this.hierarchical) {
-      for (let l = 1; l <= depth; l++) {
-        const rowOf = tree.levelRows(l);
-        for (let i = 0; i < nb; i++) e = this.userEntries(idx[i], (l - 1) * nb + i, rowOf, e);
-        groups.push({ users: nb, m: perLevel[l - 1] });
-      }
+      e = this.levelEntries(idx);
+      for (let l = 1; l <= depth; l++) groups.push({ users: nb, m: perLevel[l - 1] });
       b.slots = nb * depth;
     } else {
-      for (let i = 0; i < nb; i++) e = this.userEntries(idx[i], i, undefined, e);
+      for (let i = 0; i < nb; i++) e = this.userEntries(idx[i], i, e);
       groups.push({ users: nb, m });
       b.slots = nb;
     }
@@ -127,8 +124,8 @@ export abstract class LevelProducer implements BatchProducer {
     return samples.sequences[samples.seq[sample]].subarray(0, samples.pos[sample]);
   }
 
-  /** Writes the user-map entries of one slot from entry `e` on; returns the next free entry. */
-  private userEntries(sample: number, slot: number, rowOf: Int32Array | undefined, e: number): number {
+  /** Writes the user-map entries of sample `sample`'s slot (plain layout) from entry `e` on; returns the next free entry. */
+  private userEntries(sample: number, slot: number, e: number): number {
     const { samples, network } = this;
     const b = this.batch;
     const windows = network.config.windows;
@@ -144,12 +141,66 @@ export abstract class LevelProducer implements BatchProducer {
       const scale = 1 / count;
       const offset = slot * userDim + w * d;
       for (let j = 0; j < count; j++, p--, e++) {
-        b.entryRow[e] = rowOf ? rowOf[s[p]] : base + s[p];
+        b.entryRow[e] = base + s[p];
         b.entryOffset[e] = offset;
         b.entryScale[e] = scale;
       }
     }
     return e;
+  }
+
+  /**
+   * The user-map entries of the hierarchical layout: slot (level l, sample
+   * i) is (l − 1)·nb + i; entries go in slot order, each slot's behaviours
+   * latest first, each represented by its row on level l
+   * (`Tree.levelRows(l)`). They are written sample by sample at those
+   * positions: a behaviour's rows on every level come from one walk up from
+   * its leaf instead of a lookup in one item-sized array per level (a cache
+   * miss each on a large catalogue). Returns the number of entries.
+   */
+  private levelEntries(idx: Int32Array): number {
+    const { samples, network, depth, histCap } = this;
+    const b = this.batch;
+    const nb = idx.length;
+    const windows = network.config.windows;
+    const d = network.config.embDim;
+    const userDim = network.userDim;
+    const { numInternal, branching } = this.tree.layout;
+    const itemLeaf = this.tree.itemLeaf;
+    // entries per sample (the same on every level) and where each sample's start within a level's block
+    let perLevel = 0;
+    for (let i = 0; i < nb; i++) perLevel += Math.min(samples.pos[idx[i]], histCap);
+    let start = 0;
+    for (let i = 0; i < nb; i++) {
+      const sample = idx[i];
+      const s = samples.sequences[samples.seq[sample]];
+      const pos = samples.pos[sample];
+      let p = pos - 1;
+      const stop = Math.max(0, pos - histCap);
+      let j = start;
+      for (let w = 0; w < windows.length && p >= stop; w++) {
+        const count = Math.min(windows[w], p - stop + 1);
+        const scale = 1 / count;
+        for (let k = 0; k < count; k++, p--, j++) {
+          const item = s[p];
+          // leaf level: the item's own row; above it, its ancestors' codes
+          let e = (depth - 1) * perLevel + j;
+          b.entryRow[e] = numInternal + item;
+          b.entryOffset[e] = ((depth - 1) * nb + i) * userDim + w * d;
+          b.entryScale[e] = scale;
+          let c = numInternal + itemLeaf[item];
+          for (let l = depth - 1; l >= 1; l--) {
+            c = ((c - 1) / branching) | 0;
+            e -= perLevel;
+            b.entryRow[e] = c;
+            b.entryOffset[e] = ((l - 1) * nb + i) * userDim + w * d;
+            b.entryScale[e] = scale;
+          }
+        }
+      }
+      start = j;
+    }
+    return depth * perLevel;
   }
 }
 

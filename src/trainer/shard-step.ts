@@ -10,7 +10,7 @@
  * rows gathered from the table), forward/backward (tfjs, including reading
  * the gradients out), scatter (input gradients back onto table rows).
  */
-import * as tf from '@tensorflow/tfjs';
+import { PoolingBackprop } from '../scorer/backprop.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
 import type { BatchCapacity, ShardBatch } from './producer.js';
@@ -54,6 +54,9 @@ export class ShardStep {
   private readonly userBuf: Float32Array;
   private readonly nodeBuf: Float32Array;
   private readonly rows: Int32Array;
+  private readonly dUser: Float32Array;
+  private readonly dNode: Float32Array;
+  private readonly backprop: PoolingBackprop;
 
   constructor(
     private readonly tree: Tree,
@@ -64,6 +67,9 @@ export class ShardStep {
     this.userBuf = new Float32Array(capacity.slots * network.userDim);
     this.nodeBuf = new Float32Array(capacity.pairs * network.config.embDim);
     this.rows = new Int32Array(capacity.pairs);
+    this.dUser = new Float32Array(capacity.slots * network.userDim);
+    this.dNode = new Float32Array(capacity.pairs * network.config.embDim);
+    this.backprop = new PoolingBackprop(network);
   }
 
   /**
@@ -103,37 +109,16 @@ export class ShardStep {
     for (let p = 0; p < pairs; p++) rows[p] = this.tree.nodeRow(batch.codes[p]);
     net.gatherRows(rows.subarray(0, pairs), this.nodeBuf.subarray(0, pairs * d));
     mark('pool');
-    const vars = net.variables();
-    // keep tensors (not typed arrays) as tidy's result: tidy walks returned objects element by element
-    const [lossT, dUserT, dNodeT, ...gradTs] = tf.tidy(() => {
-      const ut = tf.tensor2d(u.subarray(0, slots * userDim), [slots, userDim]);
-      const nt = tf.tensor2d(this.nodeBuf.subarray(0, pairs * d), [pairs, d]);
-      const z = tf.tensor1d(batch.labels.subarray(0, pairs));
-      const w = batch.weights ? tf.tensor1d(batch.weights.subarray(0, pairs)) : undefined;
-      const f = (uu: tf.Tensor, nn: tf.Tensor) => crossEntropySum(z, net.logitsGrouped(uu as tf.Tensor2D, nn as tf.Tensor2D, batch.groups), w);
-      const { value, grads } = tf.valueAndGrads(f as (...args: tf.Tensor[]) => tf.Scalar)([ut, nt, ...vars.map(([, v]) => v)]);
-      return [value, ...grads];
-    });
-    const loss = lossT.dataSync()[0];
-    const dUser = dUserT.dataSync() as Float32Array;
-    const dNode = dNodeT.dataSync() as Float32Array;
-    let o = 0;
-    for (const g of gradTs) {
-      mlpOut.set(g.dataSync() as Float32Array, o);
-      o += g.size;
-    }
-    tf.dispose([lossT, dUserT, dNodeT, ...gradTs]);
+    const loss = this.backprop.run(
+      { groups: batch.groups, user: u.subarray(0, slots * userDim), nodes: this.nodeBuf.subarray(0, pairs * d), labels: batch.labels, weights: batch.weights },
+      { mlp: mlpOut.subarray(0, this.mlpSize), user: this.dUser, nodes: this.dNode },
+    );
     mark('forwardBackward');
     // input gradients back to the table rows they came from
+    const { dUser, dNode } = this;
     for (let e = 0; e < batch.entries; e++) emb.add(entryRow[e], dUser, entryOffset[e], entryScale[e]);
     for (let p = 0; p < pairs; p++) emb.add(rows[p], dNode, p * d, 1);
     mark('scatter');
     return loss;
   }
-}
-
-/** Σ weight · sigmoid cross-entropy, written with ops every backend differentiates: max(x,0) − x·z + log(1 + e^{−|x|}). */
-function crossEntropySum(labels: tf.Tensor1D, logits: tf.Tensor1D, weights?: tf.Tensor1D): tf.Scalar {
-  const ce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-  return tf.sum(weights ? tf.mul(ce, weights) : ce) as tf.Scalar;
 }

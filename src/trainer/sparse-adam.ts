@@ -3,31 +3,40 @@
  * (their moments too), with the global step for bias correction, as in
  * TensorFlow's LazyAdam. Gradients are accumulated per row first, so a row
  * used several times in a batch gets one summed update.
+ *
+ * The step's gradient is kept compact (the touched rows in first-touch
+ * order, each with its summed gradient), not in a table-sized array: on a
+ * large catalogue a step touches a small, scattered part of the table, and
+ * a table-sized gradient would cost two more cache misses per touched row
+ * (and the memory of another table).
  */
 
-/** First and second moments and the gradient being accumulated, each as long as the table. */
+/** First and second moments, each as long as the table. */
 export interface SparseAdamState {
   m: Float32Array;
   v: Float32Array;
-  grad: Float32Array;
 }
 
 /** Sparse Adam state for one [rows, dim] table. */
 export class SparseAdam {
   private readonly m: Float32Array;
   private readonly v: Float32Array;
-  private readonly grad: Float32Array;
-  private readonly touched: Uint8Array;
-  private touchedRows: number[] = [];
+  /** Slot of each row in this step's gradient, −1 when untouched. */
+  private readonly slotOf: Int32Array;
+  /** Row of each slot, in first-touch order. */
+  private rows = new Int32Array(64);
+  /** Summed gradient of each slot, [slots, dim]. */
+  private grad: Float32Array;
+  private count = 0;
   private step = 0;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
 
   /**
-   * `state` supplies the moment and gradient arrays (each as long as the
-   * table), e.g. in shared memory so that worker threads updating disjoint
-   * rows share one optimiser state; by default they are allocated here.
+   * `state` supplies the moment arrays (each as long as the table), e.g. in
+   * shared memory so that worker threads updating disjoint rows share one
+   * optimiser state; by default they are allocated here.
    */
   constructor(
     readonly table: Float32Array,
@@ -39,43 +48,59 @@ export class SparseAdam {
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
     const st = opts.state;
-    if (st && (st.m.length !== table.length || st.v.length !== table.length || st.grad.length !== table.length)) {
+    if (st && (st.m.length !== table.length || st.v.length !== table.length)) {
       throw new Error(`sparse Adam state must match the table's ${table.length} values`);
     }
     this.m = st?.m ?? new Float32Array(table.length);
     this.v = st?.v ?? new Float32Array(table.length);
-    this.grad = st?.grad ?? new Float32Array(table.length);
-    this.touched = new Uint8Array(table.length / dim);
+    this.slotOf = new Int32Array(table.length / dim).fill(-1);
+    this.grad = new Float32Array(64 * dim);
   }
 
   /** Adds `scale · g[gOffset .. gOffset+dim)` to the gradient of `row`. */
   accumulate(row: number, g: Float32Array, gOffset: number, scale: number): void {
-    if (!this.touched[row]) {
-      this.touched[row] = 1;
-      this.touchedRows.push(row);
+    const dim = this.dim;
+    let k = this.slotOf[row];
+    if (k < 0) {
+      k = this.count++;
+      if (k >= this.rows.length) this.grow();
+      this.slotOf[row] = k;
+      this.rows[k] = row;
+      this.grad.fill(0, k * dim, (k + 1) * dim);
     }
-    const o = row * this.dim;
-    for (let t = 0; t < this.dim; t++) this.grad[o + t] += scale * g[gOffset + t];
+    const o = k * dim;
+    const grad = this.grad;
+    for (let t = 0; t < dim; t++) grad[o + t] += scale * g[gOffset + t];
   }
 
-  /** Applies one Adam step to every touched row and clears the gradients. */
+  private grow(): void {
+    const rows = new Int32Array(this.rows.length * 2);
+    rows.set(this.rows);
+    this.rows = rows;
+    const grad = new Float32Array(rows.length * this.dim);
+    grad.set(this.grad);
+    this.grad = grad;
+  }
+
+  /** Applies one Adam step to every touched row (in first-touch order; each row's update is independent of the others') and clears the gradients. */
   apply(): void {
     this.step++;
-    const { m, v, grad, table, dim, beta1, beta2, eps } = this;
+    const { m, v, grad, table, dim, beta1, beta2, eps, rows, slotOf } = this;
     const c1 = 1 - Math.pow(beta1, this.step);
     const c2 = 1 - Math.pow(beta2, this.step);
     const lrT = (this.lr * Math.sqrt(c2)) / c1;
-    for (const row of this.touchedRows) {
+    for (let k = 0; k < this.count; k++) {
+      const row = rows[k];
       const o = row * dim;
+      const go = k * dim - o;
       for (let t = o; t < o + dim; t++) {
-        const g = grad[t];
+        const g = grad[go + t];
         m[t] = beta1 * m[t] + (1 - beta1) * g;
         v[t] = beta2 * v[t] + (1 - beta2) * g * g;
         table[t] -= (lrT * m[t]) / (Math.sqrt(v[t]) + eps);
-        grad[t] = 0;
       }
-      this.touched[row] = 0;
+      slotOf[row] = -1;
     }
-    this.touchedRows = [];
+    this.count = 0;
   }
 }

@@ -117,24 +117,36 @@ export class Tree {
    * For every item, the embedding row that stands for it on tree level
    * `level` (JTM's hierarchical user preference): its ancestor's code on an
    * internal level, its own row (`numInternal + item`) on the leaf level.
-   * Computed once per level and cached.
+   * Cached per level; a missing internal level is derived from the nearest
+   * deeper one already cached (or from the leaves), one parent step per
+   * level, caching the levels in between: O(items) per level.
    */
   levelRows(level: number): Int32Array {
-    let rows = this.levelRowCache[level];
-    if (!rows) {
-      const { depth, numInternal, branching } = this.layout;
-      rows = new Int32Array(this.numItems);
-      for (let i = 0; i < this.numItems; i++) {
-        if (level >= depth) rows[i] = numInternal + i;
-        else {
-          let c = numInternal + this.itemLeaf[i];
-          for (let l = depth; l > level; l--) c = Math.floor((c - 1) / branching);
-          rows[i] = c;
-        }
-      }
+    const cached = this.levelRowCache[level];
+    if (cached) return cached;
+    const { depth, numInternal, branching } = this.layout;
+    const n = this.numItems;
+    if (level >= depth) {
+      const rows = new Int32Array(n);
+      for (let i = 0; i < n; i++) rows[i] = numInternal + i;
       this.levelRowCache[level] = rows;
+      return rows;
     }
-    return rows;
+    let from = level + 1;
+    while (from < depth && !this.levelRowCache[from]) from++;
+    let src: Int32Array;
+    if (from < depth) src = this.levelRowCache[from]!;
+    else {
+      src = new Int32Array(n);
+      for (let i = 0; i < n; i++) src[i] = numInternal + this.itemLeaf[i];
+    }
+    for (let l = from - 1; l >= level; l--) {
+      const rows = new Int32Array(n);
+      for (let i = 0; i < n; i++) rows[i] = ((src[i] - 1) / branching) | 0;
+      this.levelRowCache[l] = rows;
+      src = rows;
+    }
+    return src;
   }
 
   /** Rows in the scorer's embedding table for this tree. */
