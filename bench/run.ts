@@ -51,6 +51,7 @@ import { runServeLoad, serveLoadDefaults, serveLoadSection } from './serve-load.
 import { retrievalSection } from './retrieval-report.js';
 import { ablationSection, runAblations, type AblationDataset } from './ablation.js';
 import { runTrainWorkers, trainWorkersSection } from './train-workers.js';
+import { runTrainSpeed, trainSpeedSection } from './train-speed.js';
 import { beamCurve, curveSection, renderCurveSvg, type BeamCurve } from './curve.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -595,7 +596,7 @@ function writeReport(outDir: string): void {
   if (curves.some((c) => c.curve)) writeFileSync(join(outDir, 'recall-curve.svg'), renderCurveSvg(curves));
   writeFileSync(
     join(outDir, 'BENCHMARKS.md'),
-    markdown(rows) + curveSection(curves, 'recall-curve.svg') + scaleSection(join(dir, 'tree-learning-scale.json')) + trainWorkersSection(join(dir, 'train-workers.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order),
+    markdown(rows) + curveSection(curves, 'recall-curve.svg') + scaleSection(join(dir, 'tree-learning-scale.json')) + trainWorkersSection(join(dir, 'train-workers.json')) + trainSpeedSection(join(dir, 'train-speed.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order),
   );
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
@@ -610,7 +611,8 @@ docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/ben
 
   --datasets DIR        real data sets (default ../shared/datasets; missing ones are skipped)
   --only a,b            only these: synthetic, taobao, movielens, amazon, tiny (smoke test),
-                        retrieval, serve, train-workers (1 vs 2 training worker threads)
+                        retrieval, serve, train-workers (1 vs 2 training worker threads),
+                        train-speed (pairs/s of one training worker at 20k and 1M items, profiled)
   --train-workers-reps N     repetitions of each worker count in train-workers (default 3)
   --train-workers-samples N  training samples per train-workers run (default 16384)
   --epochs N            most training epochs of the default model, OTM and the k-means rebuild (default: train's)
@@ -706,6 +708,10 @@ async function main(): Promise<void> {
         workers: [1, 2],
         command: meta.command,
       });
+    }
+    // one training worker's pairs/s at 20k and 1M items (bench/train-speed.ts; `--only train-speed` runs just this)
+    if (!values.ablation && (!only || only.has('train-speed'))) {
+      await runTrainSpeed({ outDir, reps: 3, samples: 8192, sizes: [20000, 1000000], users: 3000, command: meta.command });
     }
   }
   writeReport(outDir);

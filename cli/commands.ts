@@ -16,7 +16,7 @@ import { validateKs } from '../src/eval/metrics.js';
 import { readModel } from '../src/model/folder.js';
 import { beamWidths, createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
 import { storeToTree, mapItems } from '../src/pipeline/items.js';
-import { initBackend, type BackendChoice } from '../src/scorer/backend.js';
+import { describeBackend, initBackend, type BackendChoice } from '../src/scorer/backend.js';
 import { NetworkScorer } from '../src/scorer/session.js';
 import { describeObjectiveChange } from '../src/trainer/pair-scorer.js';
 import { BeamSearch } from '../src/beam/beam.js';
@@ -35,7 +35,7 @@ const logger = (): Logger => stderrLogger();
 /** Starts the tfjs backend and says which one runs (stderr). */
 async function startBackend(o: Resolved): Promise<string> {
   const name = await initBackend(o.backend as BackendChoice);
-  process.stderr.write(`arbor: tfjs backend ${name}\n`);
+  process.stderr.write(`arbor: ${describeBackend()}\n`);
   return name;
 }
 
@@ -456,7 +456,7 @@ export async function serveCommand(o: Resolved): Promise<void> {
   const maxBatchBeam = inRange(o, 'maxBatchBeam', 'max-batch-beam', 1, Number.MAX_SAFE_INTEGER);
   const log = serveLogger(o.logLevel as string);
   const backend = await initBackend(o.backend as BackendChoice);
-  log.info({ backend }, `tfjs backend ${backend}`);
+  log.info({ backend }, describeBackend());
   const model = readModel(dir, { requireScorer: true });
   const store = o.db === undefined ? undefined : Store.open(o.db as string, { mustExist: true });
   let service: RetrievalService | undefined;

@@ -37,7 +37,7 @@ const seed: OptionSpec = { name: 'seed', type: 'int', arg: 'S', default: DEFAULT
 const db: OptionSpec = { name: 'db', type: 'string', arg: 'FILE', default: 'arbor.db', help: 'SQLite store to read or write' };
 const json: OptionSpec = { name: 'json', type: 'bool', default: false, help: 'print machine-readable JSON on stdout', env: false };
 const config: OptionSpec = { name: 'config', type: 'string', arg: 'FILE', help: 'JSON file of option values (keys are option names); flags and ARBOR_* variables override it', env: false };
-const backend: OptionSpec = { name: 'backend', type: 'string', arg: 'NAME', default: 'auto', choices: ['auto', 'node', 'wasm', 'cpu'], help: 'tfjs backend: auto tries tfjs-node, then wasm, then cpu' };
+const backend: OptionSpec = { name: 'backend', type: 'string', arg: 'NAME', default: 'auto', choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'], help: 'tfjs backend: node-gpu (@tensorflow/tfjs-node-gpu, TensorFlow with CUDA), node (@tensorflow/tfjs-node, TensorFlow on the CPU), wasm or cpu (plain JavaScript); auto takes the first of these that loads. The native ones are optional dependencies (their install downloads libtensorflow); stderr says which backend runs and how to install the native one when it is missing' };
 const k: OptionSpec = { name: 'k', short: 'k', type: 'int', arg: 'K', default: 200, min: 1, help: 'number of items to return' };
 const beam: OptionSpec = { name: 'beam', type: 'int', arg: 'B', min: 1, help: 'nodes kept per tree level (>= k; default: 2 × k)' };
 

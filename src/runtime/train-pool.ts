@@ -31,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ArborError, UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import { activeBackend } from '../scorer/backend.js';
+import { backendInfo } from '../scorer/backend.js';
 import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
 import { EpochLoop, profileOf, type TrainData, type TrainOptions, type TrainSummary } from '../trainer/epoch-loop.js';
 import { negativesPerLevel } from '../trainer/negatives.js';
@@ -143,8 +143,7 @@ export async function trainParallel(tree: Tree, network: ScorerNetwork, data: Tr
 
 /** The backend the workers should load: the one this thread runs. */
 function backendChoice(): WorkerInit['backend'] {
-  const name = activeBackend();
-  return name === 'tensorflow' ? 'node' : name === 'wasm' || name === 'cpu' ? name : 'auto';
+  return backendInfo()?.choice ?? 'auto';
 }
 
 const sharedF32 = (n: number) => new Float32Array(new SharedArrayBuffer(4 * n));

@@ -4,6 +4,7 @@
  * Not part of the public API.
  */
 import type { NamedArrays } from '../scorer/network.js';
+import type { BackendChoice } from '../scorer/backend.js';
 import type { ScorerConfig } from '../scorer/config.js';
 import type { ProducerName } from '../trainer/producer.js';
 import type { StepTiming } from '../trainer/shard-step.js';
@@ -44,7 +45,7 @@ export interface WorkerInit {
   index: number;
   workers: number;
   /** Backend choice for this worker's tfjs (the one the calling thread runs). */
-  backend: 'auto' | 'node' | 'wasm' | 'cpu';
+  backend: BackendChoice;
   config: ScorerConfig;
   numInternal: number;
   numItems: number;

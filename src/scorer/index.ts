@@ -1,5 +1,5 @@
 /** The tfjs node scorer: config, network, backend, session and weights I/O. */
-export { initBackend, activeBackend, type BackendChoice } from './backend.js';
+export { initBackend, activeBackend, backendInfo, describeBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './backend.js';
 export { DEFAULT_SCORER_CONFIG, DEFAULT_ATTENTION_UNITS, maxHistory, validateScorerConfig, type ScorerConfig } from './config.js';
 export { ScorerNetwork, matMulT, mlpEntries, type MlpParams, type NamedArrays } from './network.js';
 export { NetworkScorer } from './session.js';
