@@ -27,7 +27,9 @@
  * Options: USAGE below (`npm run bench -- --help`). After the data sets it
  * runs the retrieval cost benchmark (bench/retrieval.ts) in its own process,
  * the `arbor serve` load test and the data-parallel training comparison of
- * 1 and 2 worker threads (bench/train-workers.ts); `--ablation` runs the
+ * 1 and 2 worker threads (bench/train-workers.ts), `arbor ingest` against
+ * SQLite's own CSV import (bench/ingest.ts) and the pipeline on a generated
+ * UserBehavior-sized set (bench/scale.ts); `--ablation` runs the
  * scorer ablation (bench/ablation.ts) instead.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync, readFileSync } from 'node:fs';
@@ -53,6 +55,8 @@ import { ablationSection, runAblations, type AblationDataset } from './ablation.
 import { runTrainWorkers, trainWorkersSection } from './train-workers.js';
 import { runTrainSpeed, trainSpeedSection } from './train-speed.js';
 import { beamCurve, curveSection, renderCurveSvg, type BeamCurve } from './curve.js';
+import { ingestSection, runIngestBench } from './ingest.js';
+import { runScaleBench, scaleBenchSection } from './scale.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -596,7 +600,7 @@ function writeReport(outDir: string): void {
   if (curves.some((c) => c.curve)) writeFileSync(join(outDir, 'recall-curve.svg'), renderCurveSvg(curves));
   writeFileSync(
     join(outDir, 'BENCHMARKS.md'),
-    markdown(rows) + curveSection(curves, 'recall-curve.svg') + scaleSection(join(dir, 'tree-learning-scale.json')) + trainWorkersSection(join(dir, 'train-workers.json')) + trainSpeedSection(join(dir, 'train-speed.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ablationSection(join(dir, 'ablation'), order),
+    markdown(rows) + curveSection(curves, 'recall-curve.svg') + scaleSection(join(dir, 'tree-learning-scale.json')) + trainWorkersSection(join(dir, 'train-workers.json')) + trainSpeedSection(join(dir, 'train-speed.json')) + retrievalSection(join(dir, 'retrieval.json')) + serveLoadSection(dir) + ingestSection(join(dir, 'ingest.json')) + scaleBenchSection(join(dir, 'scale.json')) + ablationSection(join(dir, 'ablation'), order),
   );
   process.stderr.write(`arbor bench: wrote ${join(outDir, 'BENCHMARKS.md')} (${rows.length} data sets)\n`);
 }
@@ -612,7 +616,12 @@ docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/ben
   --datasets DIR        real data sets (default ../shared/datasets; missing ones are skipped)
   --only a,b            only these: synthetic, taobao, movielens, amazon, tiny (smoke test),
                         retrieval, serve, train-workers (1 vs 2 training worker threads),
-                        train-speed (pairs/s of one training worker at 20k and 1M items, profiled)
+                        train-speed (pairs/s of one training worker at 20k and 1M items, profiled),
+                        ingest (arbor ingest against SQLite's CSV import), scale (the pipeline on 10M events)
+  --ingest-events N     events in the ingest comparison's file (default 2000000)
+  --ingest-reps N       side-by-side repetitions of the ingest comparison (default 5)
+  --scale-events N      events of the scale bench's generated set (default 10000000; items N / 10)
+  --scale-train-samples N  training samples of the scale bench's slice (default 300000)
   --train-workers-reps N     repetitions of each worker count in train-workers (default 3)
   --train-workers-samples N  training samples per train-workers run (default 16384)
   --epochs N            most training epochs of the default model, OTM and the k-means rebuild (default: train's)
@@ -647,6 +656,10 @@ async function main(): Promise<void> {
         'ablation-epochs': { type: 'string', default: '8' },
         'train-workers-reps': { type: 'string', default: '3' },
         'train-workers-samples': { type: 'string', default: '16384' },
+        'ingest-events': { type: 'string', default: '2000000' },
+        'ingest-reps': { type: 'string', default: '5' },
+        'scale-events': { type: 'string', default: '10000000' },
+        'scale-train-samples': { type: 'string', default: '300000' },
       },
     });
   } catch (e) {
@@ -712,6 +725,14 @@ async function main(): Promise<void> {
     // one training worker's pairs/s at 20k and 1M items (bench/train-speed.ts; `--only train-speed` runs just this)
     if (!values.ablation && (!only || only.has('train-speed'))) {
       await runTrainSpeed({ outDir, reps: 3, samples: 8192, sizes: [20000, 1000000], users: 3000, command: meta.command });
+    }
+    // ingest speed against SQLite's own CSV import (bench/ingest.ts; `--only ingest` runs just this)
+    if (!values.ablation && (!only || only.has('ingest'))) {
+      await runIngestBench({ outDir, events: Number(values['ingest-events']), reps: Number(values['ingest-reps']), command: meta.command });
+    }
+    // the pipeline at UserBehavior scale (bench/scale.ts; `--only scale` runs just this)
+    if (!values.ablation && (!only || only.has('scale'))) {
+      await runScaleBench({ outDir, events: Number(values['scale-events']), trainSamples: Number(values['scale-train-samples']), evalUsers: 500, validUsers: 200, seed: 42, command: meta.command });
     }
   }
   writeReport(outDir);

@@ -1,5 +1,7 @@
 /**
- * The arbor commands. Library calls do the work; this file reads options,
+ * The arbor commands that load the scorer, the beam search or the service
+ * (the data commands are in data-commands.ts, so they start without
+ * loading tfjs). Library calls do the work; this file reads options,
  * prints results (data on stdout, logs on stderr) and nothing else.
  */
 import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
@@ -8,8 +10,7 @@ import { join, resolve } from 'node:path';
 import { ArborError, InputError, UsageError } from '../src/core/errors.js';
 import { fileError } from '../src/core/fs-errors.js';
 import { decodeUtf8 } from '../src/data/files.js';
-import { stderrLogger, type Logger } from '../src/core/log.js';
-import { Store, generateSynthetic, writeUserBehaviorCsv, type InputFormat } from '../src/data/index.js';
+import { Store, generateSynthetic } from '../src/data/index.js';
 import { formatEvalTable } from '../src/eval/table.js';
 import { methodKs, metricsAt } from '../src/eval/evaluate.js';
 import { validateKs } from '../src/eval/metrics.js';
@@ -28,31 +29,14 @@ import { describePathWeight, type RetrievalResult } from '../src/beam/retriever.
 import type { Tree } from '../src/tree/tree.js';
 import { explainItems } from '../src/scorer/explain.js';
 import type { Resolved } from './program.js';
+import { logger, need, out, withStore } from './common.js';
 
-const out = (s: string) => process.stdout.write(s + '\n');
-const logger = (): Logger => stderrLogger();
 
 /** Starts the tfjs backend and says which one runs (stderr). */
 async function startBackend(o: Resolved): Promise<string> {
   const name = await initBackend(o.backend as BackendChoice);
   process.stderr.write(`arbor: ${describeBackend()}\n`);
   return name;
-}
-
-/** Runs `fn` with the existing store named by --db, closing it afterwards. */
-async function withStore<T>(o: Resolved, fn: (store: Store) => Promise<T> | T): Promise<T> {
-  const store = Store.open(o.db as string, { mustExist: true });
-  try {
-    return await fn(store);
-  } finally {
-    store.close();
-  }
-}
-
-function need(o: Resolved, key: string, flag: string): string {
-  const v = o[key];
-  if (v === undefined || v === '') throw new UsageError(`missing required option --${flag}`);
-  return v as string;
 }
 
 /**
@@ -93,28 +77,6 @@ function trainOptions(o: Resolved) {
     itemVectors: o.itemVectors as string | undefined,
     ...(o.joint ? { joint: { rounds: o.rounds as number, gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number } } : {}),
   };
-}
-
-/** `arbor ingest FILE --format F [--items FILE] [--db FILE] [--min-rating R]`; FILE `-` is standard input. */
-export async function ingestCommand(o: Resolved, [file]: string[]): Promise<void> {
-  const format = need(o, 'format', 'format') as InputFormat;
-  const store = Store.open(o.db as string);
-  try {
-    const r = await store.ingest(file, format, { items: o.items as string | undefined, minRating: o.minRating as number | undefined, logger: logger() });
-    const what = file === '-' ? 'this content (standard input)' : file;
-    if (r.alreadyIngested) process.stderr.write(`arbor: ${what} was already ingested into ${o.db}: nothing changed\n`);
-    out(JSON.stringify(r));
-  } finally {
-    store.close();
-  }
-}
-
-/** `arbor split --test-users N --valid-users N --seed S` */
-export async function splitCommand(o: Resolved): Promise<void> {
-  await withStore(o, async (store) => {
-    const r = store.split({ testUsers: o.testUsers as number, validUsers: o.validUsers as number, seed: o.seed as number });
-    out(o.json ? JSON.stringify(r) : `split ${o.db}: ${r.trainUsers} train, ${r.validUsers} validation, ${r.testUsers} test users (seed ${r.seed})`);
-  });
 }
 
 /** `arbor build-tree --db FILE --out DIR [--init category|random] [--branching K]` */
@@ -415,14 +377,6 @@ export async function demoCommand(o: Resolved): Promise<void> {
     store.close();
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** `arbor synth --out FILE [--items N --users N --seed S]` */
-export async function synthCommand(o: Resolved): Promise<void> {
-  const file = need(o, 'out', 'out');
-  const ds = generateSynthetic({ items: o.items as number, users: o.users as number, seed: o.seed as number });
-  writeUserBehaviorCsv(ds, file);
-  out(`wrote ${file}: ${ds.events.length} events, ${o.users} users, ${o.items} items (Taobao UserBehavior CSV; ingest with --format userbehavior)`);
 }
 
 /** Rejects a serve option outside [min, max], naming it. */

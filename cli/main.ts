@@ -6,8 +6,25 @@ import { Command, CommanderError } from 'commander';
 import { ArborError } from '../src/core/errors.js';
 import { fileError } from '../src/core/fs-errors.js';
 import { describeUnexpected } from './unexpected.js';
-import { addCommand, usageLine } from './program.js';
-import * as c from './commands.js';
+import { addCommand, usageLine, type Resolved } from './program.js';
+import * as data from './data-commands.js';
+import type * as Heavy from './commands.js';
+
+type Action = (opts: Resolved, positional: string[]) => Promise<void>;
+
+/** A command of commands.ts, loaded when it runs: the data commands start without loading tfjs. */
+const later = (name: keyof typeof Heavy): Action => async (opts, positional) => ((await import('./commands.js'))[name] as Action)(opts, positional);
+
+const c = {
+  ...data,
+  buildTreeCommand: later('buildTreeCommand'),
+  trainCommand: later('trainCommand'),
+  learnTreeCommand: later('learnTreeCommand'),
+  retrieveCommand: later('retrieveCommand'),
+  evalCommand: later('evalCommand'),
+  demoCommand: later('demoCommand'),
+  serveCommand: later('serveCommand'),
+};
 
 const program = new Command();
 program

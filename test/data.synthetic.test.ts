@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '../src/core/errors.js';
-import { Store, generateSynthetic, writeUserBehaviorCsv, type SyntheticDataset } from '../src/data/index.js';
+import { Store, generateSynthetic, writeSyntheticUserBehaviorCsv, writeUserBehaviorCsv, type SyntheticDataset } from '../src/data/index.js';
 
 const OPTS = { items: 2000, users: 300, seed: 11 };
 
@@ -101,6 +101,20 @@ describe('synthetic data in a store', () => {
     assert.deepEqual(fromCsv.sequences(), direct.sequences());
     fromCsv.close();
     direct.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('writeSyntheticUserBehaviorCsv', () => {
+  it('streams byte for byte the CSV of the generated data set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arbor-synthetic-'));
+    for (const opts of [OPTS, { items: 500, users: 90, seed: 5, minEvents: 1, maxEvents: 200, noise: 0.3 }]) {
+      const ds = generateSynthetic(opts);
+      writeUserBehaviorCsv(ds, join(dir, 'whole.csv'));
+      assert.equal(writeSyntheticUserBehaviorCsv(opts, join(dir, 'streamed.csv')), ds.events.length);
+      assert.ok(readFileSync(join(dir, 'streamed.csv')).equals(readFileSync(join(dir, 'whole.csv'))));
+    }
+    assert.throws(() => writeSyntheticUserBehaviorCsv({ items: 0, users: 1, seed: 1 }, join(dir, 'bad.csv')), UsageError);
     rmSync(dir, { recursive: true, force: true });
   });
 });

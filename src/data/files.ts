@@ -29,6 +29,8 @@ export interface InputSource {
   size: number;
   /** Read from this process's standard input (`-`, or /dev/stdin when it is not a file). */
   stdin?: boolean;
+  /** Read these chunks instead of opening `name` (which then only names them in errors). */
+  chunks?: AsyncIterable<Buffer>;
 }
 
 /** Paths that name this process's standard input. */
@@ -48,6 +50,7 @@ export async function inputSource(file: string): Promise<InputSource> {
 }
 
 function open(source: InputSource): AsyncIterable<Buffer> {
+  if (source.chunks) return source.chunks;
   return source.stdin ? (process.stdin as AsyncIterable<Buffer>) : (createReadStream(source.name, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
 }
 
@@ -60,6 +63,103 @@ export interface LineOptions {
 }
 
 /**
+ * Receives whole lines as bytes: `buf[start, end)` holds one or more lines,
+ * each ended by `\n` except possibly the input's last one, the first being
+ * line `firstLineNo` (1-based, blank lines counted). Returns how many lines
+ * it held.
+ */
+export type LineRunHandler = (buf: Buffer, start: number, end: number, firstLineNo: number) => number;
+
+/** Receives one line as bytes (without its `\n`), with its 1-based number. */
+export type ByteLineHandler = (line: Buffer, lineNo: number) => void;
+
+/**
+ * Streams `source` as runs of whole lines, in bounded memory: each chunk
+ * read (1 MiB from a file) is handed over in place, as at most three runs
+ * (the line it completes, its whole lines, and at the end of the input
+ * the last line when it has no `\n`). A UTF-8 byte order mark at the start
+ * is skipped when `encoding` is utf8. A line longer than MAX_LINE_BYTES is
+ * an InputError; an error thrown by `onRun` stops the read and is
+ * rethrown; a read failure is a FileError naming the file.
+ */
+export async function forEachLineRun(source: InputSource | string, encoding: BufferEncoding, onRun: LineRunHandler, opts: LineOptions = {}): Promise<void> {
+  const src = typeof source === 'string' ? { name: source, regular: true, size: 0 } : source;
+  const file = src.name;
+  let lineNo = 0;
+  let parts: Buffer[] = [];
+  let carried = 0;
+  let bytes = 0;
+  const run = (buf: Buffer, start: number, end: number) => {
+    // a byte order mark is skipped once the first line is whole (it may come in pieces from a pipe)
+    if (lineNo === 0 && encoding === 'utf8' && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
+    lineNo += onRun(buf, start, end, lineNo + 1);
+  };
+  const carry = (piece: Buffer) => {
+    parts.push(piece);
+    carried += piece.length;
+    if (carried > MAX_LINE_BYTES) {
+      const head = Buffer.concat(parts).subarray(0, 200).toString(encoding);
+      throw new InputError(file, lineNo + 1, `line longer than ${MAX_LINE_BYTES >> 20} MiB (is this a text file of the given format?)`, head);
+    }
+  };
+  try {
+    for await (let chunk of open(src)) {
+      bytes += chunk.length;
+      opts.hash?.update(chunk);
+      let start = 0;
+      if (carried > 0) {
+        const nl = chunk.indexOf(10);
+        if (nl === -1) {
+          carry(chunk);
+          opts.onBytes?.(bytes);
+          continue;
+        }
+        parts.push(chunk.subarray(0, nl + 1));
+        const line = Buffer.concat(parts);
+        parts = [];
+        carried = 0;
+        run(line, 0, line.length);
+        start = nl + 1;
+      }
+      const last = chunk.lastIndexOf(10);
+      if (last >= start) {
+        run(chunk, start, last + 1);
+        start = last + 1;
+      }
+      if (start < chunk.length) carry(chunk.subarray(start));
+      opts.onBytes?.(bytes);
+    }
+  } catch (err) {
+    throw isSystemError(err) ? fileError('read', file, err) : err;
+  }
+  if (carried > 0) {
+    const line = Buffer.concat(parts);
+    run(line, 0, line.length);
+  }
+}
+
+/** Hands each line of the run `buf[start, end)` (see {@link LineRunHandler}) to `onLine`; returns how many there were. */
+export function eachLineOfRun(buf: Buffer, start: number, end: number, firstLineNo: number, onLine: ByteLineHandler): number {
+  let n = 0;
+  for (let s = start; s < end; n++) {
+    let nl = buf.indexOf(10, s);
+    if (nl === -1 || nl >= end) nl = end;
+    onLine(buf.subarray(s, nl), firstLineNo + n);
+    s = nl + 1;
+  }
+  return n;
+}
+
+/**
+ * A handler of lines as bytes that decodes each one and hands it to
+ * `onLine` under the rules of {@link forEachLine}: UTF-8 checked when
+ * `encoding` is utf8, a trailing `\r` stripped, blank lines skipped.
+ */
+export function decodingLines(file: string, encoding: BufferEncoding, onLine: LineHandler): ByteLineHandler {
+  return (line, lineNo) => deliver(decodeLine(file, line, encoding, lineNo), lineNo, onLine);
+}
+
+/**
  * Streams `source` line by line, in bounded memory. A UTF-8 byte order mark
  * at the start is skipped, blank (whitespace-only) lines are skipped, a
  * trailing `\r` is stripped. Each line must be valid UTF-8 when `encoding`
@@ -68,44 +168,9 @@ export interface LineOptions {
  * and is rethrown.
  */
 export async function forEachLine(source: InputSource | string, encoding: BufferEncoding, onLine: LineHandler, opts: LineOptions = {}): Promise<void> {
-  const src = typeof source === 'string' ? { name: source, regular: true, size: 0 } : source;
-  const file = src.name;
-  let lineNo = 0;
-  let parts: Buffer[] = [];
-  let carried = 0;
-  let bytes = 0;
-  let first = true;
-  const emit = (buf: Buffer) => deliver(decodeLine(file, buf, encoding, ++lineNo), lineNo, onLine);
-  try {
-    for await (let chunk of open(src)) {
-      bytes += chunk.length;
-      opts.hash?.update(chunk);
-      if (first && encoding === 'utf8' && chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
-      first = false;
-      let start = 0;
-      for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-        if (carried > 0) {
-          parts.push(chunk.subarray(start, nl));
-          emit(Buffer.concat(parts));
-          parts = [];
-          carried = 0;
-        } else emit(chunk.subarray(start, nl));
-        start = nl + 1;
-      }
-      if (start < chunk.length) {
-        parts.push(chunk.subarray(start));
-        carried += chunk.length - start;
-        if (carried > MAX_LINE_BYTES) {
-          const head = Buffer.concat(parts).subarray(0, 200).toString(encoding);
-          throw new InputError(file, lineNo + 1, `line longer than ${MAX_LINE_BYTES >> 20} MiB (is this a text file of the given format?)`, head);
-        }
-      }
-      opts.onBytes?.(bytes);
-    }
-  } catch (err) {
-    throw isSystemError(err) ? fileError('read', file, err) : err;
-  }
-  if (carried > 0) emit(Buffer.concat(parts));
+  const file = typeof source === 'string' ? source : source.name;
+  const line = decodingLines(file, encoding, onLine);
+  await forEachLineRun(source, encoding, (buf, start, end, firstLineNo) => eachLineOfRun(buf, start, end, firstLineNo, line), opts);
 }
 
 /** Calls `onLine` for each line of `text`, with the same rules as {@link forEachLine}. */

@@ -10,6 +10,6 @@ export type { IngestOptions } from './ingest.js';
 export { INPUT_FORMATS } from './formats/index.js';
 export { halfSplit } from './split.js';
 export {
-  generateSynthetic, writeUserBehaviorCsv, type SyntheticConfig, type SyntheticDataset, type SyntheticOptions,
+  generateSynthetic, writeSyntheticUserBehaviorCsv, writeUserBehaviorCsv, type SyntheticConfig, type SyntheticDataset, type SyntheticOptions,
 } from './synthetic.js';
 export { readItemVectors, type ItemVectors } from './item-vectors.js';

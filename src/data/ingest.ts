@@ -7,9 +7,10 @@ import { basename, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { InputError, UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import { STDIN, forEachLine, inputSource, readWholeFile, sha256, sha256File } from './files.js';
-import { UNTIMED_BEHAVIOR, formatSpec, type ItemInfoMap, type RowSink } from './formats/index.js';
+import { STDIN, decodingLines, eachLineOfRun, forEachLineRun, inputSource, readWholeFile, sha256, sha256File, type LineRunHandler } from './files.js';
+import { UNTIMED_BEHAVIOR, formatSpec, type ByteRowSink, type ItemInfoMap, type RowSink } from './formats/index.js';
 import type { IngestReport, InputFormat } from './types.js';
+import { upgradeSchema } from './schema.js';
 import { EventWriter } from './writer.js';
 
 /** Options of an ingest. */
@@ -69,39 +70,55 @@ export async function ingestFile(
   const hash = createHash('sha256');
   db.exec('BEGIN');
   try {
+    upgradeSchema(db);
     const writer = new EventWriter(db);
     const untimedUsers = spec.untimed ? undefined : usersWithUntimedEvents(db);
+    /** Refuses a row of a user already in the store when either side has no timestamps. */
+    const checkStoredUser = (user: number, lineNo: number) => {
+      if (spec.untimed) {
+        throw new InputError(file, lineNo, 'user already has behaviours in the store from an earlier ingest; a sequence file has no timestamps, so its items cannot be ordered against them: give each user\'s whole sequence on one line of one file', writer.userText(user));
+      }
+      if (untimedUsers?.has(user)) {
+        throw new InputError(file, lineNo, 'user has behaviours from a sequence file in the store, which have no timestamps, so these rows cannot be ordered against them: keep sequence and timestamped data of a user in separate stores', writer.userText(user));
+      }
+    };
     let lineNo = 0;
     const sink: RowSink = {
       event(user, item, behavior, ts, category) {
         report.rowsRead++;
         report.rowsKept++;
-        const existing = writer.storedUser(user);
-        if (existing !== undefined) {
-          if (spec.untimed) {
-            throw new InputError(file, lineNo, 'user already has behaviours in the store from an earlier ingest; a sequence file has no timestamps, so its items cannot be ordered against them: give each user\'s whole sequence on one line of one file', user);
-          }
-          if (untimedUsers?.has(existing)) {
-            throw new InputError(file, lineNo, 'user has behaviours from a sequence file in the store, which have no timestamps, so these rows cannot be ordered against them: keep sequence and timestamped data of a user in separate stores', user);
-          }
-        }
+        const userId = writer.user(user);
+        if (userId <= writer.storedUsers) checkStoredUser(userId, lineNo);
         const info = items?.get(item);
-        writer.add(user, item, behavior, ts, category ?? info?.category ?? null, info?.title ?? null);
+        writer.event(userId, writer.item(item, category ?? info?.category ?? null, info?.title ?? null), behavior, ts);
       },
       dropped() {
         report.rowsRead++;
       },
     };
     const parse = spec.parser(file, sink, opts.minRating);
-    await forEachLine(
-      source,
-      spec.encoding,
-      (line, no) => {
-        lineNo = no;
-        parse(line, no);
+    const line = decodingLines(file, spec.encoding, (text, no) => {
+      lineNo = no;
+      parse(text, no);
+    });
+    const byteSink: ByteRowSink = {
+      user: (buf, start, end) => writer.userBytes(buf, start, end),
+      item: (buf, start, end, catStart, catEnd) => writer.itemBytes(buf, start, end, catStart, catEnd),
+      event(user, item, behavior, ts, no) {
+        report.rowsRead++;
+        report.rowsKept++;
+        if (user <= writer.storedUsers) checkStoredUser(user, no);
+        writer.event(user, item, behavior, ts);
       },
-      { hash, onBytes: (bytes) => progress.update(bytes, { rows: report.rowsRead }) },
-    );
+    };
+    const onRun: LineRunHandler = spec.runParser && !items
+      ? spec.runParser(file, byteSink, line)
+      : (buf, start, end, first) => eachLineOfRun(buf, start, end, first, line);
+    await forEachLineRun(source, spec.encoding, onRun, {
+      hash,
+      onBytes: (bytes) => progress.update(bytes, { rows: report.rowsRead }),
+    });
+    writer.finish();
     const digest = hash.digest('hex');
     if (seenBefore(digest)) {
       db.exec('ROLLBACK');

@@ -10,7 +10,7 @@ import { existsSync, rmSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { ArborError, UsageError, assertNonNegativeInteger, assertPositiveInteger } from '../core/errors.js';
 import { ingestFile, type IngestOptions } from './ingest.js';
-import { openDatabase } from './schema.js';
+import { openDatabase, upgradeSchema } from './schema.js';
 import { storeError } from './store-errors.js';
 import { chooseHeldOut, halfSplit } from './split.js';
 import { categoryByItem, type SyntheticDataset } from './synthetic.js';
@@ -100,9 +100,10 @@ export class Store {
     try {
       const categories = categoryByItem(ds);
       const counts = this.db.transaction(() => {
+        upgradeSchema(this.db);
         const writer = new EventWriter(this.db);
         for (const e of ds.events) writer.add(e.user, e.item, e.behavior, e.ts, categories.get(e.item) ?? null, null);
-        return writer.counts;
+        return writer.finish();
       })();
       this.unsaved = false;
       return { file: label, rowsRead: ds.events.length, rowsKept: ds.events.length, ...counts };

@@ -61,8 +61,44 @@ const START_TS = 1_500_000_000;
  * (or, with probability `noise`, by global popularity). Behavior is "pv".
  */
 export function generateSynthetic(opts: SyntheticOptions): SyntheticDataset {
+  const plan = planSynthetic(opts);
+  const { config, categoryOf } = plan;
+  const itemIds = Array.from({ length: config.items }, (_, k) => `i${k}`);
+  const categoryIds = Array.from({ length: plan.categories }, (_, c) => `c${c}`);
+  const superIds = Array.from({ length: config.superCategories }, (_, s) => `s${s}`);
+  const items = itemIds.map((id, k) => ({
+    id,
+    category: categoryIds[categoryOf[k]],
+    superCategory: superIds[Math.floor(categoryOf[k] / config.categoriesPerSuper)],
+  }));
+  const events: SyntheticDataset['events'] = [];
+  for (let u = 0; u < config.users; u++) {
+    const user = `u${u}`;
+    userEvents(plan, (item, ts) => events.push({ user, item: itemIds[item], behavior: 'pv', ts }));
+  }
+  return { items, events, config };
+}
+
+/** The catalogue of a generated data set and the seeded generator that draws its users, in generation order. */
+interface SyntheticPlan {
+  config: SyntheticConfig;
+  rng: Rng;
+  categories: number;
+  /** Category index of each item. */
+  categoryOf: Int32Array;
+  categoryCum: Float64Array;
+  /** Items packed by category, each category's in popularity order: category c is byCategory[start[c], start[c + 1]). */
+  byCategory: Int32Array;
+  start: Int32Array;
+  zipfCum: Float64Array;
+  globalOrder: Int32Array;
+  globalCum: Float64Array;
+}
+
+/** Draws the catalogue (items over categories, popularity orders) for `opts`. */
+function planSynthetic(opts: SyntheticOptions): SyntheticPlan {
   const config = resolveConfig(opts);
-  const { items: nItems, users: nUsers, superCategories, categoriesPerSuper, minEvents, maxEvents, zipf, noise } = config;
+  const { items: nItems, superCategories, categoriesPerSuper, zipf } = config;
   const nCategories = superCategories * categoriesPerSuper;
   const rng = new Rng(config.seed);
 
@@ -86,41 +122,57 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticDataset {
   const zipfCum = zipfCumulative(largest, zipf);
   const globalOrder = rng.shuffle(range(nItems));
   const globalCum = zipfCumulative(nItems, zipf);
+  return { config, rng, categories: nCategories, categoryOf, categoryCum, byCategory, start, zipfCum, globalOrder, globalCum };
+}
 
-  const itemIds = Array.from({ length: nItems }, (_, k) => `i${k}`);
-  const categoryIds = Array.from({ length: nCategories }, (_, c) => `c${c}`);
-  const superIds = Array.from({ length: superCategories }, (_, s) => `s${s}`);
-  const items = itemIds.map((id, k) => ({
-    id,
-    category: categoryIds[categoryOf[k]],
-    superCategory: superIds[Math.floor(categoryOf[k] / categoriesPerSuper)],
-  }));
-
-  const events: SyntheticDataset['events'] = [];
-  for (let u = 0; u < nUsers; u++) {
-    const user = `u${u}`;
-    const interests = [sampleCumulative(categoryCum, nCategories, rng)];
-    const firstSuper = Math.floor(interests[0] / categoriesPerSuper);
-    // Draws 0-3 further interests; a repeated category is dropped.
-    for (let draws = rng.int(MAX_INTERESTS); draws > 0; draws--) {
-      const c = rng.next() < SAME_SUPER
-        ? firstSuper * categoriesPerSuper + rng.int(categoriesPerSuper)
-        : sampleCumulative(categoryCum, nCategories, rng);
-      if (!interests.includes(c)) interests.push(c);
-    }
-    const length = minEvents + rng.int(maxEvents - minEvents + 1);
-    let current = interests[0];
-    let ts = START_TS + rng.int(7 * 86400);
-    for (let t = 0; t < length; t++) {
-      if (t > 0 && rng.next() >= STAY) current = interests[rng.int(interests.length)];
-      let item: number;
-      if (rng.next() < noise) item = globalOrder[sampleCumulative(globalCum, nItems, rng)];
-      else item = byCategory[start[current] + sampleCumulative(zipfCum, start[current + 1] - start[current], rng)];
-      ts += 1 + rng.int(3600);
-      events.push({ user, item: itemIds[item], behavior: 'pv', ts });
-    }
+/** Draws the next user's sequence from `plan`'s generator, handing each event (item index, timestamp) to `emit` in time order. */
+function userEvents(plan: SyntheticPlan, emit: (item: number, ts: number) => void): void {
+  const { rng, config, categories: nCategories, categoryCum, byCategory, start, zipfCum, globalOrder, globalCum } = plan;
+  const { categoriesPerSuper, minEvents, maxEvents, noise, items: nItems } = config;
+  const interests = [sampleCumulative(categoryCum, nCategories, rng)];
+  const firstSuper = Math.floor(interests[0] / categoriesPerSuper);
+  // Draws 0-3 further interests; a repeated category is dropped.
+  for (let draws = rng.int(MAX_INTERESTS); draws > 0; draws--) {
+    const c = rng.next() < SAME_SUPER
+      ? firstSuper * categoriesPerSuper + rng.int(categoriesPerSuper)
+      : sampleCumulative(categoryCum, nCategories, rng);
+    if (!interests.includes(c)) interests.push(c);
   }
-  return { items, events, config };
+  const length = minEvents + rng.int(maxEvents - minEvents + 1);
+  let current = interests[0];
+  let ts = START_TS + rng.int(7 * 86400);
+  for (let t = 0; t < length; t++) {
+    if (t > 0 && rng.next() >= STAY) current = interests[rng.int(interests.length)];
+    let item: number;
+    if (rng.next() < noise) item = globalOrder[sampleCumulative(globalCum, nItems, rng)];
+    else item = byCategory[start[current] + sampleCumulative(zipfCum, start[current + 1] - start[current], rng)];
+    ts += 1 + rng.int(3600);
+    emit(item, ts);
+  }
+}
+
+/**
+ * Writes the data set that {@link generateSynthetic} makes for `opts` as a
+ * Taobao UserBehavior CSV, byte for byte what {@link writeUserBehaviorCsv}
+ * writes of it, but user by user: memory holds the catalogue, not the
+ * events, so it makes files of any length (100M events and more). Written
+ * as {@link writeUserBehaviorCsv} writes (a temporary sibling renamed into
+ * place). Returns the number of events written.
+ */
+export function writeSyntheticUserBehaviorCsv(opts: SyntheticOptions, path: string): number {
+  const plan = planSynthetic(opts);
+  const { categoryOf } = plan;
+  let events = 0;
+  writeLines(path, (write) => {
+    for (let u = 0; u < plan.config.users; u++) {
+      const user = `u${u}`;
+      userEvents(plan, (item, ts) => {
+        write(`${user},i${item},c${categoryOf[item]},pv,${ts}`);
+        events++;
+      });
+    }
+  });
+  return events;
 }
 
 /**
@@ -133,6 +185,24 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticDataset {
  */
 export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
   const categories = categoryByItem(ds);
+  writeLines(path, (write) => {
+    for (const e of ds.events) {
+      const category = categories.get(e.item);
+      if (category === undefined) throw new ArborError(`event item ${e.item} is not among the data set's items`);
+      write(`${e.user},${e.item},${category},pv,${e.ts}`);
+    }
+  });
+}
+
+/**
+ * Writes the lines that `produce` hands to `write` (each ended by `\n`) to
+ * `path` through a temporary sibling renamed into place, so a failure
+ * (disk full, read-only folder) leaves no partial file; a link to a file is
+ * followed, and a device or pipe (/dev/stdout, a FIFO) is written directly.
+ * Failures are FileErrors naming `path`; an ArborError from `produce` is
+ * rethrown as it is.
+ */
+function writeLines(path: string, produce: (write: (line: string) => void) => void): void {
   let target = path;
   let direct = false;
   try {
@@ -158,12 +228,10 @@ export function writeUserBehaviorCsv(ds: SyntheticDataset, path: string): void {
       if (lines.length > 0) writeAll(fd, Buffer.from(lines.join('\n') + '\n'));
       lines = [];
     };
-    for (const e of ds.events) {
-      const category = categories.get(e.item);
-      if (category === undefined) throw new ArborError(`event item ${e.item} is not among the data set's items`);
-      lines.push(`${e.user},${e.item},${category},pv,${e.ts}`);
+    produce((line) => {
+      lines.push(line);
       if (lines.length === 65536) flush();
-    }
+    });
     flush();
     closeSync(fd);
     if (!direct) renameSync(tmp, target);

@@ -1,7 +1,7 @@
 /**
  * What every input format provides to the ingest path.
  */
-import type { LineHandler } from '../files.js';
+import type { ByteLineHandler, LineHandler, LineRunHandler } from '../files.js';
 
 /** What an items file says about one item (null: not given). */
 export interface ItemInfo {
@@ -23,6 +23,20 @@ export interface RowSink {
   dropped(): void;
 }
 
+/**
+ * Receives rows whose fields are still bytes of the input buffer (the fast
+ * path, {@link FormatSpec.runParser}): ids are resolved to store ids
+ * without making a string per field.
+ */
+export interface ByteRowSink {
+  /** The store id of the user whose id is the UTF-8 bytes `buf[start, end)`. */
+  user(buf: Buffer, start: number, end: number): number;
+  /** The store id of the item `buf[start, end)`, whose category (from the row) is `buf[catStart, catEnd)`. */
+  item(buf: Buffer, start: number, end: number, catStart: number, catEnd: number): number;
+  /** A kept interaction, read from line `lineNo`, of ids from {@link user} and {@link item}. */
+  event(user: number, item: number, behavior: string, ts: number, lineNo: number): void;
+}
+
 /** One input format. */
 export interface FormatSpec {
   /** Text encoding of the data file. */
@@ -40,6 +54,14 @@ export interface FormatSpec {
    * order, reports rows to `sink` and throws InputError on a malformed line.
    */
   parser(file: string, sink: RowSink, minRating: number | undefined): LineHandler;
+  /**
+   * Optional fast path for formats without an items file: a parser of runs
+   * of whole lines as bytes, which reports the lines it fully checks to
+   * `sink` and hands every other line (anything unusual, including every
+   * malformed one) to `line`, which is the decoding {@link parser}: so
+   * errors and results are exactly the parser's.
+   */
+  runParser?(file: string, sink: ByteRowSink, line: ByteLineHandler): LineRunHandler;
   /** Parses an items file; absent when the format takes none. */
   readItems?(file: string, bytes: Buffer): ItemInfoMap;
 }

@@ -8,7 +8,7 @@ import { movieLensFormat } from './movielens.js';
 import { sequenceFormat } from './sequence.js';
 import { userBehaviorFormat } from './userbehavior.js';
 
-export type { FormatSpec, ItemInfo, ItemInfoMap, RowSink } from './format.js';
+export type { ByteRowSink, FormatSpec, ItemInfo, ItemInfoMap, RowSink } from './format.js';
 export { UNTIMED_BEHAVIOR } from './format.js';
 
 /** Every supported input format. */
