@@ -14,7 +14,7 @@
  * of the same file (one prepared statement, one transaction, lines split on
  * commas); the report says which ran.
  *
- * Memory: arbor's peak RSS ingesting files of ¼, ½, 1 and 2 × `--events`
+ * Memory: arbor's peak RSS ingesting files of ¼, ½, 1, 2 and 4 × `--events`
  * (same catalogue, users in proportion). Standard input: the file piped to
  * `arbor ingest -` and to `arbor ingest /dev/stdin`, each checked to store
  * every row (rows read = lines, events stored = the file ingest's).
@@ -180,12 +180,12 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     for (const how of ['-', '/dev/stdin']) {
       const r = await runArbor(how, join(work, 'stdin.db'), { stdinFile: main.path });
       const everyRow = r.report.rowsRead === lines && r.report.eventsInserted === fileEvents;
-      stdin.push({ how: `arbor ingest ${how} < pipe`, seconds: r.seconds, rowsRead: r.report.rowsRead, eventsInserted: r.report.eventsInserted, everyRow });
+      stdin.push({ how: `cat FILE | arbor ingest ${how} --format userbehavior`, seconds: r.seconds, rowsRead: r.report.rowsRead, eventsInserted: r.report.eventsInserted, everyRow });
       log(`stdin ${how}: ${r.report.rowsRead} rows read, ${r.report.eventsInserted} events stored (${everyRow ? 'every row' : 'ROWS MISSING'})`);
     }
 
     const memory: IngestBenchReport['memory'] = [];
-    for (const f of [0.25, 0.5, 1, 2]) {
+    for (const f of [0.25, 0.5, 1, 2, 4]) {
       const m = f === 1 ? main : makeFile(work, Math.round(o.events * f));
       const r = await runArbor(m.path, join(work, 'mem.db'));
       memory.push({ ...m.spec, seconds: r.seconds, peakRssMiB: r.peakRssMiB, storeUsers: r.report.usersInserted });
@@ -259,14 +259,14 @@ export function ingestSection(file: string): string {
     '',
     '| command | seconds | rows read | events stored | every row stored |',
     '| :--- | ---: | ---: | ---: | :--- |',
-    ...r.stdin.map((s) => `| \`${s.how}\` | ${s.seconds.toFixed(2)} | ${s.rowsRead} | ${s.eventsInserted} | ${s.everyRow ? 'yes' : 'NO'} |`),
+    ...r.stdin.map((s) => `| \`${s.how.replaceAll('|', '\\|')}\` | ${s.seconds.toFixed(2)} | ${s.rowsRead} | ${s.eventsInserted} | ${s.everyRow ? 'yes' : 'NO'} |`),
     '',
   ].join('\n');
 }
 
 const USAGE = `node dist/bench/ingest.js [--events N] [--reps N] [--out DIR]
 
-  --events N   events in the compared file (default 2000000); memory is also measured at 1/4, 1/2 and 2 x N
+  --events N   events in the compared file (default 2000000); memory is also measured at 1/4, 1/2, 2 and 4 x N
   --reps N     side-by-side repetitions (default 5)
   --out DIR    where bench/ingest.json goes (default docs)
 `;
@@ -290,7 +290,7 @@ async function main(): Promise<void> {
     process.stderr.write(`ingest bench: --events must be an integer >= 1000 and --reps >= 1\n\n${USAGE}`);
     process.exit(2);
   }
-  await runIngestBench({ outDir: values.out!, events, reps, command: 'node dist/bench/ingest.js ' + process.argv.slice(2).join(' ') });
+  await runIngestBench({ outDir: values.out!, events, reps, command: ['node dist/bench/ingest.js', ...process.argv.slice(2)].join(' ') });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -313,7 +313,7 @@ async function main(): Promise<void> {
     evalUsers: positive(values, 'eval-users'),
     validUsers: positive(values, 'valid-users'),
     seed: positive(values, 'seed'),
-    command: 'node dist/bench/scale.js ' + process.argv.slice(2).join(' '),
+    command: ['node dist/bench/scale.js', ...process.argv.slice(2)].join(' '),
   });
 }
 
