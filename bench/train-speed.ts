@@ -276,6 +276,19 @@ const PHASES: [keyof StepProfile, string][] = [
   ['adam', 'Adam (MLP in tfjs + sparse table rows)'],
 ];
 
+/** What the phase table says, in one paragraph computed from it: the share of forward/backward, and the cost per pair of the compute and of the phases that touch the table. */
+function profileSummary(r: TrainSpeedReport, mean: (items: number, f: (p: StepProfile) => number) => number): string {
+  const us = (s: SizeRecord, f: (p: StepProfile) => number) => (1000 * mean(s.items, f)) / (r.batchSize * s.pairsPerSample);
+  const table = (p: StepProfile) => p.produce + p.pool + p.scatter + p.reduce + p.adam;
+  const parts = r.sizes.map(
+    (s) =>
+      `at ${s.items} items forward/backward is ${((100 * mean(s.items, (p) => p.forwardBackward)) / mean(s.items, (p) => p.wall)).toFixed(0)} % of the step and costs ` +
+      `${us(s, (p) => p.forwardBackward).toFixed(2)} µs a pair, the phases that read or write the embedding table (producer, pool, scatter, reduce, Adam) ${us(s, table).toFixed(2)} µs`,
+  );
+  return `Per (user, node) pair of wall time: ${parts.join('; ')}. The tfjs compute per pair hardly depends on the catalogue; the table work per pair does ` +
+    '(a larger table: more distinct rows a step, each a cache miss in the table and in the Adam moments).';
+}
+
 /** The BENCHMARKS.md section from docs/bench/train-speed.json (empty when absent). */
 export function trainSpeedSection(file: string): string {
   if (!existsSync(file)) return '';
@@ -311,7 +324,7 @@ export function trainSpeedSection(file: string): string {
         `${runsOf(s.items).map((x) => `${k(x.pairsPerSecond)} (${x.loadBefore.toFixed(1)} → ${x.loadAfter.toFixed(1)})`).join(', ')} |`,
     ),
     '',
-    `Where a step's time goes on the worker, ms per step (mean over the repetitions; one step = ${r.batchSize} samples):`,
+    `Where a step's time goes on the worker, ms per step (mean over the repetitions; one step = ${r.batchSize} samples). ${profileSummary(r, mean)}`,
     '',
     `| phase | ${r.sizes.map((s) => `${s.items} items`).join(' | ')} |`,
     `| :--- | ${r.sizes.map(() => '---:').join(' | ')} |`,

@@ -309,3 +309,23 @@ describe('Barrier', () => {
     assert.equal(barrier.aborted, true);
   });
 });
+
+it('sparse Adam: applyRows from one shard equals accumulate and apply, bit for bit, whole table or a share of the rows', () => {
+  const dim = 3;
+  const rows = 10;
+  const rng = new Rng(4);
+  const start = Float32Array.from({ length: rows * dim }, () => rng.normal());
+  for (const share of [ALL_ROWS, { index: 1, count: 3 }]) {
+    const a = new SparseAdam(new Float32Array(start), dim, 0.05);
+    const b = new SparseAdam(new Float32Array(start), dim, 0.05);
+    for (let step = 0; step < 4; step++) {
+      const g = RowGradients.local(rows, dim, rows);
+      for (const r of [7, 2, 5, 2, 9, 1].slice(step % 2)) g.add(r, Float32Array.from({ length: dim }, () => rng.normal()), 0, 1);
+      reduceRows([g], a, 0.37, share);
+      a.apply();
+      b.applyRows(g, 0.37, share);
+      assert.deepEqual(b.table, a.table);
+    }
+    assert.notDeepEqual(a.table, start);
+  }
+});

@@ -13,12 +13,20 @@
 import { Rng } from '../core/rng.js';
 import { UsageError } from '../core/errors.js';
 import type { ItemVectors } from '../data/item-vectors.js';
+import type { RowShare } from './reduce.js';
+import type { RowGradients } from './row-gradients.js';
 import { SparseAdam } from './sparse-adam.js';
 
 /** What an embedding update needs: per-row gradient accumulation, then one step. */
 export interface EmbeddingUpdater {
   accumulate(row: number, g: Float32Array, gOffset: number, scale: number): void;
   apply(): void;
+  /**
+   * Optional shortcut when a step has one shard: the step `accumulate` of
+   * every row of `g` in `share` (times `scale`) then `apply()` would make,
+   * with the same result, without copying the gradient.
+   */
+  applyRows?(g: RowGradients, scale: number, share: RowShare): void;
 }
 
 /** Category and vector inputs of the item representation. */

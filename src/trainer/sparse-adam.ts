@@ -10,6 +10,8 @@
  * a table-sized gradient would cost two more cache misses per touched row
  * (and the memory of another table).
  */
+import type { RowShare } from './reduce.js';
+import type { RowGradients } from './row-gradients.js';
 
 /** First and second moments, each as long as the table. */
 export interface SparseAdamState {
@@ -80,6 +82,38 @@ export class SparseAdam {
     const grad = new Float32Array(rows.length * this.dim);
     grad.set(this.grad);
     this.grad = grad;
+  }
+
+  /**
+   * One Adam step from a single shard's gradient: the rows of `g` in
+   * `share`, each gradient times `scale`. Exactly what `accumulate` of each
+   * of those rows and then `apply()` give (the gradient is rounded to float32
+   * as the accumulator would), without the copy into the accumulator: a step
+   * with one shard (one worker, or the in-process trainer) takes this path.
+   */
+  applyRows(g: RowGradients, scale: number, share: RowShare): void {
+    if (this.count > 0) throw new Error('sparse Adam: applyRows with gradients already accumulated');
+    this.step++;
+    const { m, v, table, dim, beta1, beta2, eps } = this;
+    const c1 = 1 - Math.pow(beta1, this.step);
+    const c2 = 1 - Math.pow(beta2, this.step);
+    const lrT = (this.lr * Math.sqrt(c2)) / c1;
+    const n = g.count;
+    const rows = g.rows;
+    const values = g.values;
+    const all = share.count === 1;
+    for (let k = 0; k < n; k++) {
+      const row = rows[k];
+      if (!all && row % share.count !== share.index) continue;
+      const o = row * dim;
+      const go = k * dim - o;
+      for (let t = o; t < o + dim; t++) {
+        const gt = Math.fround(scale * values[go + t]);
+        m[t] = beta1 * m[t] + (1 - beta1) * gt;
+        v[t] = beta2 * v[t] + (1 - beta2) * gt * gt;
+        table[t] -= (lrT * m[t]) / (Math.sqrt(v[t]) + eps);
+      }
+    }
   }
 
   /** Applies one Adam step to every touched row (in first-touch order; each row's update is independent of the others') and clears the gradients. */

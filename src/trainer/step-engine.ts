@@ -110,9 +110,14 @@ export class StepEngine {
     mark('reduce');
     applyFlat(this.optimizer, this.network.variables(), this.reduced);
     mark('adam');
-    reduceRows(rowGrads, this.embedding, scale, this.share);
-    mark('reduce');
-    this.embedding.apply();
+    if (rowGrads.length === 1 && this.embedding.applyRows) {
+      // one shard: nothing to sum, the update reads the shard's gradient directly
+      this.embedding.applyRows(rowGrads[0], scale, this.share);
+    } else {
+      reduceRows(rowGrads, this.embedding, scale, this.share);
+      mark('reduce');
+      this.embedding.apply();
+    }
     mark('adam');
     this.timing.steps++;
   }
