@@ -93,7 +93,7 @@ export async function buildTreeCommand(o: Resolved): Promise<void> {
 /** `arbor train --db FILE --model DIR [...]` */
 export async function trainCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
-  const options = trainOptions(o);
+  const options = { ...trainOptions(o), checkpointEvery: o.checkpointEvery as number, resume: o.resume as boolean };
   await startBackend(o);
   await withStore(o, async (store) => {
     const { summary } = await trainModelFolder(store, dir, options, logger());

@@ -18,3 +18,6 @@ export const TRAIN_DEFAULTS = {
   maxValidUsers: 500,
   maxSamplesPerEpoch: 0,
 } as const;
+
+/** Default steps between training checkpoints (`train --checkpoint-every`). */
+export const CHECKPOINT_EVERY = 1000;

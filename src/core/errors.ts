@@ -82,3 +82,22 @@ export class FileError extends ArborError {
     this.code = code;
   }
 }
+
+/** Why a training checkpoint cannot be used (see {@link CheckpointError}). */
+export type CheckpointFault = 'missing' | 'mismatch' | 'corrupt' | 'exists';
+
+/**
+ * A training checkpoint that is missing (train --resume without one), from
+ * another run (store data, tree, options, seed, workers or backend differ),
+ * corrupt, or in the way of a fresh run. Names the folder; exit code 2
+ * except for a corrupt checkpoint (1).
+ */
+export class CheckpointError extends ArborError {
+  readonly folder: string;
+  readonly fault: CheckpointFault;
+  constructor(folder: string, fault: CheckpointFault, message: string) {
+    super(message, fault === 'corrupt' ? 1 : 2);
+    this.folder = folder;
+    this.fault = fault;
+  }
+}

@@ -4,7 +4,7 @@
  * (docs/CLI.md) and config-file validation are all built from these specs.
  * Precedence when resolving: flags > environment (ARBOR_*) > config file > defaults.
  */
-import { TRAIN_DEFAULTS as T } from './defaults.js';
+import { CHECKPOINT_EVERY, TRAIN_DEFAULTS as T } from './defaults.js';
 import { UsageError } from './errors.js';
 import { preview } from './preview.js';
 import { DEFAULT_SEED } from './rng.js';
@@ -110,6 +110,21 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { ...rank, help: "path weight the model is trained for (see eval --rank): auto chooses it on the validation users after every epoch from 0, 0.25, 0.5, 0.625, 0.75, 0.875, 1 and stores it with the scorer (without validation users: path); path, node or a number fixes it; the otm and beam objectives' training beam ranks with it" },
     { name: 'joint', type: 'bool', default: false, help: 'JTM: alternate scorer training and tree learning for --rounds rounds, keep the round with the best validation recall' },
     ...LEARN_OPTIONS,
+    {
+      name: 'checkpoint-every',
+      type: 'int',
+      arg: 'N',
+      min: 0,
+      default: CHECKPOINT_EVERY,
+      help: 'write a training checkpoint into MODEL/checkpoint every N steps (0: only at epoch ends, which always get one); written atomically, removed when training finishes; not with --joint',
+    },
+    {
+      name: 'resume',
+      type: 'bool',
+      default: false,
+      env: false,
+      help: 'continue the interrupted training run whose checkpoint is in MODEL/checkpoint; it ends with the weights the uninterrupted run would have had. Needs the same store data, tree, options, --seed, --workers and backend (a difference is an error naming it)',
+    },
     db, seed, backend, json, config,
   ],
   'learn-tree': [

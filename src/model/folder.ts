@@ -7,10 +7,11 @@
  * checksum, size and the manifest's tree fields verified.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ArborError, ModelFormatError } from '../core/errors.js';
-import { errnoCode, fileError } from '../core/fs-errors.js';
+import { fileError } from '../core/fs-errors.js';
+import { recoverFolder, replaceFolder, writeDurable } from './atomic.js';
 import { decodeScorer, encodeScorer } from '../scorer/io.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import { decodeTree, encodeTree } from '../tree/io.js';
@@ -46,97 +47,14 @@ export interface Model {
 
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
-/** A sibling folder left by a write: `.NAME.tmp-PID-TIME` (the new model being written) or `.NAME.old-PID-TIME` (the previous one during the swap). */
-interface Leftover {
-  path: string;
-  kind: 'tmp' | 'old';
-  pid: number;
-  time: number;
-}
-
-function leftovers(target: string): Leftover[] {
-  const parent = dirname(target);
-  const name = basename(target);
-  let entries: string[];
-  try {
-    entries = readdirSync(parent);
-  } catch {
-    return [];
-  }
-  const out: Leftover[] = [];
-  for (const e of entries) {
-    for (const kind of ['tmp', 'old'] as const) {
-      const prefix = `.${name}.${kind}-`;
-      if (!e.startsWith(prefix)) continue;
-      const m = /^(\d+)-(\d+)$/.exec(e.slice(prefix.length));
-      if (m) out.push({ path: join(parent, e), kind, pid: Number(m[1]), time: Number(m[2]) });
-    }
-  }
-  return out;
-}
-
-/** True while process `pid` exists (this process counts as alive). */
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
- * Repairs what a killed writer left beside the model folder `dir`. The swap
- * renames the old folder aside (`.NAME.old-…`) and then the new one
- * (`.NAME.tmp-…`) into place, so a kill between the two leaves no folder at
- * `dir`: the old folder is moved back (a write counts only once the new
- * folder is in place) and the unfinished new one is removed. Leftovers of
- * processes that still run are left alone (their write is under way; a
- * reader waits up to 2 s for such a swap to finish). Called by readModel
- * and writeModel; safe to call at any time.
+ * Repairs what a killed writer left beside the model folder `dir` (see
+ * recoverFolder in atomic.ts: the previous model is moved back when a kill
+ * fell between the swap's two renames; dead writers' leftovers are
+ * removed). Called by readModel and writeModel; safe to call at any time.
  */
 export function recoverModelFolder(dir: string): void {
-  const target = resolve(dir);
-  for (let waited = 0; ; waited += 50) {
-    const left = leftovers(target);
-    if (left.length === 0) return;
-    const dead = left.filter((l) => !alive(l.pid));
-    if (!existsSync(target)) {
-      const olds = left.filter((l) => l.kind === 'old').sort((a, b) => b.time - a.time);
-      if (olds.length > 0 && alive(olds[0].pid) && olds[0].pid !== process.pid && waited < 2000) {
-        sleepMs(50); // another process is between its two renames
-        continue;
-      }
-      const restore = olds.find((l) => !alive(l.pid));
-      if (restore) {
-        try {
-          renameSync(restore.path, target);
-        } catch (e) {
-          if (!existsSync(target)) {
-            throw new ModelFormatError(
-              join(target, 'manifest.json'),
-              `the model folder is missing after an interrupted write; the previous model is in ${restore.path} but could not be moved back (${errnoCode(e) ?? (e as Error).message}): rename it to ${target}`,
-            );
-          }
-        }
-      }
-    }
-    for (const l of dead) {
-      if (existsSync(l.path)) {
-        try {
-          rmSync(l.path, { recursive: true, force: true });
-        } catch {
-          // a read-only place: leave it; the model at the path is what counts
-        }
-      }
-    }
-    return;
-  }
+  recoverFolder(dir, join(resolve(dir), 'manifest.json'), 'model folder');
 }
 
 /** Throws unless `target` is absent, an empty folder, or a model folder (so a typo in --out never replaces other files). */
@@ -182,9 +100,6 @@ export async function writeModel(
   } catch (e) {
     throw fileError('create', parent, e, 'cannot create the folder of model');
   }
-  const stamp = `${process.pid}-${Date.now()}`;
-  const tmp = join(parent, `.${basename(target)}.tmp-${stamp}`);
-  const old = join(parent, `.${basename(target)}.old-${stamp}`);
   const files: Record<string, Uint8Array | string> = { 'tree.msgpack': encodeTree(parts.tree) };
   if (parts.network) {
     const s = await encodeScorer(parts.network);
@@ -203,26 +118,14 @@ export async function writeModel(
     ...(parts.training !== undefined ? { training: parts.training } : {}),
   };
   try {
-    // one level at a time: a recursive mkdir reports ENOENT instead of EROFS on a read-only file system
-    mkdirSync(tmp);
-    mkdirSync(join(tmp, 'scorer'));
-    for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
-    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    if (existsSync(target)) renameSync(target, old);
-    renameSync(tmp, target);
+    replaceFolder(target, (tmp) => {
+      // one level at a time: a recursive mkdir reports ENOENT instead of EROFS on a read-only file system
+      mkdirSync(join(tmp, 'scorer'));
+      for (const [name, data] of Object.entries(files)) writeDurable(join(tmp, name), data);
+      writeDurable(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    });
   } catch (e) {
-    try {
-      rmSync(tmp, { recursive: true, force: true });
-      if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    } catch {
-      // recoverModelFolder finishes this on the next open
-    }
     throw fileError('write', dir, e, 'cannot write model folder', '; the previous model folder (if any) is unchanged');
-  }
-  try {
-    rmSync(old, { recursive: true, force: true });
-  } catch {
-    // removed by recoverModelFolder on the next open
   }
   return manifest;
 }

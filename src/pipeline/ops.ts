@@ -3,7 +3,7 @@
  * all go through these): build a tree from a store, train a model folder's
  * scorer, evaluate a model against brute force and baselines.
  */
-import { ArborError, UsageError, assertPositiveInteger } from '../core/errors.js';
+import { ArborError, CheckpointError, UsageError, assertPositiveInteger } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { Rng } from '../core/rng.js';
 import { BeamSearch } from '../beam/beam.js';
@@ -18,7 +18,12 @@ import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../scorer/config.js';
 import { ScorerNetwork } from '../scorer/network.js';
 import { NetworkScorer } from '../scorer/session.js';
 import type { TrainOptions, TrainSummary } from '../trainer/train.js';
-import { trainParallel } from '../runtime/train-pool.js';
+import { defaultTrainWorkers, trainParallel } from '../runtime/train-pool.js';
+import { activeBackend } from '../scorer/backend.js';
+import type { Checkpoints, TrainState } from '../trainer/train-state.js';
+import { checkIdentity, checkpointFolder, hasCheckpoint, readCheckpoint, writeCheckpoint, type RunIdentity } from './checkpoint.js';
+import type { EvalCase } from '../data/types.js';
+import { createHash } from 'node:crypto';
 import { buildCategoryTree, buildRandomTree } from '../tree/build.js';
 import { buildKMeansTree } from '../tree/kmeans.js';
 import { learnTree } from '../tree/learn.js';
@@ -30,6 +35,7 @@ import { objectiveChange, pairScoring, type ObjectiveChange } from '../trainer/p
 import { caseSamples, slidingWindowSamples } from '../trainer/samples.js';
 import type { Tree } from '../tree/tree.js';
 import { resolve } from 'node:path';
+import { CHECKPOINT_EVERY, TRAIN_DEFAULTS } from '../core/defaults.js';
 import { mapCases, mapSequences, storeToTree } from './items.js';
 
 /** Options of `build-tree`. */
@@ -124,6 +130,10 @@ export interface TrainModelOptions {
   categoryEmb?: 'auto' | 'on' | 'off';
   /** JSON-lines file of dense item vectors (see src/data/item-vectors.ts). */
   itemVectors?: string;
+  /** Steps between training checkpoints in MODEL/checkpoint (0: at epoch ends only; default 1000). Not with `joint`. */
+  checkpointEvery?: number;
+  /** Continue the interrupted run whose checkpoint is in MODEL/checkpoint (same store data, options, seed and workers). */
+  resume?: boolean;
 }
 
 /**
@@ -173,10 +183,27 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
   const map = storeTreeMap(store, model, dir, logger);
   const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
   const valid = mapCases(store.evalCases('valid'), map).cases;
-  logger.info(`training on ${sequences.length} users${valid.length ? `, validating on ${valid.length}` : ' (no validation users: fixed epochs)'}`);
+  if (o.joint && o.resume) throw new UsageError('--resume continues plain training; --joint (tree learning rounds) writes no checkpoints');
   const config: ScorerConfig = { ...DEFAULT_SCORER_CONFIG, embDim: o.embDim, hierarchical: Boolean(o.hierarchical) };
   if (o.scorer === 'attention') config.kind = 'attention';
   if (o.joint && config.kind === 'attention') throw new UsageError('--joint (tree learning) supports the pooling scorer only; train the attention scorer on a fixed tree');
+  const workers = o.train.workers ?? defaultTrainWorkers();
+  const identity = runIdentity(store, model, sequences, valid, { ...o, train: { ...o.train, workers } });
+  let resume: TrainState | undefined;
+  if (o.resume) {
+    const saved = readCheckpoint(dir);
+    checkIdentity(dir, saved.identity, identity);
+    resume = saved.state;
+    logger.info(
+      saved.state.finished
+        ? `resuming from ${checkpointFolder(dir)}: training had ended (epoch ${saved.state.loop.epochs.length}); keeping its best epoch`
+        : `resuming from ${checkpointFolder(dir)}: epoch ${saved.state.epoch}, step ${saved.state.step} (${saved.state.stepsDone} steps done)`,
+    );
+  } else if (!o.joint && hasCheckpoint(dir)) {
+    const dirCk = checkpointFolder(dir);
+    throw new CheckpointError(dirCk, 'exists', `an interrupted training run left a checkpoint in ${dirCk}: continue it with --resume (same options), or delete the folder to start over`);
+  }
+  logger.info(`training on ${sequences.length} users${valid.length ? `, validating on ${valid.length}` : ' (no validation users: fixed epochs)'}`);
   const network = ScorerNetwork.init(config, tree.layout.numInternal, tree.numItems, new Rng(o.seed ^ 0x51ed));
   try {
     const { features, record } = itemFeaturesFor(tree, network, o, logger);
@@ -193,7 +220,8 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
       summary = result.rounds[result.bestRound].training!;
       training = { ...summary, joint: { ...o.joint, bestRound: result.bestRound, rounds: result.rounds.map(({ training: t, ...r }) => ({ ...r, epochs: t?.epochs })) } };
     } else {
-      summary = await trainParallel(tree, network, { sequences, valid, features }, { ...o.train, seed: o.seed }, logger);
+      const checkpoints = checkpointSink(dir, identity, o.checkpointEvery ?? CHECKPOINT_EVERY, resume, logger);
+      summary = await trainParallel(tree, network, { sequences, valid, features }, { ...o.train, workers, seed: o.seed }, logger, checkpoints);
       training = summary;
     }
     const manifest = await writeModel(dir, {
@@ -207,6 +235,66 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
   } finally {
     network.dispose();
   }
+}
+
+/** What makes a training run of model folder `model` on these users the same run (see RunIdentity). */
+function runIdentity(store: Store, model: Model, sequences: Int32Array[], valid: EvalCase[], o: TrainModelOptions): RunIdentity {
+  const h = createHash('sha256');
+  const add = (a: Int32Array) => {
+    h.update(Int32Array.of(a.length));
+    h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  };
+  add(Int32Array.of(sequences.length));
+  for (const s of sequences) add(s);
+  add(Int32Array.of(valid.length));
+  for (const c of valid) {
+    h.update(c.user + '\n');
+    add(c.history);
+    add(c.truth);
+  }
+  const { workers, seed: _seed, ...train } = o.train;
+  return {
+    data: h.digest('hex'),
+    store: resolve(store.path),
+    tree: model.manifest.files['tree.msgpack'] ?? '',
+    seed: o.seed,
+    workers: workers ?? 0,
+    backend: activeBackend() ?? 'none',
+    options: {
+      ...DEFAULT_TRAIN_OPTIONS_FOR_IDENTITY,
+      ...train,
+      embDim: o.embDim,
+      hierarchical: Boolean(o.hierarchical),
+      scorer: o.scorer ?? 'pooling',
+      categoryEmb: o.categoryEmb ?? 'auto',
+      itemVectors: o.itemVectors ?? null,
+    },
+  };
+}
+
+/** Training options left out are at their defaults: compare them as such. */
+const DEFAULT_TRAIN_OPTIONS_FOR_IDENTITY: Record<string, unknown> = (({ seed: _seed, ...rest }) => ({ ...rest, pathWeight: null }))(TRAIN_DEFAULTS);
+
+/**
+ * Checkpoints of a training run into MODEL/checkpoint. A checkpoint that
+ * cannot be written (disk full, read-only) is a warning: training goes on
+ * and the previous checkpoint stays.
+ */
+function checkpointSink(dir: string, identity: RunIdentity, every: number, resume: TrainState | undefined, logger: Logger): Checkpoints {
+  let warned = '';
+  return {
+    every,
+    ...(resume ? { resume } : {}),
+    save(state) {
+      try {
+        writeCheckpoint(dir, identity, state);
+      } catch (e) {
+        if (!(e instanceof ArborError)) throw e;
+        if (e.message !== warned) logger.warn(`${e.message}; training goes on`);
+        warned = e.message;
+      }
+    },
+  };
 }
 
 /** Options of `learn-tree`. */

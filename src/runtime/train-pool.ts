@@ -42,11 +42,14 @@ import { RowGradients, rowCapacity } from '../trainer/row-gradients.js';
 import { slidingWindowSamples, type SampleSet } from '../trainer/samples.js';
 import type { StepTiming } from '../trainer/shard-step.js';
 import { epochOrder } from '../trainer/streams.js';
+import { EpochProgress } from '../trainer/progress.js';
+import { checkpointDue, type Checkpoints, type TrainState } from '../trainer/train-state.js';
 import { DEFAULT_TRAIN_OPTIONS, producerContext, trainScorer, validateTrainOptions } from '../trainer/train.js';
 import { encodeTree } from '../tree/io.js';
 import type { Tree } from '../tree/tree.js';
 import { Barrier } from './barrier.js';
-import { EPOCH, FINISHED, type FromTrainWorker, type SharedMemory, type ToTrainWorker, type WireError, type WorkerInit } from './train-protocol.js';
+import { EPOCH, FINISHED, type FromTrainWorker, type SharedMemory, type StepRange, type ToTrainWorker, type WireError, type WorkerInit } from './train-protocol.js';
+import type { DenseAdamState } from '../trainer/adam-state.js';
 
 /** Default worker count of training: the number of CPU cores. */
 export function defaultTrainWorkers(): number {
@@ -66,16 +69,25 @@ export function inProcessReason(network: ScorerNetwork, data: TrainData): string
  * `trainScorer`); returns the summary, whose options record the worker count
  * that ran. The weights left are the best epoch's.
  */
-export async function trainParallel(tree: Tree, network: ScorerNetwork, data: TrainData, options: Partial<TrainOptions> = {}, logger: Logger = silentLogger): Promise<TrainSummary> {
+export async function trainParallel(
+  tree: Tree,
+  network: ScorerNetwork,
+  data: TrainData,
+  options: Partial<TrainOptions> = {},
+  logger: Logger = silentLogger,
+  checkpoints?: Checkpoints,
+): Promise<TrainSummary> {
   const workers = options.workers ?? defaultTrainWorkers();
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options, workers };
   validateTrainOptions(o);
-  if (workers === 0) return trainScorer(tree, network, data, o, logger);
+  if (workers === 0) return trainScorer(tree, network, data, o, logger, checkpoints);
   const reason = inProcessReason(network, data);
   if (reason) {
     logger.info(`note: ${reason}; --workers ${workers} is not used`);
-    return trainScorer(tree, network, data, o, logger);
+    return trainScorer(tree, network, data, o, logger, checkpoints);
   }
+  const resume = checkpoints?.resume;
+  if (resume) network.restore(resume.weights);
   const samples = slidingWindowSamples(data.sequences);
   const total = samples.seq.length;
   if (total === 0) throw new UsageError('no training samples: the training users need at least two behaviours each');
@@ -87,6 +99,10 @@ export async function trainParallel(tree: Tree, network: ScorerNetwork, data: Tr
   const rows = rowCapacity(cap, network.numRows);
   const mlpSize = flatSize(network.variables());
   const shared = sharedMemory(network, samples, workers, mlpSize, rows);
+  if (resume) {
+    shared.adamM.set(resume.embedding.arrays.m);
+    shared.adamV.set(resume.embedding.arrays.v);
+  }
   const treeBytes = encodeTree(tree);
   const mlp = network.variableArrays();
   const pool = await TrainPool.start(workers, (index) => ({
@@ -108,32 +124,59 @@ export async function trainParallel(tree: Tree, network: ScorerNetwork, data: Tr
     rowCapacity: rows,
     mlpSize,
     shared,
+    ...(resume ? { resume: { mlpAdam: resume.mlpAdam, embStep: resume.embedding.counts.step } } : {}),
   }));
   logger.info(`training on ${workers} worker thread${workers === 1 ? '' : 's'} (backend ${pool.backend}), ${o.batchSize} samples a step`);
-  const loop = new EpochLoop(tree, network, data, o, logger);
+  const loop = new EpochLoop(tree, network, data, o, logger, resume?.loop);
   let timings: StepTiming[] = [];
+  let stepsDone = resume?.stepsDone ?? 0;
+  let mlpAdam = resume?.mlpAdam;
+  const b = o.batchSize;
+  /** A checkpoint of the run as the workers left it (worker 0's MLP and optimiser, the shared table and its optimiser). */
+  const state = (at: Pick<TrainState, 'epoch' | 'step' | 'stepsDone' | 'lossSum' | 'epochSeconds' | 'finished'>, weights: NamedArrays): TrainState => ({
+    ...at,
+    weights: new Map([['embedding', { shape: [network.numRows, network.config.embDim], data: shared.table }], ...weights]),
+    mlpAdam: mlpAdam!,
+    embedding: { arrays: { m: shared.adamM, v: shared.adamV }, counts: { step: at.stepsDone } },
+    loop: loop.state(),
+  });
   try {
-    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    for (let epoch = resume ? resume.epoch : 1; epoch <= o.epochs && !resume?.finished; epoch++) {
       const order = epochOrder(o.seed, epoch, total, o.maxSamplesPerEpoch);
+      const steps = Math.ceil(order.length / b);
       shared.order.set(order);
       Atomics.store(shared.control, EPOCH, epoch);
-      Atomics.store(shared.control, FINISHED, 0);
-      const bar = logger.progress(`epoch ${epoch}/${o.epochs}`, order.length);
-      const t0 = process.hrtime.bigint();
-      let r: Awaited<ReturnType<TrainPool['epoch']>>;
+      const from = resume && epoch === resume.epoch ? resume.step : 0;
+      let lossSum = from > 0 ? resume!.lossSum : 0;
+      let seconds = from > 0 ? resume!.epochSeconds : 0;
+      const bar = new EpochProgress(logger.progress(`epoch ${epoch}/${o.epochs}`, order.length), epoch, o.epochs, order.length, Math.min(order.length, from * b));
+      let r: Awaited<ReturnType<TrainPool['epoch']>> | undefined;
       try {
-        r = await pool.epoch(epoch, order.length, (done, loss) => {
-          bar.update(done, { loss, 'samples/s': Math.round(done / Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-9)) });
-        });
+        // steps in runs that end where a checkpoint falls (or at the epoch's end)
+        for (let step = from; step < steps; ) {
+          const to = checkpoints && checkpoints.every > 0 ? Math.min(steps, step + checkpoints.every - (stepsDone % checkpoints.every)) : steps;
+          Atomics.store(shared.control, FINISHED, 0);
+          const t0 = process.hrtime.bigint();
+          r = await pool.epoch(epoch, order.length, { from: step, to, loss: lossSum, snapshot: checkpoints !== undefined }, (done, loss) => bar.update(done, loss));
+          seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+          if (Atomics.load(shared.control, FINISHED) !== workers) throw new ArborError('training workers ended an epoch out of step');
+          stepsDone += to - step;
+          step = to;
+          lossSum = r.loss;
+          if (r.mlpAdam) mlpAdam = r.mlpAdam;
+          if (checkpointDue(checkpoints, stepsDone, step === steps)) checkpoints!.save(state({ epoch, step, stepsDone, lossSum, epochSeconds: seconds, finished: false }, r.weights));
+        }
       } finally {
         bar.stop();
       }
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (Atomics.load(shared.control, FINISHED) !== workers) throw new ArborError('training workers ended an epoch out of step');
+      if (r) {
+        network.restore(r.weights);
+        timings = r.timings;
+      }
       network.emb.set(shared.table);
-      network.restore(r.weights);
-      timings = r.timings;
-      if (loop.end({ epoch, loss: r.loss / order.length, samples: order.length, seconds })) break;
+      const stop = loop.end({ epoch, loss: lossSum / order.length, samples: order.length, seconds });
+      checkpoints?.save(state({ epoch: epoch + 1, step: 0, stepsDone, lossSum: 0, epochSeconds: 0, finished: stop || epoch === o.epochs }, network.variableArrays()));
+      if (stop) break;
     }
   } finally {
     await pool.close();
@@ -181,12 +224,14 @@ function sharedMemory(network: ScorerNetwork, samples: SampleSet, workers: numbe
 
 /** What one epoch on the pool gave. */
 interface EpochResult {
-  /** Summed (sample-weighted) loss. */
+  /** Summed (sample-weighted) loss of the epoch so far. */
   loss: number;
   /** Worker 0's MLP weights after the epoch. */
   weights: NamedArrays;
   /** Each worker's step timing so far. */
   timings: StepTiming[];
+  /** Worker 0's MLP optimiser state, when asked for. */
+  mlpAdam?: DenseAdamState;
 }
 
 function fromWire(e: WireError): Error {
@@ -248,8 +293,8 @@ class TrainPool {
     this.lost?.(index, e);
   }
 
-  /** Runs one epoch on every worker; `progress` gets worker 0's (samples done, mean loss so far). */
-  epoch(epoch: number, count: number, progress: (done: number, loss: number) => void): Promise<EpochResult> {
+  /** Runs steps of one epoch on every worker; `progress` gets worker 0's (samples done, mean loss so far). */
+  epoch(epoch: number, count: number, steps: StepRange, progress: (done: number, loss: number) => void): Promise<EpochResult> {
     if (this.dead) return Promise.reject(this.dead);
     const n = this.threads.length;
     return new Promise<EpochResult>((resolve, reject) => {
@@ -258,6 +303,7 @@ class TrainPool {
       const errors: (Error | undefined)[] = new Array(n);
       let loss = 0;
       let weights: NamedArrays | undefined;
+      let mlpAdam: DenseAdamState | undefined;
       let aborted: Error | undefined;
       const report = (index: number) => {
         if (reported[index]) return;
@@ -267,7 +313,7 @@ class TrainPool {
         this.lost = undefined;
         const first = errors.find((e) => e) ?? aborted;
         if (first) reject(first);
-        else resolve({ loss, weights: weights!, timings });
+        else resolve({ loss, weights: weights!, timings, ...(mlpAdam ? { mlpAdam } : {}) });
       };
       this.lost = (index, e) => {
         if (!reported[index]) errors[index] = e;
@@ -280,6 +326,7 @@ class TrainPool {
           if (m.index === 0) {
             loss = m.loss;
             weights = m.weights;
+            mlpAdam = m.mlpAdam;
           }
           report(m.index);
         } else if (m.type === 'failed') {
@@ -289,7 +336,7 @@ class TrainPool {
           report(m.index);
         }
       });
-      const msg: ToTrainWorker = { type: 'epoch', epoch, count };
+      const msg: ToTrainWorker = { type: 'epoch', epoch, count, steps };
       for (const w of this.threads) w.postMessage(msg);
     });
   }

@@ -5,6 +5,7 @@
  */
 import type { NamedArrays } from '../scorer/network.js';
 import type { BackendChoice } from '../scorer/backend.js';
+import type { DenseAdamState } from '../trainer/adam-state.js';
 import type { ScorerConfig } from '../scorer/config.js';
 import type { ProducerName } from '../trainer/producer.js';
 import type { StepTiming } from '../trainer/shard-step.js';
@@ -66,6 +67,8 @@ export interface WorkerInit {
   rowCapacity: number;
   mlpSize: number;
   shared: SharedMemory;
+  /** A resumed run: the MLP optimiser's state and the table optimiser's step count (its moments are in `shared`). */
+  resume?: { mlpAdam: DenseAdamState; embStep: number };
 }
 
 /** An error as it crosses the thread boundary. */
@@ -75,11 +78,19 @@ export interface WireError {
 }
 
 /** Main thread → worker. */
-export type ToTrainWorker = { type: 'epoch'; epoch: number; count: number } | { type: 'close' };
+export type ToTrainWorker = { type: 'epoch'; epoch: number; count: number; steps: StepRange } | { type: 'close' };
+
+/** Steps from..to-1 of an epoch, `loss` the epoch's summed loss before them; `snapshot` asks worker 0 for its optimiser state afterwards (a checkpoint). */
+export interface StepRange {
+  from: number;
+  to: number;
+  loss: number;
+  snapshot: boolean;
+}
 
 /** Worker → main thread. */
 export type FromTrainWorker =
   | { type: 'ready'; index: number; backend: string }
   | { type: 'progress'; done: number; loss: number }
-  | { type: 'epoch-done'; index: number; loss: number; timing: StepTiming; weights?: NamedArrays }
+  | { type: 'epoch-done'; index: number; loss: number; timing: StepTiming; weights?: NamedArrays; mlpAdam?: DenseAdamState }
   | { type: 'failed'; index: number; error: WireError; aborted: boolean };

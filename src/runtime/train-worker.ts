@@ -18,7 +18,8 @@ import type { SampleSet } from '../trainer/samples.js';
 import { SparseAdam } from '../trainer/sparse-adam.js';
 import { StepEngine } from '../trainer/step-engine.js';
 import { Barrier, BarrierAborted } from './barrier.js';
-import { EPOCH, FINISHED, type FromTrainWorker, type ToTrainWorker, type WorkerInit } from './train-protocol.js';
+import { EPOCH, FINISHED, type FromTrainWorker, type StepRange, type ToTrainWorker, type WorkerInit } from './train-protocol.js';
+import { denseAdamState, restoreDenseAdam } from '../trainer/adam-state.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -29,6 +30,7 @@ const post = (m: FromTrainWorker) => port.postMessage(m);
 interface State {
   engine: StepEngine;
   network: ScorerNetwork;
+  optimizer: tf.Optimizer;
   barrier: Barrier;
   mlpGrads: Float32Array[];
   rowGrads: RowGradients[];
@@ -44,6 +46,11 @@ async function start(): Promise<State> {
   const producer = makeProducer(init.producer, { tree, network, samples, negatives: init.negatives, seed: init.seed, trainBeam: init.trainBeam, pathWeight: init.pathWeight });
   const d = init.config.embDim;
   const embAdam = new SparseAdam(shared.table, d, init.lr, { state: { m: shared.adamM, v: shared.adamV } });
+  const optimizer = tf.train.adam(init.lr);
+  if (init.resume) {
+    restoreDenseAdam(optimizer, init.resume.mlpAdam);
+    embAdam.loadState({ arrays: { m: shared.adamM, v: shared.adamV }, counts: { step: init.resume.embStep } });
+  }
   const mlpGrads = Array.from({ length: workers }, (_, j) => shared.mlpGrads.subarray(j * init.mlpSize, (j + 1) * init.mlpSize));
   const rowGrads = shared.rowGrads.map((buf, j) => new RowGradients(buf, init.rowCapacity, d, j === index ? network.numRows : 0));
   const engine = new StepEngine({
@@ -51,20 +58,20 @@ async function start(): Promise<State> {
     network,
     producer,
     shardCapacity: Math.ceil(init.batchSize / workers),
-    optimizer: tf.train.adam(init.lr),
+    optimizer,
     embedding: embAdam,
     mlpGrad: mlpGrads[index],
     rowGrad: rowGrads[index],
     share: { index, count: workers },
   });
   post({ type: 'ready', index, backend });
-  return { engine, network, barrier: new Barrier(shared.barrier, workers), mlpGrads, rowGrads };
+  return { engine, network, optimizer, barrier: new Barrier(shared.barrier, workers), mlpGrads, rowGrads };
 }
 
 const now = () => process.hrtime.bigint();
 
-/** Runs every step of one epoch; returns the epoch's summed loss (sample-weighted, as the in-process trainer sums it). */
-function runEpoch(s: State, epoch: number, count: number): number {
+/** Runs steps from..to-1 of one epoch; returns the epoch's summed loss after them (sample-weighted, as the in-process trainer sums it). */
+function runEpoch(s: State, epoch: number, count: number, range: StepRange): number {
   const { engine, barrier } = s;
   if (Atomics.load(shared.control, EPOCH) !== epoch) throw new Error(`epoch ${epoch} was posted but the shared order is for ${Atomics.load(shared.control, EPOCH)}`);
   const b = init.batchSize;
@@ -72,10 +79,10 @@ function runEpoch(s: State, epoch: number, count: number): number {
   const order = shared.order;
   const stats = shared.stats;
   const timing = engine.timing;
-  let lossSum = 0;
+  let lossSum = range.loss;
   let lastProgress = now();
   engine.startEpoch();
-  for (let step = 0; step < steps; step++) {
+  for (let step = range.from; step < Math.min(steps, range.to); step++) {
     const first = step * b;
     const nb = Math.min(b, count - first);
     const lo = Math.floor((index * nb) / workers);
@@ -97,7 +104,7 @@ function runEpoch(s: State, epoch: number, count: number): number {
     barrier.wait();
     timing.wait += Number(now() - t);
     lossSum += (loss / pairs) * nb;
-    if (index === 0 && (step === steps - 1 || Number(now() - lastProgress) > 1e8)) {
+    if (index === 0 && (step === range.to - 1 || step === steps - 1 || Number(now() - lastProgress) > 1e8)) {
       post({ type: 'progress', done: first + nb, loss: lossSum / (first + nb) });
       lastProgress = now();
     }
@@ -119,9 +126,10 @@ start().then(
         return;
       }
       try {
-        const loss = runEpoch(s, msg.epoch, msg.count);
+        const loss = runEpoch(s, msg.epoch, msg.count, msg.steps);
         Atomics.add(shared.control, FINISHED, 1);
-        post({ type: 'epoch-done', index, loss, timing: { ...s.engine.timing }, ...(index === 0 ? { weights: s.network.variableArrays() } : {}) });
+        const first = index === 0 ? { weights: s.network.variableArrays(), ...(msg.steps.snapshot ? { mlpAdam: denseAdamState(s.optimizer) } : {}) } : {};
+        post({ type: 'epoch-done', index, loss, timing: { ...s.engine.timing }, ...first });
       } catch (e) {
         const aborted = e instanceof BarrierAborted;
         if (!aborted) s.barrier.abort();

@@ -12,6 +12,7 @@ import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
 import type { ItemFeatures } from './item-features.js';
 import type { StepTiming } from './shard-step.js';
+import type { LoopState } from './train-state.js';
 
 /** Training knobs (all have defaults, see DEFAULT_TRAIN_OPTIONS in train.ts). */
 export interface TrainOptions {
@@ -104,15 +105,38 @@ export class EpochLoop {
   private trainSeconds = 0;
   private samplesSeen = 0;
   private readonly started = Date.now();
+  private readonly elapsedBefore: number = 0;
 
+  /** `resume`: the record of a run this one continues (from a checkpoint). */
   constructor(
     private readonly tree: Tree,
     private readonly network: ScorerNetwork,
     private readonly data: TrainData,
     private readonly o: TrainOptions,
     private readonly logger: Logger,
+    resume?: LoopState,
   ) {
     this.valid = pickValid(data.valid ?? [], o.maxValidUsers, new Rng(o.seed ^ 0x5eed));
+    if (resume) {
+      this.epochs.push(...resume.epochs);
+      this.best = resume.best;
+      this.stale = resume.stale;
+      this.trainSeconds = resume.trainSeconds;
+      this.samplesSeen = resume.samplesSeen;
+      this.elapsedBefore = resume.elapsed;
+    }
+  }
+
+  /** The record so far, for a checkpoint (live references: write it out before the next epoch ends). */
+  state(): LoopState {
+    return {
+      epochs: this.epochs,
+      ...(this.best ? { best: this.best } : {}),
+      stale: this.stale,
+      trainSeconds: this.trainSeconds,
+      samplesSeen: this.samplesSeen,
+      elapsed: this.elapsedBefore + (Date.now() - this.started) / 1000,
+    };
   }
 
   /** Records a finished epoch (the network holds its weights); returns true when training should stop. */
@@ -169,7 +193,7 @@ export class EpochLoop {
       pathWeight,
       samplesPerSecond: this.samplesSeen / this.trainSeconds,
       pairsPerSecond: (this.samplesSeen * s.pairsPerSample) / this.trainSeconds,
-      seconds: (Date.now() - this.started) / 1000,
+      seconds: this.elapsedBefore + (Date.now() - this.started) / 1000,
       ...(s.profile ? { profile: s.profile } : {}),
     };
   }

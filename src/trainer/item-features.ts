@@ -15,9 +15,9 @@ import { UsageError } from '../core/errors.js';
 import type { ItemVectors } from '../data/item-vectors.js';
 import type { RowShare } from './reduce.js';
 import type { RowGradients } from './row-gradients.js';
-import { SparseAdam } from './sparse-adam.js';
+import { SparseAdam, type UpdaterState } from './sparse-adam.js';
 
-/** What an embedding update needs: per-row gradient accumulation, then one step. */
+/** What an embedding update needs: per-row gradient accumulation, then one step; its state can be saved between steps (training checkpoints). */
 export interface EmbeddingUpdater {
   accumulate(row: number, g: Float32Array, gOffset: number, scale: number): void;
   apply(): void;
@@ -27,6 +27,10 @@ export interface EmbeddingUpdater {
    * with the same result, without copying the gradient.
    */
   applyRows?(g: RowGradients, scale: number, share: RowShare): void;
+  /** Everything the updater carries from step to step (arrays may be live views: write them out before the next step). */
+  saveState(): UpdaterState;
+  /** Puts back what saveState gave. */
+  loadState(s: UpdaterState): void;
 }
 
 /** Category and vector inputs of the item representation. */
@@ -146,6 +150,29 @@ export class ItemFeatures {
         catAdam?.apply();
         projAdam?.apply();
         defAdam?.apply();
+        this.materialise(emb);
+      },
+      saveState: () => {
+        const out: UpdaterState = { arrays: {}, counts: {} };
+        const parts: [string, Float32Array, SparseAdam | undefined][] = [['base', this.base, baseAdam], ['category', this.catTable, catAdam], ['projection', this.proj, projAdam], ['default', this.def, defAdam]];
+        for (const [name, values, adam] of parts) {
+          if (!adam) continue;
+          const s = adam.saveState();
+          out.arrays[name] = values;
+          for (const [k, a] of Object.entries(s.arrays)) out.arrays[`${name}.${k}`] = a;
+          for (const [k, c] of Object.entries(s.counts)) out.counts[`${name}.${k}`] = c;
+        }
+        return out;
+      },
+      loadState: (s) => {
+        const parts: [string, Float32Array, SparseAdam | undefined][] = [['base', this.base, baseAdam], ['category', this.catTable, catAdam], ['projection', this.proj, projAdam], ['default', this.def, defAdam]];
+        for (const [name, values, adam] of parts) {
+          if (!adam) continue;
+          const v = s.arrays[name];
+          if (!v || v.length !== values.length) throw new Error(`item feature state lacks ${name} (${values.length} values)`);
+          values.set(v);
+          adam.loadState({ arrays: { m: s.arrays[`${name}.m`], v: s.arrays[`${name}.v`] }, counts: { step: s.counts[`${name}.step`] } });
+        }
         this.materialise(emb);
       },
     };

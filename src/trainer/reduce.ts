@@ -39,7 +39,7 @@ export interface RowShare {
 export const ALL_ROWS: RowShare = { index: 0, count: 1 };
 
 /** Feeds `updater` the gradients of the rows in `share`, shard by shard in order, each scaled by `scale`. */
-export function reduceRows(shards: RowGradients[], updater: EmbeddingUpdater, scale: number, share: RowShare = ALL_ROWS): void {
+export function reduceRows(shards: RowGradients[], updater: Pick<EmbeddingUpdater, 'accumulate'>, scale: number, share: RowShare = ALL_ROWS): void {
   for (const g of shards) {
     const n = g.count;
     const rows = g.rows;

@@ -19,6 +19,12 @@ export interface SparseAdamState {
   v: Float32Array;
 }
 
+/** An embedding optimiser's state between steps: named arrays and counters (see EmbeddingUpdater.saveState). */
+export interface UpdaterState {
+  arrays: Record<string, Float32Array>;
+  counts: Record<string, number>;
+}
+
 /** Sparse Adam state for one [rows, dim] table. */
 export class SparseAdam {
   private readonly m: Float32Array;
@@ -136,5 +142,21 @@ export class SparseAdam {
       slotOf[row] = -1;
     }
     this.count = 0;
+  }
+
+  /** The moments (live views, valid until the next step) and the step count, between steps. */
+  saveState(): UpdaterState {
+    return { arrays: { m: this.m, v: this.v }, counts: { step: this.step } };
+  }
+
+  /** Puts back a state from saveState (the moments are copied unless they are these very arrays). */
+  loadState(s: UpdaterState): void {
+    const { m, v } = s.arrays;
+    if (!m || !v || m.length !== this.m.length || v.length !== this.v.length || !Number.isInteger(s.counts.step)) {
+      throw new Error(`sparse Adam state must hold moments of ${this.m.length} values and a step count`);
+    }
+    if (m !== this.m) this.m.set(m);
+    if (v !== this.v) this.v.set(v);
+    this.step = s.counts.step;
   }
 }

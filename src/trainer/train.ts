@@ -30,9 +30,13 @@ import { PATH_RULE, isPathWeight } from '../beam/retriever.js';
 import { SparseAdam } from './sparse-adam.js';
 import { StepEngine } from './step-engine.js';
 import { epochOrder } from './streams.js';
+import { denseAdamState, restoreDenseAdam } from './adam-state.js';
+import { EpochProgress } from './progress.js';
+import { checkpointDue, liveWeights, type Checkpoints, type TrainState } from './train-state.js';
 
 export { validationRecall, choosePathWeight, PATH_WEIGHT_GRID, type PathWeightChoice, type PathWeightTrial } from './path-weight.js';
 export { type EpochReport, type StepProfile, type TrainData, type TrainOptions, type TrainSummary } from './epoch-loop.js';
+export { type Checkpoints, type LoopState, type TrainState } from './train-state.js';
 
 /** Defaults chosen from measurements on the synthetic and the shared data sets (see docs/BENCHMARKS.md). */
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { ...TRAIN_DEFAULTS };
@@ -68,8 +72,11 @@ export function validateTrainOptions(o: TrainOptions): void {
  * Trains `network` for `tree` in place, in the calling thread; returns the
  * summary (its options record workers 0). The weights left are the best
  * epoch's. `trainParallel` (src/runtime) spreads the same steps over threads.
+ * With `checkpoints`, the run's state goes to `checkpoints.save` at every
+ * epoch end and every `checkpoints.every` steps, and a run given
+ * `checkpoints.resume` continues from that state (see train-state.ts).
  */
-export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData, options: Partial<TrainOptions> = {}, logger: Logger = silentLogger): TrainSummary {
+export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData, options: Partial<TrainOptions> = {}, logger: Logger = silentLogger, checkpoints?: Checkpoints): TrainSummary {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options, workers: 0 };
   validateTrainOptions(o);
   const samples = slidingWindowSamples(data.sequences);
@@ -77,9 +84,15 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
   if (total === 0) throw new UsageError('no training samples: the training users need at least two behaviours each');
   const negs = negativesPerLevel(tree, o.negatives);
   const optimizer = tf.train.adam(o.lr);
+  const resume = checkpoints?.resume;
+  if (resume) network.restore(resume.weights);
   data.features?.rebase(network.emb);
   const d = network.config.embDim;
   const embAdam: EmbeddingUpdater = data.features ? data.features.updater(network.emb, o.lr) : new SparseAdam(network.emb, d, o.lr);
+  if (resume) {
+    restoreDenseAdam(optimizer, resume.mlpAdam);
+    embAdam.loadState(resume.embedding);
+  }
   const b = o.batchSize;
   const attStep = network.attention ? new AttentionStepper(tree, network, samples, negs, o.seed, b) : undefined;
   let engine: StepEngine | undefined;
@@ -89,28 +102,51 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     const rowGrad = RowGradients.local(rowCapacity(producer.capacity(b), network.numRows), d, network.numRows);
     engine = new StepEngine({ tree, network, producer, shardCapacity: b, optimizer, embedding: embAdam, mlpGrad: new Float32Array(flatSize(network.variables())), rowGrad });
   }
-  const loop = new EpochLoop(tree, network, data, o, logger);
+  const loop = new EpochLoop(tree, network, data, o, logger, resume?.loop);
   const m = producer ? producer.pairsPerSample : negs.reduce((s, x) => s + x + 1, 0);
-
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+  const state = (at: Pick<TrainState, 'epoch' | 'step' | 'stepsDone' | 'lossSum' | 'epochSeconds' | 'finished'>): TrainState => ({
+    ...at,
+    weights: liveWeights(network),
+    mlpAdam: denseAdamState(optimizer),
+    embedding: embAdam.saveState(),
+    loop: loop.state(),
+  });
+  let stepsDone = resume?.stepsDone ?? 0;
+  const firstEpoch = resume ? resume.epoch : 1;
+  for (let epoch = firstEpoch; epoch <= o.epochs && !resume?.finished; epoch++) {
     const order = epochOrder(o.seed, epoch, total, o.maxSamplesPerEpoch);
     const steps = Math.ceil(order.length / b);
-    const bar = logger.progress(`epoch ${epoch}/${o.epochs}`, order.length);
-    const t0 = process.hrtime.bigint();
-    let lossSum = 0;
+    const from = resume && epoch === resume.epoch ? resume.step : 0;
+    let lossSum = from > 0 ? resume!.lossSum : 0;
+    let seconds = from > 0 ? resume!.epochSeconds : 0;
+    const bar = new EpochProgress(logger.progress(`epoch ${epoch}/${o.epochs}`, order.length), epoch, o.epochs, order.length, Math.min(order.length, from * b));
+    let t0 = process.hrtime.bigint();
+    const lap = () => {
+      const t = process.hrtime.bigint();
+      seconds += Number(t - t0) / 1e9;
+      t0 = t;
+    };
     engine?.startEpoch();
-    for (let step = 0; step < steps; step++) {
+    for (let step = from; step < steps; step++) {
       const first = step * b;
       const batch = order.subarray(first, Math.min(order.length, first + b));
       const loss = attStep ? attStep.step(batch, optimizer, embAdam, { epoch, first }) : engine!.runAlone(batch, epoch, first);
       lossSum += loss * batch.length;
+      stepsDone++;
       const done = first + batch.length;
-      bar.update(done, { loss: lossSum / done, 'samples/s': Math.round(done / Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-9)) });
+      bar.update(done, lossSum / done);
+      if (checkpointDue(checkpoints, stepsDone, step === steps - 1)) {
+        lap();
+        checkpoints!.save(state({ epoch, step: step + 1, stepsDone, lossSum, epochSeconds: seconds, finished: false }));
+        t0 = process.hrtime.bigint();
+      }
     }
     engine?.endEpoch();
     bar.stop();
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (loop.end({ epoch, loss: lossSum / order.length, samples: order.length, seconds })) break;
+    lap();
+    const stop = loop.end({ epoch, loss: lossSum / order.length, samples: order.length, seconds });
+    checkpoints?.save(state({ epoch: epoch + 1, step: 0, stepsDone, lossSum: 0, epochSeconds: 0, finished: stop || epoch === o.epochs }));
+    if (stop) break;
   }
   optimizer.dispose();
   return loop.finish({ total, pairsPerSample: m, negativesPerLevel: negs, ...(engine ? { profile: [profileOf(engine.timing)] } : {}) });
