@@ -18,10 +18,13 @@
  * StepEngine with a single shard. Different worker counts draw the same
  * pairs; their weights differ only by the float rounding of the sums.
  *
- * The main thread only hands out epochs: it writes the epoch's order,
- * waits for the workers, copies the table and worker 0's MLP into the
- * caller's network, and validates (early stopping) as the in-process
- * trainer does.
+ * The main thread only hands out runs of steps: it writes the epoch's
+ * order, has the workers run its steps up to the next checkpoint (or the
+ * epoch's end), writes the checkpoint from the shared table and worker 0's
+ * MLP and optimiser state while the workers wait, and at the epoch's end
+ * copies the table and worker 0's MLP into the caller's network and
+ * validates (early stopping) as the in-process trainer does. A resumed run
+ * starts the workers from the checkpoint's weights and optimiser state.
  *
  * Covered: the pooling scorer, plain or with the hierarchical user
  * preference. The attention scorer and item side features (category
