@@ -64,13 +64,14 @@ export async function faultCases(p: Probe): Promise<void> {
       return [`${describe(r)}; store ${after === before ? 'unchanged' : 'CHANGED'}; again: ${describe(again)}`, r.code !== 0 && after === before && again.code === 0 ? '' : 'unexpected'];
     });
     // kill -9 at each rename of a train's folder swap, and at the removal of the old folder
+    // (the first rename is the epoch-end checkpoint's, written into m/checkpoint before the model)
     const swapCases: [string, string, string][] = [
-      ['K09', 'rename', '1'],
-      ['K10', 'rename', '2'],
+      ['K09', 'rename', '2'],
+      ['K10', 'rename', '3'],
       ['K11', 'unlink', '1'],
     ];
     for (const [id, call, when] of swapCases) {
-      const what = call === 'rename' ? (when === '1' ? 'the rename of the old folder aside' : 'the rename of the new folder into place') : 'the first file removal after the swap (the old folder)';
+      const what = call === 'rename' ? (when === '2' ? 'the rename of the old folder aside' : 'the rename of the new folder into place') : 'the first file removal after the swap (the old folder)';
       await p.run(id, area, `train killed at ${what} (strace)`, `strace -e inject=${call}:signal=KILL:when=${when} arbor train --db s.db --model m ...`, call === 'rename' ? 'the next retrieve finds the previous model (moved back), no leftovers' : 'the next retrieve finds the new model, no leftovers', () => {
         const c = join(d, id);
         sh(`mkdir -p ${c}`, d);

@@ -157,12 +157,14 @@ export function storeFingerprint(path: string): string {
   }
 }
 
-/** A fingerprint of a model folder (every file's bytes), or 'absent'. */
+/** A fingerprint of a model folder (every file's bytes, its training checkpoint left out), or 'absent'. */
 export function folderFingerprint(dir: string): string {
   if (!existsSync(dir)) return 'absent';
   const h = createHash('sha256');
   const walk = (d: string) => {
     for (const e of readdirSync(d).sort()) {
+      // a training checkpoint (and its write's leftovers) is not part of the model
+      if (d === dir && /^\.?checkpoint($|\.(tmp|old)-)/.test(e)) continue;
       const p = join(d, e);
       if (statSync(p).isDirectory()) walk(p);
       else h.update(e).update(readFileSync(p));
