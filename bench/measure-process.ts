@@ -24,6 +24,8 @@ export interface MeasureOptions {
   /** A file streamed into the child's standard input through a pipe. */
   inputFile?: string;
   cwd?: string;
+  /** Also copy the child's standard error to this process's as it comes (progress of long steps). */
+  echoStderr?: boolean;
 }
 
 /** The VmHWM of process `pid` in KiB, or 0 when it cannot be read. */
@@ -48,7 +50,10 @@ export function measureProcess(command: string, args: string[], o: MeasureOption
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stderr.on('data', (b: Buffer) => {
+      err.push(b);
+      if (o.echoStderr) process.stderr.write(b);
+    });
     child.stdin.on('error', () => {
       // the child may exit before reading all its input; its exit code tells
     });

@@ -101,7 +101,8 @@ function extrapolate(step: StepRecord, small: StepRecord, smallData: ScaleBenchR
   const e = r.target.events / r.data.events;
   const i = r.target.items / r.data.items;
   const d = r.target.depth / measuredDepth;
-  const slope = (step.peakRssMiB - small.peakRssMiB) / (r.data.events - smallData.events);
+  const span = r.data.events - smallData.events;
+  const slope = span > 0 ? (step.peakRssMiB - small.peakRssMiB) / span : 0;
   const peakRssMiB = step.peakRssMiB + Math.max(0, slope) * (r.target.events - r.data.events);
   const mem = `memory + ${(Math.max(0, slope) * 1e6).toFixed(1)} MiB per million events`;
   const det = step.details as Record<string, number>;
@@ -148,9 +149,8 @@ async function runPass(work: string, o: ScaleBenchOptions, events: number, train
   for (const step of STEPS) {
     const loadBefore = loadavg()[0];
     log(`${step} (load ${loadBefore.toFixed(1)})`);
-    const p = await measureProcess(process.execPath, [join(here, 'scale-step.js'), step, JSON.stringify(args)]);
-    process.stderr.write(p.stderr.split('\n').filter((l) => l && !l.startsWith('#')).slice(-4).map((l) => `  ${l}\n`).join(''));
-    if (p.code !== 0) throw new Error(`step ${step} failed (exit ${p.code}):\n${p.stderr}`);
+    const p = await measureProcess(process.execPath, [join(here, 'scale-step.js'), step, JSON.stringify(args)], { echoStderr: true });
+    if (p.code !== 0) throw new Error(`step ${step} failed (exit ${p.code})`);
     const result = JSON.parse(p.stdout.trim().split('\n').pop()!) as StepResult;
     steps.push({ step, ...result, processSeconds: p.seconds, loadBefore, extrapolated: { seconds: 0, peakRssMiB: 0, how: '' } });
     log(`${step}: ${result.seconds.toFixed(1)} s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB, ${JSON.stringify(result.details)}`);
