@@ -1,6 +1,6 @@
 /**
  * Renders docs/bench/retrieval.json: the Markdown section of
- * docs/BENCHMARKS.md (table per catalogue, the issue's goals met or not) and
+ * docs/BENCHMARKS.md (table per catalogue, the retrieval goals met or not) and
  * the SVG plot of recall against queries/s (hand-written SVG, no plotting
  * dependency).
  */
@@ -42,7 +42,7 @@ function table(c: CatalogueResult): string[] {
   ];
 }
 
-/** The goals of issue 5, each with its figure and met / not met. */
+/** The retrieval cost goals, each with its figure and met / not met. */
 function goals(doc: RetrievalBench): string[] {
   const out: string[] = [];
   const m1 = doc.catalogues.find((c) => c.name === 'synthetic-1m');
@@ -104,7 +104,7 @@ export function retrievalSection(file: string): string {
     '',
     '![recall against queries/s](retrieval.svg)',
     '',
-    '### Goals (issue 5)',
+    '### Goals',
     '',
     ...goals(doc),
     '',

@@ -90,6 +90,16 @@ const DATASETS: DatasetSpec[] = [
     note: 'made by arbor\'s generator (`arbor synth`)',
   },
   {
+    name: 'demo',
+    title: 'The demo data (`npm run demo`: 30k items, 1,600 users, seed 42)',
+    synthetic: { items: 30000, users: 1600 },
+    testUsers: 250,
+    validUsers: 100,
+    ks: [10, 50, 200],
+    beam: 400,
+    note: 'the same generator, sizes and split as `arbor demo`',
+  },
+  {
     name: 'taobao',
     title: 'Taobao UserBehavior (first 814 users)',
     file: 'taobao-userbehavior/UserBehavior_prefix_814users.csv',
@@ -614,7 +624,7 @@ on each real data set found in --datasets, then the retrieval cost and serve loa
 docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/benchmarks.json.
 
   --datasets DIR        real data sets (default ../shared/datasets; missing ones are skipped)
-  --only a,b            only these: synthetic, taobao, movielens, amazon, tiny (smoke test),
+  --only a,b            only these: synthetic, demo, noisy-0.5, noisy-1, taobao, movielens, amazon, tiny (smoke test),
                         retrieval, serve, train-workers (1 vs 2 training worker threads),
                         train-speed (pairs/s of one training worker at 20k and 1M items, profiled),
                         ingest (arbor ingest against SQLite's CSV import), scale (the pipeline on 10M events)

@@ -29,9 +29,9 @@ export async function splitCommand(o: Resolved): Promise<void> {
   });
 }
 
-/** `arbor synth --out FILE [--items N --users N --seed S]` */
+/** `arbor synth --out FILE [--items N --users N --category-noise P --seed S]` */
 export async function synthCommand(o: Resolved): Promise<void> {
   const file = need(o, 'out', 'out');
-  const events = writeSyntheticUserBehaviorCsv({ items: o.items as number, users: o.users as number, seed: o.seed as number }, file);
+  const events = writeSyntheticUserBehaviorCsv({ items: o.items as number, users: o.users as number, seed: o.seed as number, categoryNoise: o.categoryNoise as number }, file);
   out(`wrote ${file}: ${events} events, ${o.users} users, ${o.items} items (Taobao UserBehavior CSV; ingest with --format userbehavior)`);
 }

@@ -24,6 +24,30 @@ describe('generateSynthetic', () => {
     assert.notDeepEqual(generateSynthetic(OPTS).events, generateSynthetic({ ...OPTS, seed: 12 }).events);
   });
 
+  it('category noise relabels about P of the items, uniformly, and leaves the events alone', () => {
+    const clean = generateSynthetic(OPTS);
+    assert.ok(clean.items.every((i) => i.category === i.plantedCategory));
+    const half = generateSynthetic({ ...OPTS, categoryNoise: 0.5 });
+    const all = generateSynthetic({ ...OPTS, categoryNoise: 1 });
+    assert.deepEqual(half.events, clean.events);
+    assert.deepEqual(all.events, clean.events);
+    assert.deepEqual(half.items.map((i) => i.plantedCategory), clean.items.map((i) => i.category));
+    const nCategories = clean.config.superCategories * clean.config.categoriesPerSuper;
+    // a replaced label keeps the planted category with chance 1/nCategories
+    const changed = (ds: SyntheticDataset) => ds.items.filter((i) => i.category !== i.plantedCategory).length / ds.items.length;
+    const expectHalf = 0.5 * (1 - 1 / nCategories);
+    assert.ok(Math.abs(changed(half) - expectHalf) < 0.05, `share relabelled at P = 0.5: ${changed(half)}`);
+    assert.ok(Math.abs(changed(all) - (1 - 1 / nCategories)) < 0.03, `share relabelled at P = 1: ${changed(all)}`);
+    // an item relabelled at P = 0.5 carries the same random label at P = 1
+    for (let k = 0; k < half.items.length; k++) if (half.items[k].category !== half.items[k].plantedCategory) assert.equal(half.items[k].category, all.items[k].category);
+    // at P = 1 the label says nothing about the item: each label's items spread over many planted categories
+    const planted = new Map<string, Set<string>>();
+    for (const i of all.items) planted.set(i.category, (planted.get(i.category) ?? new Set()).add(i.plantedCategory));
+    const spread = [...planted.values()].reduce((a, b) => a + b.size, 0) / planted.size;
+    assert.ok(spread > 10, `planted categories per label at P = 1: ${spread}`);
+    assert.throws(() => generateSynthetic({ ...OPTS, categoryNoise: 1.5 }), UsageError);
+  });
+
   it('has the requested sizes and a consistent planted hierarchy', () => {
     const ds = generateSynthetic(OPTS);
     const { superCategories, categoriesPerSuper, minEvents, maxEvents } = ds.config;

@@ -189,6 +189,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'out', type: 'string', arg: 'FILE', help: 'CSV to write (Taobao UserBehavior format)', env: false },
     { name: 'items', type: 'int', arg: 'N', default: 20000, min: 2, help: 'catalogue size' },
     { name: 'users', type: 'int', arg: 'N', default: 4000, min: 1, help: 'users' },
+    { name: 'category-noise', type: 'number', arg: 'P', default: 0, min: 0, max: 1, help: "probability that an item's category label is replaced by a uniformly random category (1: labels that say nothing); behaviour still follows the planted categories, and the events are the same whatever P" },
     seed, config,
   ],
 };

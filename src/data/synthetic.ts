@@ -27,6 +27,14 @@ export interface SyntheticOptions {
   zipf?: number;
   /** Probability that an event is a globally popular item instead (default 0.05). */
   noise?: number;
+  /**
+   * Probability that an item's category label is replaced by a uniformly
+   * random category (default 0). Behaviour still follows the planted
+   * categories, and the events do not depend on this value: the labels are
+   * drawn from a stream of their own, so data sets that differ only in it
+   * are paired (same users, same events).
+   */
+  categoryNoise?: number;
 }
 
 /** The options actually used. */
@@ -35,7 +43,7 @@ export type SyntheticConfig = Required<SyntheticOptions>;
 /** A generated data set. Ids look like `i17`, `c3`, `s1`, `u42` (0-based). */
 export interface SyntheticDataset {
   /** Every item, index k having id `i<k>`. */
-  items: { id: string; category: string; superCategory: string }[];
+  items: { id: string; category: string; superCategory: string; plantedCategory: string }[];
   /** Events grouped by user, timestamps increasing within each user. */
   events: { user: string; item: string; behavior: string; ts: number }[];
   config: SyntheticConfig;
@@ -62,14 +70,15 @@ const START_TS = 1_500_000_000;
  */
 export function generateSynthetic(opts: SyntheticOptions): SyntheticDataset {
   const plan = planSynthetic(opts);
-  const { config, categoryOf } = plan;
+  const { config, categoryOf, labelOf } = plan;
   const itemIds = Array.from({ length: config.items }, (_, k) => `i${k}`);
   const categoryIds = Array.from({ length: plan.categories }, (_, c) => `c${c}`);
   const superIds = Array.from({ length: config.superCategories }, (_, s) => `s${s}`);
   const items = itemIds.map((id, k) => ({
     id,
-    category: categoryIds[categoryOf[k]],
-    superCategory: superIds[Math.floor(categoryOf[k] / config.categoriesPerSuper)],
+    category: categoryIds[labelOf[k]],
+    superCategory: superIds[Math.floor(labelOf[k] / config.categoriesPerSuper)],
+    plantedCategory: categoryIds[categoryOf[k]],
   }));
   const events: SyntheticDataset['events'] = [];
   for (let u = 0; u < config.users; u++) {
@@ -84,8 +93,10 @@ interface SyntheticPlan {
   config: SyntheticConfig;
   rng: Rng;
   categories: number;
-  /** Category index of each item. */
+  /** Planted category index of each item (what behaviour follows). */
   categoryOf: Int32Array;
+  /** Category label of each item: the planted one, or under `categoryNoise` possibly a random one. */
+  labelOf: Int32Array;
   categoryCum: Float64Array;
   /** Items packed by category, each category's in popularity order: category c is byCategory[start[c], start[c + 1]). */
   byCategory: Int32Array;
@@ -122,7 +133,8 @@ function planSynthetic(opts: SyntheticOptions): SyntheticPlan {
   const zipfCum = zipfCumulative(largest, zipf);
   const globalOrder = rng.shuffle(range(nItems));
   const globalCum = zipfCumulative(nItems, zipf);
-  return { config, rng, categories: nCategories, categoryOf, categoryCum, byCategory, start, zipfCum, globalOrder, globalCum };
+  const labelOf = noisyLabels(categoryOf, nCategories, config.categoryNoise, config.seed);
+  return { config, rng, categories: nCategories, categoryOf, labelOf, categoryCum, byCategory, start, zipfCum, globalOrder, globalCum };
 }
 
 /** Draws the next user's sequence from `plan`'s generator, handing each event (item index, timestamp) to `emit` in time order. */
@@ -161,13 +173,13 @@ function userEvents(plan: SyntheticPlan, emit: (item: number, ts: number) => voi
  */
 export function writeSyntheticUserBehaviorCsv(opts: SyntheticOptions, path: string): number {
   const plan = planSynthetic(opts);
-  const { categoryOf } = plan;
+  const { labelOf } = plan;
   let events = 0;
   writeLines(path, (write) => {
     for (let u = 0; u < plan.config.users; u++) {
       const user = `u${u}`;
       userEvents(plan, (item, ts) => {
-        write(`${user},i${item},c${categoryOf[item]},pv,${ts}`);
+        write(`${user},i${item},c${labelOf[item]},pv,${ts}`);
         events++;
       });
     }
@@ -251,6 +263,23 @@ function writeLines(path: string, produce: (write: (line: string) => void) => vo
   }
 }
 
+/** Salt of the label-noise stream, so the labels never share draws with the events. */
+const LABEL_STREAM = 0x5eed1abe;
+
+/** Each item's category label: the planted one, or with probability `p` a uniformly random one (its own seeded stream). */
+function noisyLabels(categoryOf: Int32Array, nCategories: number, p: number, seed: number): Int32Array {
+  const labels = categoryOf.slice();
+  if (p === 0) return labels;
+  const rng = new Rng((seed ^ LABEL_STREAM) >>> 0);
+  for (let k = 0; k < labels.length; k++) {
+    // both draws are made for every item, so the labels at two noise levels differ only where they must
+    const flip = rng.next();
+    const random = rng.int(nCategories);
+    if (flip < p) labels[k] = random;
+  }
+  return labels;
+}
+
 /** Writes all of `data` (writeSync may write less on a full disk; the next call then fails with ENOSPC). */
 function writeAll(fd: number, data: Buffer): void {
   for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
@@ -286,7 +315,9 @@ function resolveConfig(opts: SyntheticOptions): SyntheticConfig {
   if (!(zipf >= 0 && Number.isFinite(zipf))) throw new UsageError(`zipf must be a non-negative number, got ${zipf}`);
   const noise = opts.noise ?? 0.05;
   if (!(noise >= 0 && noise <= 1)) throw new UsageError(`noise must be in [0, 1], got ${noise}`);
-  return { items: opts.items, users: opts.users, seed: opts.seed, superCategories, categoriesPerSuper, minEvents, maxEvents, zipf, noise };
+  const categoryNoise = opts.categoryNoise ?? 0;
+  if (!(categoryNoise >= 0 && categoryNoise <= 1)) throw new UsageError(`category noise must be in [0, 1], got ${categoryNoise}`);
+  return { items: opts.items, users: opts.users, seed: opts.seed, superCategories, categoriesPerSuper, minEvents, maxEvents, zipf, noise, categoryNoise };
 }
 
 function range(n: number): Int32Array {
