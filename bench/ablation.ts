@@ -33,7 +33,7 @@ export interface AblationDataset {
   format?: InputFormat;
   items?: string;
   minRating?: number;
-  synthetic?: { items: number; users: number };
+  synthetic?: { items: number; users: number; categoryNoise?: number };
   testUsers: number;
   validUsers: number;
 }

@@ -39,7 +39,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { stderrLogger, type Logger } from '../src/core/log.js';
-import { Store, generateSynthetic } from '../src/data/index.js';
+import { Store, generateSynthetic, type SyntheticDataset } from '../src/data/index.js';
+import { purityByLevel } from '../src/eval/tree-quality.js';
+import type { Tree } from '../src/tree/tree.js';
 import { formatMarkdownTable } from '../src/eval/table.js';
 import { pairedRatio, type PairedRatio } from '../src/eval/paired.js';
 import { readModel, type Model } from '../src/model/folder.js';
@@ -100,6 +102,26 @@ const DATASETS: DatasetSpec[] = [
     note: 'the same generator, sizes and split as `arbor demo`',
   },
   {
+    name: 'noisy-0.5',
+    title: 'Synthetic with noisy categories (20k items, 5k users, half the labels random, seed 42)',
+    synthetic: { items: 20000, users: 5000, categoryNoise: 0.5 },
+    testUsers: 500,
+    validUsers: 200,
+    ks: [10, 50, 200],
+    beam: 400,
+    note: '`arbor synth --category-noise 0.5`: each item\'s label is a uniformly random category with probability 0.5; behaviour follows the planted categories, which purity is measured against',
+  },
+  {
+    name: 'noisy-1',
+    title: 'Synthetic with useless categories (20k items, 5k users, every label random, seed 42)',
+    synthetic: { items: 20000, users: 5000, categoryNoise: 1 },
+    testUsers: 500,
+    validUsers: 200,
+    ks: [10, 50, 200],
+    beam: 400,
+    note: '`arbor synth --category-noise 1`: the same events as noisy-0.5, every label random',
+  },
+  {
     name: 'taobao',
     title: 'Taobao UserBehavior (first 814 users)',
     file: 'taobao-userbehavior/UserBehavior_prefix_814users.csv',
@@ -143,6 +165,17 @@ const BASELINES = ['popularity', 'itemcf', 'ease', 'two-tower'];
 interface StageEval {
   label: string;
   eval: ModelEvalReport;
+  /** Purity of the planted categories by tree level 1..depth-1 (synthetic sets with noisy labels only). */
+  plantedPurity?: number[];
+}
+
+/** Purity by level of a tree against a synthetic data set's planted categories (not its possibly noisy labels). */
+type PlantedPurity = (tree: Tree) => number[];
+
+function plantedPurity(ds: SyntheticDataset): PlantedPurity {
+  const index = new Map<string, number>();
+  const plantedOf = new Map(ds.items.map((i) => [i.id, index.get(i.plantedCategory) ?? index.set(i.plantedCategory, index.size).get(i.plantedCategory)!]));
+  return (tree) => purityByLevel(tree, Int32Array.from(tree.items.itemIds, (id) => plantedOf.get(id) ?? -1));
 }
 
 interface Row {
@@ -182,8 +215,12 @@ interface Row {
   jtmHierarchical?: boolean;
   /** Epochs and seconds of the JTM scorer's own round-0 training on the category tree (when it is not the TDM model). */
   jtmStart?: { epochs: number; keptEpoch: number; trainSeconds: number };
+  /** Recall@k (k = 50) of the kept JTM round and of the k-means rebuild over the default model's, paired over the test users. */
+  treeRatios?: { k: number; jtm: PairedRatio; kmeans: PairedRatio };
   /** Kept JTM round's beam recall at the largest k over TDM beam's and over brute force's (TDM scorer), paired over the test users, 95 % bootstrap interval. */
   jtmRatios?: { tdm: PairedRatio; bruteForce: PairedRatio };
+  /** Purity of the default model's (category) tree against the planted categories, by level (noisy synthetic sets). */
+  plantedPurity?: number[];
   /** Hierarchical user preference in the TDM scorer (absent in runs made before the option existed: off). */
   hierarchical?: boolean;
   /** Whether the TDM model's item rows had the category embedding (absent in rows run before this was recorded, which had none). */
@@ -222,8 +259,11 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
   const store = Store.open(join(work, 'store.db'));
   try {
     let t = Date.now();
+    let planted: PlantedPurity | undefined;
     if (spec.synthetic) {
-      store.insertDataset(generateSynthetic({ ...spec.synthetic, seed: 42 }), 'synthetic');
+      const ds = generateSynthetic({ ...spec.synthetic, seed: 42 });
+      store.insertDataset(ds, 'synthetic');
+      if (spec.synthetic.categoryNoise) planted = plantedPurity(ds);
     } else {
       await store.ingest(join(o.datasetsDir, spec.file!), spec.format!, {
         items: spec.items ? join(o.datasetsDir, spec.items) : undefined,
@@ -272,6 +312,7 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
       curve,
       ...(pathCurve ? { pathCurve } : {}),
       ...(nodeCurve ? { nodeCurve } : {}),
+      ...(planted ? { plantedPurity: planted(tdm.tree) } : {}),
     };
     const userRecall = (e: ModelEvalReport, name: string, k: number) => {
       const m = e.methods.find((x) => x.name === name);
@@ -307,8 +348,8 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
       };
     }
 
-    if (o.trees) await learnedTrees(row, store, tdm, tdmDir, work, evalOpts, trainOpts, o, log);
-    for (const e of [report, ...(row.jtm ?? []).map((j) => j.eval), ...(row.otm ? [row.otm.eval] : [])]) for (const m of e.methods) delete m.userRecall;
+    if (o.trees) await learnedTrees(row, store, tdm, tdmDir, work, evalOpts, trainOpts, o, log, planted);
+    for (const e of [report, ...(row.jtm ?? []).map((j) => j.eval), ...(row.otm ? [row.otm.eval] : []), ...(row.kmeans ? [row.kmeans.eval] : [])]) for (const m of e.methods) delete m.userRecall;
     tdm.network!.dispose();
     return row;
   } finally {
@@ -324,7 +365,7 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
  * (tree learning + `roundEpochs` of training each; round 0 is the default
  * model itself, which has JTM's hierarchical user preference).
  */
-async function learnedTrees(row: Row, store: Store, start: Model, startDir: string, work: string, evalOpts: EvalOptions, trainOpts: { epochs?: number }, o: RunOptions, log: Logger): Promise<void> {
+async function learnedTrees(row: Row, store: Store, start: Model, startDir: string, work: string, evalOpts: EvalOptions, trainOpts: { epochs?: number }, o: RunOptions, log: Logger, planted?: PlantedPurity): Promise<void> {
   const kmDir = join(work, 'kmeans');
   let t = Date.now();
   await createModelFolder(store, kmDir, { init: 'kmeans', branching: 2, seed: 42, from: startDir }, log);
@@ -337,7 +378,8 @@ async function learnedTrees(row: Row, store: Store, start: Model, startDir: stri
     buildSeconds: kmBuild,
     trainSeconds: (Date.now() - t) / 1000,
     epochs: km.summary.epochs.length,
-    eval: evaluateModel(store, kmModel, evalOpts, log),
+    eval: evaluateModel(store, kmModel, { ...evalOpts, perUser: true }, log),
+    ...(planted ? { plantedPurity: planted(kmModel.tree) } : {}),
   };
   kmModel.network!.dispose();
   row.jtmHierarchical = true;
@@ -368,12 +410,24 @@ async function learnedTrees(row: Row, store: Store, start: Model, startDir: stri
           validRecall: r.validRecall,
           ...(r.objective ? { objective: r.objective } : {}),
           eval: evaluateModel(store, model, { ...evalOpts, perUser: true }, log),
+          ...(planted ? { plantedPurity: planted(tree) } : {}),
         });
       },
     },
     log,
   );
   row.jtmKeptRound = joint.bestRound;
+  // recall@50 of the kept round and of the k-means rebuild over the default model's, paired
+  const at = (e: ModelEvalReport, k: number) => {
+    const m = e.methods.find((x) => x.name === 'beam')!;
+    return m.userRecall![m.metrics.findIndex((x) => x.k === k)];
+  };
+  const k50 = row.eval.ks.includes(50) ? 50 : row.eval.ks[0];
+  row.treeRatios = {
+    k: k50,
+    jtm: pairedRatio(at(keptJtm(row)!.eval, k50), at(row.eval, k50), { seed: 42 }),
+    kmeans: pairedRatio(at(row.kmeans.eval, k50), at(row.eval, k50), { seed: 42 }),
+  };
   // the kept round's ratios with paired intervals (users resampled)
   const atLargestK = (e: ModelEvalReport, name: string) => {
     const m = e.methods.find((x) => x.name === name)!;
@@ -391,18 +445,20 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 function stageTable(r: Row): string {
   const ks = r.eval.ks;
   const lines = [
-    `| model | ${ks.map((k) => `recall@${k} beam`).join(' | ')} | ${ks.map((k) => `recall@${k} brute force`).join(' | ')} | validation recall@50 | purity (category, level ${r.tree.depth - 5}) | moved | tree learning s | objective, training pairs | objective, validation pairs |`,
-    `| :--- | ${ks.map(() => '---:').join(' | ')} | ${ks.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| model | ${ks.map((k) => `recall@${k} beam`).join(' | ')} | ${ks.map((k) => `recall@${k} brute force`).join(' | ')} | validation recall@50 | purity (category, level ${r.tree.depth - 5}) |${r.plantedPurity ? ` purity (planted, level ${r.tree.depth - 5}) |` : ''} moved | tree learning s | objective, training pairs | objective, validation pairs |`,
+    `| :--- | ${ks.map(() => '---:').join(' | ')} | ${ks.map(() => '---:').join(' | ')} | ---: | ---: |${r.plantedPurity ? ' ---: |' : ''} ---: | ---: | ---: | ---: |`,
   ];
   const arrow = (a: number, b: number) => `${a.toFixed(2)} → ${b.toFixed(2)}`;
-  const row = (label: string, e: ModelEvalReport, j?: NonNullable<Row['jtm']>[number], validRecall = j?.validRecall) => {
+  const row = (label: string, e: ModelEvalReport, j?: NonNullable<Row['jtm']>[number], validRecall = j?.validRecall, planted?: number[]) => {
     const beam = e.methods.find((m) => m.name === 'beam')!;
     const brute = e.methods.find((m) => m.name === 'brute-force');
     const pur = e.tree.categoryPurityByLevel[r.tree.depth - 6];
     const o = j?.objective;
+    const plantedPur = planted?.[r.tree.depth - 6];
     const cells = [
       validRecall !== undefined ? pct(validRecall) : '',
       pur !== undefined ? pur.toFixed(3) : 'n/a',
+      ...(r.plantedPurity ? [plantedPur !== undefined ? plantedPur.toFixed(3) : 'n/a'] : []),
       j && j.round > 0 ? pct(j.moved) : '',
       j && j.round > 0 ? j.treeLearningSeconds.toFixed(1) : '',
       o ? arrow(o.train.topBefore, o.train.topAfter) : '',
@@ -412,9 +468,13 @@ function stageTable(r: Row): string {
       `| ${label}${j && j.round === r.jtmKeptRound ? ' (kept)' : ''} | ${beam.metrics.map((m) => pct(m.recall)).join(' | ')} | ${brute ? brute.metrics.map((m) => pct(m.recall)).join(' | ') : ks.map(() => '').join(' | ')} | ${cells.join(' | ')} |`,
     );
   };
-  row('default model (category tree)', r.eval, undefined, bestValid(r.training));
-  if (r.kmeans) row(r.kmeans.label, r.kmeans.eval);
-  for (const j of r.jtm ?? []) if (j.round > 0 || r.jtmStart) row(j.label, j.eval, j);
+  row('default model (category tree)', r.eval, undefined, bestValid(r.training), r.plantedPurity);
+  if (r.kmeans) row(r.kmeans.label, r.kmeans.eval, undefined, undefined, r.kmeans.plantedPurity);
+  for (const j of r.jtm ?? []) if (j.round > 0 || r.jtmStart) row(j.label, j.eval, j, j.validRecall, j.plantedPurity);
+  if (r.treeRatios) {
+    const ci = (x: PairedRatio) => `${x.ratio.toFixed(2)} (${x.low.toFixed(2)}–${x.high.toFixed(2)})`;
+    lines.push('', `Recall@${r.treeRatios.k} (beam) over the default model's, paired over the test users (95 % bootstrap interval): kept JTM round ${ci(r.treeRatios.jtm)}; k-means rebuild ${ci(r.treeRatios.kmeans)}.`);
+  }
   return lines.join('\n');
 }
 
