@@ -132,7 +132,7 @@ describe('synthetic data in a store', () => {
 describe('writeSyntheticUserBehaviorCsv', () => {
   it('streams byte for byte the CSV of the generated data set', () => {
     const dir = mkdtempSync(join(tmpdir(), 'arbor-synthetic-'));
-    for (const opts of [OPTS, { items: 500, users: 90, seed: 5, minEvents: 1, maxEvents: 200, noise: 0.3 }]) {
+    for (const opts of [OPTS, { items: 500, users: 90, seed: 5, minEvents: 1, maxEvents: 200, noise: 0.3 }, { ...OPTS, categoryNoise: 0.5 }]) {
       const ds = generateSynthetic(opts);
       writeUserBehaviorCsv(ds, join(dir, 'whole.csv'));
       assert.equal(writeSyntheticUserBehaviorCsv(opts, join(dir, 'streamed.csv')), ds.events.length);
