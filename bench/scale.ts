@@ -166,31 +166,38 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<ScaleBenchRep
   const loadStart = loadavg();
   // a pass at a tenth of the size first: memory is extrapolated along the line through both passes
   const smallEvents = Math.max(1000, Math.round(o.events / 10));
-  const smallUsers = Math.round(smallEvents / ((MIN_EVENTS + MAX_EVENTS) / 2));
-  const heldOut = Math.min(1, (smallUsers * 0.5) / (o.evalUsers + o.validUsers));
+  /** Test and validation users for a set of `events` events: as asked, or scaled down to half the users of a small set. */
+  const heldOutFor = (events: number) => {
+    const users = Math.round(events / ((MIN_EVENTS + MAX_EVENTS) / 2));
+    const f = Math.min(1, (users * 0.5) / (o.evalUsers + o.validUsers));
+    return { evalUsers: Math.max(1, Math.floor(o.evalUsers * f)), validUsers: Math.max(1, Math.floor(o.validUsers * f)) };
+  };
+  const smallHeld = heldOutFor(smallEvents);
+  const held = heldOutFor(o.events);
   const smallWork = mkdtempSync(join(tmpdir(), 'arbor-bench-scale-'));
   let small: Pass;
   try {
     log(`pass at a tenth of the size (${smallEvents} events)`);
-    small = await runPass(smallWork, o, smallEvents, Math.min(o.trainSamples, 20_000), Math.max(1, Math.floor(o.evalUsers * heldOut)), Math.max(1, Math.floor(o.validUsers * heldOut)));
+    small = await runPass(smallWork, o, smallEvents, Math.min(o.trainSamples, 20_000), smallHeld.evalUsers, smallHeld.validUsers);
   } finally {
     rmSync(smallWork, { recursive: true, force: true });
   }
   const work = mkdtempSync(join(tmpdir(), 'arbor-bench-scale-'));
   try {
     log(`full pass (${o.events} events)`);
-    const { data, steps } = await runPass(work, o, o.events, o.trainSamples, o.evalUsers, o.validUsers);
+    const { data, steps } = await runPass(work, o, o.events, o.trainSamples, held.evalUsers, held.validUsers);
     const measuredDepth = (steps.find((s) => s.step === 'build-tree')!.details.depth as number);
     const target = { ...USER_BEHAVIOR, depth: depthFor(USER_BEHAVIOR.items, data.items, measuredDepth) };
     const partial = {
       data,
       target,
-      settings: { trainSamples: o.trainSamples, evalUsers: o.evalUsers, validUsers: o.validUsers, k: 200, beam: 400 },
+      settings: { trainSamples: o.trainSamples, evalUsers: held.evalUsers, validUsers: held.validUsers, k: 200, beam: 400 },
     };
     for (const [k, s] of steps.entries()) s.extrapolated = extrapolate(s, small.steps[k], small.data, partial, measuredDepth);
     const train = steps.find((s) => s.step === 'train')!.details as { samplesPerSecond: number };
-    const trainUsers = target.users * (1 - (o.evalUsers + o.validUsers) / data.users);
-    const epochSamples = target.events * (1 - (o.evalUsers + o.validUsers) / data.users) - trainUsers;
+    const heldShare = (held.evalUsers + held.validUsers) / data.users;
+    const trainUsers = target.users * (1 - heldShare);
+    const epochSamples = target.events * (1 - heldShare) - trainUsers;
     const fullEpochHours = epochSamples / (train.samplesPerSecond / (target.depth / measuredDepth)) / 3600;
     const maxPeakRssMiB = Math.max(...steps.map((s) => s.peakRssMiB));
     const report: ScaleBenchReport = {
