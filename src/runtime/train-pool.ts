@@ -35,6 +35,7 @@ import { Worker } from 'node:worker_threads';
 import { ArborError, UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { backendInfo } from '../scorer/backend.js';
+import { touched } from '../trainer/sparse-adam.js';
 import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
 import { EpochLoop, profileOf, type TrainData, type TrainOptions, type TrainSummary } from '../trainer/epoch-loop.js';
 import { negativesPerLevel } from '../trainer/negatives.js';
@@ -210,8 +211,8 @@ function sharedMemory(network: ScorerNetwork, samples: SampleSet, workers: numbe
   const d = network.config.embDim;
   return {
     table,
-    adamM: sharedF32(table.length),
-    adamV: sharedF32(table.length),
+    adamM: touched(sharedF32(table.length)),
+    adamV: touched(sharedF32(table.length)),
     events,
     starts,
     seq,
