@@ -1,11 +1,13 @@
 /**
  * The CLI spawned as a user would: the whole pipeline on a small synthetic
  * set, `--json` outputs parsed, exit codes and error messages checked.
+ * Each test makes what it needs in a folder of its own under one temporary
+ * folder, removed when the file ends: the tests run alone or in any order.
  */
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,12 +22,37 @@ function arbor(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'arbor-cli-'));
-const db = join(dir, 'a.db');
-const model = join(dir, 'model');
-const csv = join(dir, 'synth.csv');
+let scratch: string;
+before(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'arbor-cli-'));
+});
+after(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A new empty folder for one test, inside the file's temporary folder. */
+function folder(name: string): string {
+  const f = join(scratch, name);
+  mkdirSync(f);
+  return f;
+}
+
+/** A small synthetic store of the test's own: `synth` then `ingest` into `<dir>/a.db`. */
+function smallStore(dir: string): string {
+  const csv = join(dir, 'synth.csv');
+  const db = join(dir, 'a.db');
+  const s = arbor(['synth', '--out', csv, '--items', '100', '--users', '40', '--seed', '3']);
+  assert.equal(s.code, 0, s.stderr);
+  const r = arbor(['ingest', csv, '--format', 'userbehavior', '--db', db]);
+  assert.equal(r.code, 0, r.stderr);
+  return db;
+}
 
 test('full pipeline through the CLI with --json outputs', async (t) => {
+  const dir = folder('pipeline');
+  const db = join(dir, 'a.db');
+  const model = join(dir, 'model');
+  const csv = join(dir, 'synth.csv');
   await t.test('synth + ingest', () => {
     const s = arbor(['synth', '--out', csv, '--items', '400', '--users', '160', '--seed', '3']);
     assert.equal(s.code, 0, s.stderr);
@@ -134,6 +161,14 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.equal(rep.tree.init, 'category');
     assert.equal(rep.tree.categoryPurityByLevel.length, rep.tree.depth - 1);
   });
+  await t.test('usage and runtime errors that need a trained model', () => {
+    const badBaseline = arbor(['eval', '--db', db, '--model', model, '--baselines', 'itemcf,nope']);
+    assert.equal(badBaseline.code, 2);
+    assert.match(badBaseline.stderr, /unknown baseline "nope" \(known: popularity, itemcf, ease/);
+    const missing = arbor(['eval', '--db', join(dir, 'none.db'), '--model', model]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /store not found/);
+  });
   await t.test('eval --beam with a list: one beam row per width, a width below some k evaluated at the ks it reaches', () => {
     const r = arbor(['eval', '--db', db, '--model', model, '-k', '5,10', '--beam', '5,20,40', '--baselines', 'ease', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -207,6 +242,10 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
 });
 
 test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
+  // none of these gets as far as opening the store or the model: neither exists
+  const dir = folder('usage');
+  const db = join(dir, 'none.db');
+  const model = join(dir, 'nomodel');
   assert.equal(arbor(['--help']).code, 0);
   assert.equal(arbor(['train', '--help']).code, 0);
   const unknown = arbor(['train', '--bogus']);
@@ -216,9 +255,6 @@ test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
   assert.equal(badBeam.code, 2);
   assert.match(badBeam.stderr, /beam 10 is below every k \(50\)/);
   assert.doesNotMatch(badBeam.stderr, /at .*\.js/, 'no stack for a usage error');
-  const badBaseline = arbor(['eval', '--db', db, '--model', model, '--baselines', 'itemcf,nope']);
-  assert.equal(badBaseline.code, 2);
-  assert.match(badBaseline.stderr, /unknown baseline "nope" \(known: popularity, itemcf, ease/);
   const badList = arbor(['eval', '--db', db, '--model', model, '-k', '5', '--beam', '20,x']);
   assert.equal(badList.code, 2);
   assert.match(badList.stderr, /--beam must be an integer, got "20,x"/);
@@ -231,15 +267,15 @@ test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
   const envBad = arbor(['split', '--db', db], { ARBOR_TEST_USERS: 'x' });
   assert.equal(envBad.code, 2);
   assert.match(envBad.stderr, /ARBOR_TEST_USERS/);
-  const missing = arbor(['eval', '--db', join(dir, 'none.db'), '--model', model]);
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /store not found/);
-  const noModel = arbor(['retrieve', '--model', join(dir, 'nomodel'), '--history', 'i1']);
+  const noModel = arbor(['retrieve', '--model', model, '--history', 'i1']);
   assert.equal(noModel.code, 1);
   assert.match(noModel.stderr, /model folder does not exist/);
+  assert.deepEqual(readdirSync(dir), [], 'nothing was created');
 });
 
 test('a malformed row stops the ingest: file:line, exit 1, store unchanged', () => {
+  const dir = folder('malformed');
+  const db = smallStore(dir);
   const bad = join(dir, 'bad.csv');
   writeFileSync(bad, '1,10,5,pv,1500000000\n1,11,5,click,1500000001\n');
   const fresh = join(dir, 'fresh.db');
@@ -254,6 +290,7 @@ test('a malformed row stops the ingest: file:line, exit 1, store unchanged', () 
 });
 
 test('every format: a malformed row gives file:line and the value, exit 1, no store left behind', () => {
+  const dir = folder('formats');
   const cases: { format: string; name: string; text: string; want: RegExp }[] = [
     { format: 'movielens', name: 'bad-ratings.dat', text: '1::10::4::978300760\n1::11::nine::978300761\n', want: /bad-ratings\.dat:2: .*nine/ },
     { format: 'movielens', name: 'bad-u.data', text: '1\t10\t4\t878542960\n2\t11\t4\n', want: /bad-u\.data:2: / },
@@ -273,6 +310,8 @@ test('every format: a malformed row gives file:line and the value, exit 1, no st
 });
 
 test('a config file sets options; flags override it', () => {
+  const dir = folder('config');
+  const db = smallStore(dir);
   const cfg = join(dir, 'cfg.json');
   writeFileSync(cfg, JSON.stringify({ 'test-users': 12, 'valid-users': 3 }));
   const r = arbor(['split', '--db', db, '--config', cfg, '--json']);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { ModelFormatError } from '../src/core/errors.js';
+import { ModelFormatError, UsageError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
 import { NetworkScorer, ScorerNetwork, decodeScorer, encodeScorer, initBackend } from '../src/scorer/index.js';
 import { buildRandomTree, type Tree } from '../src/tree/index.js';
@@ -125,7 +125,13 @@ describe('NetworkScorer', () => {
     'rejects history items outside the catalogue',
     () => {
       const scorer = new NetworkScorer(net, tree);
-      for (const bad of [tree.numItems, 500, -1]) assert.throws(() => scorer.open(Int32Array.from([0, bad])), `item ${bad}`);
+      for (const bad of [tree.numItems, 500, -1]) {
+        assert.throws(
+          () => scorer.open(Int32Array.from([0, bad])),
+          (e: unknown) => e instanceof UsageError && e.message.includes(`history item index ${bad} is outside the catalogue (0..${tree.numItems - 1})`),
+          `item ${bad}`,
+        );
+      }
     },
   );
 });

@@ -616,23 +616,3 @@ describe('learnTree errors', () => {
     assertTreeInvariants(r.tree);
   });
 });
-
-describe('learnTree speed', () => {
-  it('learns a 30000-item binary tree with 3 pairs an item (gap 7)', (t) => {
-    const n = 30000;
-    const items = makeItems(n, 0);
-    const tree0 = buildRandomTree(items, { branching: 2, seed: 1 });
-    const data = uniformData(n, 3);
-    let rows = 0;
-    const score: PairNodeScorer = (pairs, nodes) => {
-      rows += pairs.length;
-      const out = new Float32Array(pairs.length);
-      for (let i = 0; i < pairs.length; i++) out[i] = -(mix(7, pairs[i], nodes[i]) / 4294967296) * 6;
-      return out;
-    };
-    const r = learnTree(tree0, data, score, { seed: 0 });
-    t.diagnostic(`${n} items, ${data.numPairs} pairs: ${r.scoredNodes} rows in ${r.seconds.toFixed(2)} s, moved ${(r.moved * 100).toFixed(1)}%`);
-    assert.equal(rows, r.scoredNodes);
-    assertTreeInvariants(r.tree);
-  });
-});
