@@ -85,7 +85,7 @@ export async function buildTreeCommand(o: Resolved): Promise<void> {
   await withStore(o, async (store) => {
     const init = o.init as 'category' | 'random' | 'kmeans';
     if (init === 'kmeans') await startBackend(o);
-    const m = await createModelFolder(store, dir, { init, branching: o.branching as number, seed: o.seed as number, from: o.from as string | undefined }, logger());
+    const m = await createModelFolder(store, dir, { init, branching: o.branching as number, seed: o.seed as number, from: o.from as string | undefined }, logger(), { force: Boolean(o.force) });
     out(o.json ? JSON.stringify(m) : `wrote ${dir}: ${m.tree.numItems} items, branching ${m.tree.branching}, depth ${m.tree.depth}`);
   });
 }
@@ -176,7 +176,7 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   if (beam < k) throw new UsageError(`beam must be >= k (beam ${beam}, k ${k})`);
   // a bad --input file fails before the model is loaded
   const input = o.input === undefined ? undefined : readQueries(o.input as string);
-  await startBackend(o);
+  const backendName = await startBackend(o);
   const model = readModel(dir, { requireScorer: true });
   const { tree } = model;
   if (o.explain && model.network!.config.kind !== 'attention') {
@@ -184,16 +184,16 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   }
   const index = new Map<string, number>();
   tree.items.itemIds.forEach((id, i) => index.set(id, i));
-  let queries: { user: string | null; items: Int32Array }[];
+  let queries: { user: string | null; items: Int32Array; skippedHistory: number }[];
   let unknown = 0;
-  const toItems = (ids: string[]) => {
+  const toQuery = (user: string | null, ids: string[]) => {
     const got: number[] = [];
     for (const id of ids) {
       const i = index.get(id);
       if (i === undefined) unknown++;
       else got.push(i);
     }
-    return Int32Array.from(got);
+    return { user, items: Int32Array.from(got), skippedHistory: ids.length - got.length };
   };
   if (o.user !== undefined) {
     const store = Store.open(o.db as string, { mustExist: true });
@@ -202,33 +202,45 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
       if (!h) throw new ArborError(`user ${JSON.stringify(o.user)} is not in ${o.db}`);
       const mapped = mapItems(h, storeToTree(store.catalogue(), tree));
       unknown += h.length - mapped.length;
-      queries = [{ user: o.user as string, items: mapped }];
+      queries = [{ user: o.user as string, items: mapped, skippedHistory: h.length - mapped.length }];
     } finally {
       store.close();
     }
   } else if (o.history !== undefined) {
-    queries = [{ user: null, items: toItems(o.history as string[]) }];
+    queries = [toQuery(null, o.history as string[])];
   } else {
-    queries = input!.map((q) => ({ user: q.user, items: toItems(q.history) }));
+    queries = input!.map((q) => toQuery(q.user, q.history));
   }
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
   const opts = { k: Math.min(k, tree.numItems), beam, ...pathWeightOption(o), excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };
-  const print = (q: { user: string | null; items: Int32Array }, r: RetrievalResult) => {
+  // --explain reads the attention weights on this thread
+  const asked = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY);
+  const workers = o.explain ? 0 : Math.min(asked, queries.length > 1 ? queries.length : 0);
+  // the resolved configuration, carried by every --json line
+  const config = {
+    model: dir,
+    k,
+    beam,
+    rank: o.rank ?? 'auto',
+    excludeHistory: opts.excludeHistory,
+    categories: opts.categories ? Array.from(opts.categories, (c) => tree.items.categoryIds[c]) : null,
+    explain: Boolean(o.explain),
+    workers,
+    backend: backendName,
+  };
+  const print = (q: { user: string | null; items: Int32Array; skippedHistory: number }, r: RetrievalResult) => {
     const why = o.explain ? explainItems(model.network!, tree, q.items, r.items) : undefined;
     const items = Array.from(r.items, (it, i) => ({
       item: tree.items.itemIds[it],
       score: Number(r.scores[i].toFixed(6)),
       ...(why ? { attention: why[i].map((b) => ({ item: tree.items.itemIds[b.item], historyIndex: b.historyIndex, weight: Number(b.weight.toFixed(4)) })) } : {}),
     }));
-    if (o.json) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored }));
+    if (o.json) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored, skippedHistory: q.skippedHistory, config }));
     else {
       out(`# ${q.user ?? 'query'}: ${items.length} items, ${r.pairsScored} pairs scored${why ? '; after each item: the history behaviours with the most attention (item@position weight)' : ''}`);
       items.forEach((it, i) => out(`${i + 1}\t${it.item}\t${it.score}${it.attention ? '\t' + it.attention.map((b) => `${b.item}@${b.historyIndex} ${b.weight}`).join(', ') : ''}`));
     }
   };
-  // --explain reads the attention weights on this thread
-  const asked = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY);
-  const workers = o.explain ? 0 : Math.min(asked, queries.length > 1 ? queries.length : 0);
   if (workers === 0) {
     const search = new BeamSearch(tree, new NetworkScorer(model.network!, tree));
     for (let s = 0; s < queries.length; s += RETRIEVE_CHUNK) {
@@ -267,15 +279,18 @@ function categoryIndices(tree: Tree, ids: string[] | undefined): Int32Array | un
   const index = new Map(tree.items.categoryIds.map((c, i) => [c, i]));
   const wanted = ids.filter((c) => c !== '');
   if (wanted.length === 0) throw new UsageError('--categories: give at least one category id');
-  return Int32Array.from(wanted, (c) => {
+  const picked = new Set<number>();
+  for (const c of wanted) {
     const i = index.get(c);
     if (i === undefined) {
       const known = tree.items.categoryIds;
       const sample = known.slice(0, 5).map((x) => JSON.stringify(x)).join(', ');
       throw new UsageError(`--categories: unknown category ${JSON.stringify(c)} (the model has ${known.length} categories${known.length ? `, e.g. ${sample}` : ''})`);
     }
-    return i;
-  });
+    picked.add(i);
+  }
+  // each category once, in index order (as the service resolves them)
+  return Int32Array.from([...picked].sort((a, b) => a - b));
 }
 
 function printEval(report: ModelEvalReport, config: Record<string, unknown>, json: boolean): void {
@@ -351,7 +366,7 @@ export async function demoCommand(o: Resolved): Promise<void> {
     const split = store.split({ testUsers: o.testUsers as number, validUsers: o.validUsers as number, seed: o.seed as number });
     log.info(`demo: split ${split.trainUsers} train / ${split.validUsers} validation / ${split.testUsers} test users`);
     const modelDir = join(dir, 'model');
-    await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: o.seed as number }, log);
+    await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: o.seed as number }, log, { force: true }); // the demo's own folder
     const { summary } = await trainModelFolder(store, modelDir, trainOptions(o), log);
     const report = evaluateModel(store, readModel(modelDir, { requireScorer: true }), eo, log);
     const config = { demo: { items: o.items, users: o.users, testUsers: o.testUsers, validUsers: o.validUsers }, ...eo, train: summary.options };

@@ -94,6 +94,15 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     // nothing half-written left beside the folder
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-') || f.includes('.old-')), []);
   });
+  await t.test('build-tree refuses to replace a trained model without --force', () => {
+    const before = readFileSync(join(model, 'manifest.json'), 'utf8');
+    const r = arbor(['build-tree', '--db', db, '--out', model, '--json']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.includes(`${model} holds a trained model`), r.stderr);
+    assert.match(r.stderr, /give --force to replace it/);
+    assert.equal(r.stdout, '');
+    assert.equal(readFileSync(join(model, 'manifest.json'), 'utf8'), before, 'the trained model is untouched');
+  });
   await t.test('retrieve: --history, --user, --input', () => {
     const h = arbor(['retrieve', '--model', model, '--history', 'i1,i2,nope', '-k', '5', '--beam', '10', '--json']);
     assert.equal(h.code, 0, h.stderr);
@@ -101,15 +110,26 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.equal(line.items.length, 5);
     assert.ok(line.pairsScored > 0);
     assert.match(h.stderr, /skipped 1 history item/);
+    assert.equal(line.skippedHistory, 1);
+    // the resolved configuration, defaults included
+    assert.deepEqual(
+      { ...line.config, backend: undefined },
+      { model, k: 5, beam: 10, rank: 'auto', excludeHistory: false, categories: null, explain: false, workers: 0, backend: undefined },
+    );
+    assert.match(line.config.backend, /^(wasm|cpu|tensorflow)$/);
+    const d = JSON.parse(arbor(['retrieve', '--model', model, '--history', 'i1', '-k', '4', '--json']).stdout);
+    assert.equal(d.config.beam, 8, 'beam defaults to 2 × k');
     const u = arbor(['retrieve', '--model', model, '--db', db, '--user', 'u0', '-k', '5', '--json']);
     assert.equal(u.code, 0, u.stderr);
     assert.equal(JSON.parse(u.stdout).user, 'u0');
+    assert.equal(JSON.parse(u.stdout).skippedHistory, 0);
     const input = join(dir, 'q.jsonl');
-    writeFileSync(input, '{"user": "a", "history": ["i3", "i4"]}\n{"user": "b", "history": []}\n');
+    writeFileSync(input, '{"user": "a", "history": ["i3", "i4", "nope"]}\n{"user": "b", "history": []}\n');
     const f = arbor(['retrieve', '--model', model, '--input', input, '-k', '3', '--json']);
     assert.equal(f.code, 0, f.stderr);
     const lines = f.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.user), ['a', 'b']);
+    assert.deepEqual(lines.map((l) => l.skippedHistory), [1, 0]);
     assert.ok(lines.every((l) => l.items.length === 3));
     writeFileSync(input, '{"user": "a", "history": ["i3"]}\n{oops\n');
     const bad = arbor(['retrieve', '--model', model, '--input', input, '-k', '3']);
@@ -147,7 +167,13 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     const w0 = arbor(['retrieve', '--model', model, '--input', input, '-k', '5', '--exclude-history', '--workers', '0', '--json']);
     assert.equal(w2.code, 0, w2.stderr);
     assert.match(w2.stderr, /retrieval pool: 2 worker/);
-    assert.equal(w2.stdout, w0.stdout);
+    // the same answers; only the resolved config says how many workers ran
+    const answers = (stdout: string) => stdout.trim().split('\n').map((l) => {
+      const { config, ...rest } = JSON.parse(l);
+      return { ...rest, workers: config.workers };
+    });
+    assert.deepEqual(answers(w2.stdout), answers(w0.stdout).map((a) => ({ ...a, workers: 2 })));
+    assert.equal(JSON.parse(w0.stdout.split('\n')[0]).config.workers, 0);
     assert.equal(w2.stdout.trim().split('\n').length, 40);
   });
   await t.test('eval --json', () => {
@@ -214,6 +240,14 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.equal(JSON.parse(readFileSync(join(learned, 'manifest.json'), 'utf8')).config.treeLearning[1].steps, 1);
     const badSteps = arbor(['learn-tree', '--model', learned, '--db', db, '--steps', '-1']);
     assert.equal(badSteps.code, 2, badSteps.stderr);
+    // --force replaces the trained folder with a new tree and no scorer
+    const forced = arbor(['build-tree', '--db', db, '--out', learned, '--force', '--json']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(JSON.parse(forced.stdout).tree.init, 'category');
+    assert.equal(existsSync(join(learned, 'scorer', 'weights.bin')), false);
+    assert.equal(readModel(learned).network, undefined);
+    // an untrained folder is replaced without --force
+    assert.equal(arbor(['build-tree', '--db', db, '--out', learned, '--init', 'random']).code, 0);
 
     const km = join(dir, 'km');
     const k = arbor(['build-tree', '--db', db, '--out', km, '--init', 'kmeans', '--from', model, '--json']);

@@ -98,10 +98,11 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     db, seed, json, config,
   ],
   'build-tree': [
-    { name: 'out', type: 'string', arg: 'DIR', help: 'model folder to create (replaced atomically if it exists)', env: false },
+    { name: 'out', type: 'string', arg: 'DIR', help: 'model folder to create (replaced atomically if it exists; one holding a trained scorer only with --force)', env: false },
     { name: 'init', type: 'string', arg: 'HOW', default: 'category', choices: ['category', 'random', 'kmeans'], help: 'leaf order: by category (TDM), random, or kmeans: recursive balanced k-means on the item embeddings of a trained model (--from; the TDM rebuild)' },
     { name: 'from', type: 'string', arg: 'DIR', help: 'trained model whose item embeddings --init kmeans clusters', env: false },
     { name: 'branching', type: 'int', arg: 'K', min: 2, default: 2, help: 'children per tree node' },
+    { name: 'force', type: 'bool', default: false, env: false, help: 'replace a --out folder that holds a trained model (its scorer is deleted); without it build-tree refuses' },
     db, seed, json, config,
   ],
   train: [

@@ -81,6 +81,24 @@ function checkReplaceable(target: string, dir: string): void {
 }
 
 /**
+ * True when `dir` is a model folder that holds a trained scorer (its
+ * manifest lists scorer files, or scorer/ holds its files): replacing
+ * it with a new tree would delete that training.
+ */
+export function holdsTrainedScorer(dir: string): boolean {
+  const target = resolve(dir);
+  recoverModelFolder(dir);
+  // an untrained folder has an empty scorer/ folder
+  if (existsSync(join(target, 'scorer', 'weights.bin')) || existsSync(join(target, 'scorer', 'model.json'))) return true;
+  try {
+    const manifest = JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8')) as { files?: Record<string, unknown> };
+    return Object.keys(manifest.files ?? {}).some((f) => f.startsWith('scorer/'));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Writes a model folder atomically: everything goes into a temporary sibling,
  * then replaces `dir` (the previous folder, if any, is removed only after the
  * new one is in place; recoverModelFolder repairs a kill in between). An

@@ -13,7 +13,7 @@ import type { Store } from '../data/store.js';
 import { evaluate, methodKs, type EvalMethod, type EvalReport } from '../eval/evaluate.js';
 import { validateKs } from '../eval/metrics.js';
 import { assertBaselineName, baselineUnavailable, buildBaseline, checkBaselines } from '../eval/baselines.js';
-import { readModel, writeModel, type Manifest, type Model } from '../model/folder.js';
+import { holdsTrainedScorer, readModel, writeModel, type Manifest, type Model } from '../model/folder.js';
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../scorer/config.js';
 import { ScorerNetwork } from '../scorer/network.js';
 import { NetworkScorer } from '../scorer/session.js';
@@ -75,8 +75,22 @@ function kmeansTreeFrom(o: BuildOptions, logger: Logger): Tree {
   return tree;
 }
 
-/** Creates (or replaces) a model folder holding a new tree and no scorer yet. */
-export async function createModelFolder(store: Store, dir: string, o: BuildOptions, logger: Logger = silentLogger): Promise<Manifest> {
+/** How createModelFolder treats an existing folder. */
+export interface CreateFolderOptions {
+  /** Replace a folder that holds a trained scorer (default false: that is a UsageError, so a trained model is never lost by mistake). */
+  force?: boolean;
+}
+
+/**
+ * Creates (or replaces) a model folder holding a new tree and no scorer yet.
+ * A folder that already holds a trained scorer is replaced only with
+ * `force`; otherwise the call throws a UsageError naming the folder before
+ * any work is done.
+ */
+export async function createModelFolder(store: Store, dir: string, o: BuildOptions, logger: Logger = silentLogger, c: CreateFolderOptions = {}): Promise<Manifest> {
+  if (!c.force && holdsTrainedScorer(dir)) {
+    throw new UsageError(`${dir} holds a trained model: building a new tree there would delete its trained scorer; give --force to replace it, or choose another --out folder`);
+  }
   const tree = buildTreeFromStore(store, o, logger);
   logger.info(`tree: ${tree.numItems} items, branching ${tree.layout.branching}, depth ${tree.layout.depth}, init ${o.init}`);
   return writeModel(dir, { tree, seed: o.seed, config: { build: { ...o, store: resolve(store.path) } } });
