@@ -21,6 +21,13 @@ export class UsageError extends ArborError {
   }
 }
 
+/** A query names something the model or its store does not hold (an unknown user): exit code 1. */
+export class NotFoundError extends ArborError {
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 /** A malformed input file: names the file, the line and the offending value. */
 export class InputError extends ArborError {
   readonly file: string;

@@ -3,7 +3,9 @@
  * own catalogue so a model folder stands alone; the two agree unless the store
  * gained items after the tree was built).
  */
+import type { Store } from '../data/store.js';
 import type { Catalogue, EvalCase, UserSequence } from '../data/types.js';
+import type { UserSource } from '../model/queries.js';
 import type { Tree } from '../tree/tree.js';
 
 /** Store item index → tree item index (-1 when the tree does not know the item). */
@@ -52,4 +54,18 @@ export function mapCases(cases: EvalCase[], map: Int32Array): { cases: EvalCase[
     return { user: c.user, history: mapItems(c.history, map), truth };
   });
   return { cases: out, unknownTruth };
+}
+
+/**
+ * Users of `store`, their histories in `tree`'s item indices (items the tree
+ * does not know are dropped). The store must stay open while this is used.
+ */
+export function storeUsers(store: Store, tree: Tree): UserSource {
+  const map = storeToTree(store.catalogue(), tree);
+  return {
+    history(user: string) {
+      const h = store.userHistory(user);
+      return h && mapItems(h, map);
+    },
+  };
 }

@@ -22,14 +22,14 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { RetrievalResult } from '../beam/retriever.js';
 import type { RetrievalService } from '../beam/service.js';
 import { OverloadError } from '../beam/pool.js';
-import { StoreError, UsageError } from '../core/errors.js';
+import { NotFoundError, StoreError, UsageError } from '../core/errors.js';
 import type { Model } from '../model/folder.js';
 import { HttpError } from './http-error.js';
-import { QueryResolver, type QueryBody, type QueryDefaults, type UserSource } from './queries.js';
+import { QueryResolver, type QueryBody, type QueryDefaults, type UserSource } from '../model/queries.js';
 import { batchResultSchema, batchSchema, errorSchema, querySchema, resultSchema } from './schemas.js';
 import { schemaErrorMessage } from './schema-errors.js';
 import { DEFAULT_MAX_BATCH_BEAM } from './schemas.js';
-import { modelSummary } from './summary.js';
+import { modelSummary } from '../model/summary.js';
 
 /** What the app serves and its limits. */
 export interface ServeAppOptions {
@@ -159,6 +159,7 @@ export function buildApp(o: ServeAppOptions): FastifyInstance {
 function describeError(err: FastifyError, bodyLimit: number): { status: number; message: string } {
   if (err instanceof HttpError) return { status: err.statusCode, message: err.message };
   if (err instanceof UsageError) return { status: 400, message: err.message };
+  if (err instanceof NotFoundError) return { status: 404, message: err.message };
   if (err instanceof OverloadError) return { status: 503, message: `${err.message}; retry later` };
   // the store behind "user" lookups is locked by another process (an ingest): a passing condition
   if (err instanceof StoreError && err.fault === 'locked') return { status: 503, message: 'user: the store is locked by another process (an ingest?); retry later' };

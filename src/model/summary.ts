@@ -1,5 +1,5 @@
-/** The body of `GET /v1/model`: a summary of the served model's manifest. */
-import type { Model } from '../model/folder.js';
+/** A summary of a loaded model's manifest (`GET /v1/model` and the library's `info()`). */
+import type { Model } from './folder.js';
 
 /** What `GET /v1/model` reports. */
 export interface ModelSummary {

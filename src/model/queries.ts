@@ -1,12 +1,25 @@
 /**
- * Turns a request's query (external item, category and user ids) into a
- * service Query (catalogue indices), naming the field of anything it rejects.
+ * Turns a query in external ids (items, categories, a user) into one in
+ * catalogue indices, with k and beam defaults applied, naming the field of
+ * anything it rejects. The HTTP service and the library's openModel both
+ * resolve queries here.
  */
-import type { Query } from '../beam/service.js';
+import { NotFoundError, UsageError } from '../core/errors.js';
 import type { Tree } from '../tree/tree.js';
-import { HttpError, badRequest } from './http-error.js';
 
-/** A query as it arrives in a request body (already checked against querySchema). */
+/** A rejected field: a UsageError whose message starts with the field's path. */
+function badField(field: string, what: string): UsageError {
+  return new UsageError(`${field}: ${what}`);
+}
+
+/** A query in catalogue indices, as a retrieval service takes it. */
+export interface IndexQuery {
+  /** Item indices, oldest first. */
+  history: Int32Array;
+  opts: { k: number; beam: number; excludeHistory?: boolean; categories?: Int32Array };
+}
+
+/** A query in external ids (for the HTTP service, a request body already checked against its schema). */
 export interface QueryBody {
   history?: (string | number)[];
   user?: string | number;
@@ -21,17 +34,17 @@ export interface UserSource {
   history(user: string): Int32Array | undefined;
 }
 
-/** Server-wide defaults for knobs a request leaves out. */
+/** Defaults for the knobs a query leaves out. */
 export interface QueryDefaults {
-  /** k when a request gives none. */
+  /** k when a query gives none. */
   k: number;
-  /** Beam when a request gives none; undefined means 2 × k. Never below the query's k. */
+  /** Beam when a query gives none; undefined means 2 × k. Never below the query's k. */
   beam?: number;
 }
 
 /** A resolved query and how many history ids the model did not know (skipped, as `arbor retrieve` does). */
 export interface ResolvedQuery {
-  query: Query;
+  query: IndexQuery;
   skippedHistory: number;
 }
 
@@ -49,15 +62,18 @@ export class QueryResolver {
     tree.items.categoryIds.forEach((id, i) => this.categoryIndex.set(id, i));
   }
 
-  /** Resolves one query; `at` prefixes field names (e.g. "queries[3]."). Throws HttpError. */
+  /**
+   * Resolves one query; `at` prefixes field names (e.g. "queries[3].").
+   * Throws UsageError for a bad field, NotFoundError for an unknown user.
+   */
   resolve(body: QueryBody, at = ''): ResolvedQuery {
     const k = body.k ?? this.defaults.k;
     const beam = body.beam ?? Math.max(this.defaults.beam ?? 2 * k, k);
-    if (beam < k) throw badRequest(`${at}beam`, `must be >= k (beam ${beam}, k ${k})`);
+    if (beam < k) throw badField(`${at}beam`, `must be >= k (beam ${beam}, k ${k})`);
     let history: Int32Array;
     let skippedHistory = 0;
     if (body.history !== undefined && body.user !== undefined) {
-      throw badRequest(`${at}user`, 'give either "history" or "user", not both');
+      throw badField(`${at}user`, 'give either "history" or "user", not both');
     } else if (body.user !== undefined) {
       history = this.userHistory(String(body.user), at);
     } else if (body.history !== undefined) {
@@ -69,18 +85,18 @@ export class QueryResolver {
       }
       history = Int32Array.from(got);
     } else {
-      throw badRequest(`${at}history`, this.users ? 'required (or give "user")' : 'required');
+      throw badField(`${at}history`, this.users ? 'required (or give "user")' : 'required');
     }
-    const query: Query = { history, opts: { k: Math.min(k, this.tree.numItems), beam } };
+    const query: IndexQuery = { history, opts: { k: Math.min(k, this.tree.numItems), beam } };
     if (body.excludeHistory) query.opts.excludeHistory = true;
     if (body.categories !== undefined) query.opts.categories = this.categories(body.categories, at);
     return { query, skippedHistory };
   }
 
   private userHistory(user: string, at: string): Int32Array {
-    if (!this.users) throw badRequest(`${at}user`, 'this server has no store to look users up (start it with --db)');
+    if (!this.users) throw badField(`${at}user`, 'this server has no store to look users up (start it with --db)');
     const h = this.users.history(user);
-    if (!h) throw new HttpError(404, `${at}user: ${JSON.stringify(user)} is not in the store`);
+    if (!h) throw new NotFoundError(`${at}user: ${JSON.stringify(user)} is not in the store`);
     return h;
   }
 
@@ -88,7 +104,7 @@ export class QueryResolver {
     const out = new Set<number>();
     for (const id of ids) {
       const c = this.categoryIndex.get(String(id));
-      if (c === undefined) throw badRequest(`${at}categories`, `unknown category ${JSON.stringify(String(id))}`);
+      if (c === undefined) throw badField(`${at}categories`, `unknown category ${JSON.stringify(String(id))}`);
       out.add(c);
     }
     return Int32Array.from([...out].sort((a, b) => a - b));
