@@ -70,7 +70,7 @@ export function beamCurve(store: Store, model: Model, label: string, ks: number[
   });
   return {
     model: label,
-    pathWeight: brute.pathWeight,
+    pathWeight: report.pathWeight,
     ks,
     users: report.users,
     property,
@@ -112,7 +112,7 @@ export function propertyLine(c: BeamCurve): string {
 }
 
 /** The page section: how to read the curve, then each set's table. */
-export function curveSection(sets: { title: string; curve?: BeamCurve; pathCurve?: BeamCurve; nodeCurve?: BeamCurve }[], svgName: string): string {
+export function curveSection(sets: { title: string; curve?: BeamCurve; pathCurve?: BeamCurve; nodeCurve?: BeamCurve; modelPathWeight?: number }[], svgName: string): string {
   const with_ = sets.filter((s) => s.curve);
   if (with_.length === 0) return '';
   const out = [
@@ -129,7 +129,7 @@ export function curveSection(sets: { title: string; curve?: BeamCurve; pathCurve
     '',
   ];
   for (const s of with_) {
-    out.push(`### ${s.title}: ${s.curve!.model}`, '', `${s.curve!.users} test users; path weight ${s.curve!.pathWeight ?? 0} (chosen on the validation users).`, '', curveTable(s.curve!), '', propertyLine(s.curve!), '');
+    out.push(`### ${s.title}: ${s.curve!.model}`, '', `${s.curve!.users} test users; path weight ${s.curve!.pathWeight ?? s.modelPathWeight ?? 0}${s.curve!.pathWeight === undefined || s.curve!.pathWeight === s.modelPathWeight ? ' (chosen on the validation users)' : ''}.`, '', curveTable(s.curve!), '', propertyLine(s.curve!), '');
     for (const [c, what] of [
       [s.pathCurve, 'the path rule (w = 1: the sum of log σ over the whole path)'],
       [s.nodeCurve, "the calibration off (the node rule, w = 0: each node's own score, as in the TDM paper)"],

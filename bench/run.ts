@@ -666,7 +666,7 @@ function writeReport(outDir: string): void {
     .map((f) => JSON.parse(readFileSync(f, 'utf8')) as Row);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
-  const curves = rows.map((r) => ({ title: r.title, curve: r.curve, pathCurve: r.pathCurve, nodeCurve: r.nodeCurve }));
+  const curves = rows.map((r) => ({ title: r.title, curve: r.curve, pathCurve: r.pathCurve, nodeCurve: r.nodeCurve, modelPathWeight: r.training.pathWeight }));
   if (curves.some((c) => c.curve)) writeFileSync(join(outDir, 'recall-curve.svg'), renderCurveSvg(curves));
   writeFileSync(
     join(outDir, 'BENCHMARKS.md'),
