@@ -2,8 +2,8 @@
  * A small SVG line plot (hand-written SVG, no plotting dependency) for the
  * benchmark pages: one line per series through its points in order, an
  * optional end point per series drawn as a square (brute force), log or
- * linear axes, and a legend placed inside the plot area in the corner with
- * the fewest points, sized from its labels so that it always fits.
+ * linear axes, and a legend sized from its labels so that it always fits:
+ * inside the plot area in a corner that hides no point, else below the plot.
  */
 
 /** One point of a series. */
@@ -136,9 +136,23 @@ export function renderLinePlot(spec: PlotSpec): string {
   const X = (v: number) => L + ((tx(spec.xLog && v <= 0 ? x0 : v) - tx(x0)) / (tx(x1) - tx(x0))) * (W - L - R);
   const Y = (v: number) => T + (1 - (ty(spec.yLog && v <= 0 ? y0 : v) - ty(y0)) / (ty(y1) - ty(y0))) * (H - T - B);
   const yFmt = spec.yFormat ?? ((v: number) => String(v));
+  // the legend: sized from its labels, in an inside corner that hides no point, else below the plot
+  const rows = [...spec.series.map((s) => s.label), ...(spec.endLabel ? [spec.endLabel] : []), ...(spec.tagNote ? [spec.tagNote] : [])];
+  const lw = Math.min(W - L - R - 8, 44 + CHAR_W * Math.max(...rows.map((r) => r.length)));
+  const lh = 10 + 18 * rows.length;
+  const corners = [
+    [W - R - lw - 6, T + 6],
+    [L + 6, T + 6],
+    [W - R - lw - 6, H - B - lh - 6],
+    [L + 6, H - B - lh - 6],
+  ];
+  const hidden = ([cx, cy]: number[]) => all.filter((p) => X(p.x) >= cx - 6 && X(p.x) <= cx + lw + 6 && Y(p.y) >= cy - 6 && Y(p.y) <= cy + lh + 6).length;
+  const free = corners.find((c) => hidden(c) === 0);
+  const [lx, ly] = free ?? [L, H - 8];
+  const Htotal = free ? H : H + lh + 8;
   const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Htotal}" viewBox="0 0 ${W} ${Htotal}" font-family="sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${Htotal}" fill="white"/>`);
   o.push(`<text x="${L}" y="22" font-size="14" font-weight="bold">${esc(spec.title)}</text>`);
   sub.forEach((line, i) => o.push(`<text x="${L}" y="${38 + 15 * i}" font-size="11" fill="#444">${esc(line)}</text>`));
   for (const v of ticks(x0, x1, spec.xLog)) {
@@ -166,18 +180,6 @@ export function renderLinePlot(spec: PlotSpec): string {
       o.push(`<rect x="${(X(s.end.x) - 4.5).toFixed(1)}" y="${(Y(s.end.y) - 4.5).toFixed(1)}" width="9" height="9" fill="${col}" stroke="black" stroke-width="0.8">${s.end.title ? `<title>${esc(s.end.title)}</title>` : ''}</rect>`);
     }
   });
-  // the legend: sized from its labels, in the inside corner that hides the fewest points
-  const rows = [...spec.series.map((s) => s.label), ...(spec.endLabel ? [spec.endLabel] : []), ...(spec.tagNote ? [spec.tagNote] : [])];
-  const lw = Math.min(W - L - R - 8, 44 + CHAR_W * Math.max(...rows.map((r) => r.length)));
-  const lh = 10 + 18 * rows.length;
-  const corners = [
-    [W - R - lw - 6, T + 6],
-    [L + 6, T + 6],
-    [W - R - lw - 6, H - B - lh - 6],
-    [L + 6, H - B - lh - 6],
-  ];
-  const hidden = ([cx, cy]: number[]) => all.filter((p) => X(p.x) >= cx - 6 && X(p.x) <= cx + lw + 6 && Y(p.y) >= cy - 6 && Y(p.y) <= cy + lh + 6).length;
-  const [lx, ly] = corners.reduce((best, c) => (hidden(c) < hidden(best) ? c : best));
   o.push(`<rect x="${lx}" y="${ly}" width="${lw.toFixed(0)}" height="${lh}" fill="white" fill-opacity="0.92" stroke="#999"/>`);
   let row = ly + 18;
   spec.series.forEach((s, i) => {
