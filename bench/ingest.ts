@@ -22,7 +22,7 @@
  * Writes docs/bench/ingest.json; {@link ingestSection} renders it for
  * docs/BENCHMARKS.md.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { writeSyntheticUserBehaviorCsv } from '../src/data/index.js';
 import { measureProcess, median, type ProcessRun } from './measure-process.js';
+import { writeBenchJson } from './bench-json.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -209,8 +210,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
       memory,
       stdin,
     };
-    mkdirSync(join(o.outDir, 'bench'), { recursive: true });
-    writeFileSync(join(o.outDir, 'bench', 'ingest.json'), JSON.stringify(report, null, 2) + '\n');
+    writeBenchJson(o.outDir, 'ingest', report);
     log(`median ratio ${report.medianRatio.toFixed(2)} (goal ≥ 0.5)`);
     return report;
   } finally {

@@ -70,6 +70,20 @@ interface DatasetSpec extends AblationDataset {
   note: string;
 }
 
+/** A planted set of 20k items and 5k users whose category labels are random with probability `p` (`arbor synth --category-noise p`). */
+function noisySpec(p: number, what: string, note: string): DatasetSpec {
+  return {
+    name: `noisy-${p}`,
+    title: `Synthetic with ${what}`,
+    synthetic: { items: 20000, users: 5000, categoryNoise: p },
+    testUsers: 500,
+    validUsers: 200,
+    ks: [10, 50, 200],
+    beam: 400,
+    note: `\`arbor synth --category-noise ${p}\`: ${note}`,
+  };
+}
+
 const DATASETS: DatasetSpec[] = [
   {
     name: 'tiny',
@@ -101,26 +115,8 @@ const DATASETS: DatasetSpec[] = [
     beam: 400,
     note: 'the same generator, sizes and split as `arbor demo`',
   },
-  {
-    name: 'noisy-0.5',
-    title: 'Synthetic with noisy categories (20k items, 5k users, half the labels random, seed 42)',
-    synthetic: { items: 20000, users: 5000, categoryNoise: 0.5 },
-    testUsers: 500,
-    validUsers: 200,
-    ks: [10, 50, 200],
-    beam: 400,
-    note: '`arbor synth --category-noise 0.5`: each item\'s label is a uniformly random category with probability 0.5; behaviour follows the planted categories, which purity is measured against',
-  },
-  {
-    name: 'noisy-1',
-    title: 'Synthetic with useless categories (20k items, 5k users, every label random, seed 42)',
-    synthetic: { items: 20000, users: 5000, categoryNoise: 1 },
-    testUsers: 500,
-    validUsers: 200,
-    ks: [10, 50, 200],
-    beam: 400,
-    note: '`arbor synth --category-noise 1`: the same events as noisy-0.5, every label random',
-  },
+  noisySpec(0.5, 'noisy categories (20k items, 5k users, half the labels random, seed 42)', "each item's label is a uniformly random category with probability 0.5; behaviour follows the planted categories, which purity is measured against"),
+  noisySpec(1, 'useless categories (20k items, 5k users, every label random, seed 42)', 'the same events as noisy-0.5, every label random'),
   {
     name: 'taobao',
     title: 'Taobao UserBehavior (first 814 users)',
@@ -173,9 +169,17 @@ interface StageEval {
 type PlantedPurity = (tree: Tree) => number[];
 
 function plantedPurity(ds: SyntheticDataset): PlantedPurity {
-  const index = new Map<string, number>();
-  const plantedOf = new Map(ds.items.map((i) => [i.id, index.get(i.plantedCategory) ?? index.set(i.plantedCategory, index.size).get(i.plantedCategory)!]));
+  const categories = [...new Set(ds.items.map((i) => i.plantedCategory))];
+  const index = new Map(categories.map((c, k) => [c, k]));
+  const plantedOf = new Map(ds.items.map((i) => [i.id, index.get(i.plantedCategory)!]));
   return (tree) => purityByLevel(tree, Int32Array.from(tree.items.itemIds, (id) => plantedOf.get(id) ?? -1));
+}
+
+/** A method's mean recall@k and its per-user recalls (evaluated with perUser), or undefined when it has no row at that k. */
+function userRecall(e: ModelEvalReport, name: string, k: number): { mean: number; users: number[] } | undefined {
+  const m = e.methods.find((x) => x.name === name);
+  const i = m ? m.metrics.findIndex((x) => x.k === k) : -1;
+  return m && i >= 0 ? { mean: m.metrics[i].recall, users: m.userRecall![i] } : undefined;
 }
 
 interface Row {
@@ -314,11 +318,6 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
       ...(nodeCurve ? { nodeCurve } : {}),
       ...(planted ? { plantedPurity: planted(tdm.tree) } : {}),
     };
-    const userRecall = (e: ModelEvalReport, name: string, k: number) => {
-      const m = e.methods.find((x) => x.name === name);
-      const i = m ? m.metrics.findIndex((x) => x.k === k) : -1;
-      return m && i >= 0 ? { mean: m.metrics[i].recall, users: m.userRecall![i] } : undefined;
-    };
     // the default model against the best peer at every k (the best by mean recall on the test users, then paired)
     row.peers = spec.ks
       .filter((k) => k >= 50)
@@ -418,10 +417,7 @@ async function learnedTrees(row: Row, store: Store, start: Model, startDir: stri
   );
   row.jtmKeptRound = joint.bestRound;
   // recall@50 of the kept round and of the k-means rebuild over the default model's, paired
-  const at = (e: ModelEvalReport, k: number) => {
-    const m = e.methods.find((x) => x.name === 'beam')!;
-    return m.userRecall![m.metrics.findIndex((x) => x.k === k)];
-  };
+  const at = (e: ModelEvalReport, k: number) => userRecall(e, 'beam', k)!.users;
   const k50 = row.eval.ks.includes(50) ? 50 : row.eval.ks[0];
   row.treeRatios = {
     k: k50,
@@ -429,10 +425,7 @@ async function learnedTrees(row: Row, store: Store, start: Model, startDir: stri
     kmeans: pairedRatio(at(row.kmeans.eval, k50), at(row.eval, k50), { seed: 42 }),
   };
   // the kept round's ratios with paired intervals (users resampled)
-  const atLargestK = (e: ModelEvalReport, name: string) => {
-    const m = e.methods.find((x) => x.name === name)!;
-    return m.userRecall![m.userRecall!.length - 1];
-  };
+  const atLargestK = (e: ModelEvalReport, name: string) => userRecall(e, name, e.ks[e.ks.length - 1])!.users;
   const kept = atLargestK(keptJtm(row)!.eval, 'beam');
   row.jtmRatios = {
     tdm: pairedRatio(kept, atLargestK(row.eval, 'beam'), { seed: 42 }),

@@ -20,7 +20,7 @@
  * {@link extrapolate} and written into the report. Writes docs/bench/scale.json; {@link scaleBenchSection}
  * renders it for docs/BENCHMARKS.md.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { writeSyntheticUserBehaviorCsv } from '../src/data/index.js';
 import { measureProcess } from './measure-process.js';
 import type { StepArgs, StepResult } from './scale-step.js';
+import { writeBenchJson } from './bench-json.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -223,8 +224,7 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<ScaleBenchRep
         `a full training epoch is one sample per training event after each user's first (${Math.round(epochSamples / 1e6)}M samples) at the slice's samples/s divided by the depth ratio, on this machine under the same load`,
       ],
     };
-    mkdirSync(join(o.outDir, 'bench'), { recursive: true });
-    writeFileSync(join(o.outDir, 'bench', 'scale.json'), JSON.stringify(report, null, 2) + '\n');
+    writeBenchJson(o.outDir, 'scale', report);
     log(`peak RSS at most ${maxPeakRssMiB.toFixed(0)} MiB (limit ${RSS_LIMIT_MIB}); a full epoch on UserBehavior ≈ ${fullEpochHours.toFixed(1)} h`);
     return report;
   } finally {

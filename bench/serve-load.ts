@@ -20,7 +20,7 @@
  * figures are for client and server on one box.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,6 +31,7 @@ import { Store, generateSynthetic, type InputFormat } from '../src/data/index.js
 import { readModel } from '../src/model/folder.js';
 import { createModelFolder, trainModelFolder } from '../src/pipeline/ops.js';
 import { initBackend } from '../src/scorer/backend.js';
+import { writeBenchJson } from './bench-json.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -244,8 +245,7 @@ export async function runServeLoad(o: ServeLoadOptions): Promise<ServeLoadReport
           non2xx: phases.reduce((a, p) => a + p.non2xx, 0),
         },
       };
-      mkdirSync(join(o.outDir, 'bench'), { recursive: true });
-      writeFileSync(join(o.outDir, 'bench', `serve-load-${o.name}.json`), JSON.stringify(report, null, 2) + '\n');
+      writeBenchJson(o.outDir, `serve-load-${o.name}`, report);
       say(`wrote ${join(o.outDir, 'bench', `serve-load-${o.name}.json`)} (${server.logLines()} log lines from the server)`);
       return report;
     } finally {

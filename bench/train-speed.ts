@@ -22,7 +22,7 @@
  * Writes docs/bench/train-speed.json; `trainSpeedSection` renders it for
  * docs/BENCHMARKS.md.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,7 @@ import { ShardStep, emptyTiming } from '../src/trainer/shard-step.js';
 import { DEFAULT_TRAIN_OPTIONS, producerContext, type StepProfile } from '../src/trainer/train.js';
 import { buildCategoryTree } from '../src/tree/build.js';
 import type { Tree } from '../src/tree/tree.js';
+import { writeBenchJson } from './bench-json.js';
 
 /** Settings of the run. */
 export interface TrainSpeedOptions {
@@ -261,8 +262,7 @@ export async function runTrainSpeed(o: TrainSpeedOptions, log: Logger = stderrLo
   report.medianRatio = median(report.ratios);
   for (const set of sets) report.kernelProfiles.push(await kernelProfile(set.tree, set.sequences, set.items));
   report.loadEnd = loadavg();
-  mkdirSync(join(o.outDir, 'bench'), { recursive: true });
-  writeFileSync(join(o.outDir, 'bench', 'train-speed.json'), JSON.stringify(report, null, 2) + '\n');
+  writeBenchJson(o.outDir, 'train-speed', report);
   return report;
 }
 

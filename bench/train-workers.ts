@@ -21,7 +21,7 @@
  * for docs/BENCHMARKS.md.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,7 @@ import { ScorerNetwork } from '../src/scorer/network.js';
 import { NetworkScorer } from '../src/scorer/session.js';
 import type { StepProfile } from '../src/trainer/train.js';
 import type { Tree } from '../src/tree/tree.js';
+import { writeBenchJson } from './bench-json.js';
 
 /** Settings of the run. */
 export interface TrainWorkersOptions {
@@ -232,8 +233,7 @@ export async function runTrainWorkers(o: TrainWorkersOptions, log: Logger = stde
       });
     }
     report.loadEnd = loadavg();
-    mkdirSync(join(o.outDir, 'bench'), { recursive: true });
-    writeFileSync(join(o.outDir, 'bench', 'train-workers.json'), JSON.stringify(report, null, 2) + '\n');
+    writeBenchJson(o.outDir, 'train-workers', report);
     return report;
   } finally {
     store.close();

@@ -7,8 +7,7 @@
  *   node dist/bench/tree-learning-scale.js [--sizes 10000,100000,1000000] [--out docs]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
+import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/rng.js';
@@ -20,6 +19,7 @@ import { pairScoring } from '../src/trainer/pair-scorer.js';
 import { slidingWindowSamples } from '../src/trainer/samples.js';
 import { buildCategoryTree } from '../src/tree/build.js';
 import { learnTree } from '../src/tree/learn.js';
+import { writeBenchJson } from './bench-json.js';
 
 const GAP = 4;
 const PAIRS_PER_ITEM = 1;
@@ -96,8 +96,7 @@ async function main(): Promise<void> {
     process.stderr.write(`  ${JSON.stringify(row)}\n`);
     rows.push(row);
   }
-  mkdirSync(join(values.out!, 'bench'), { recursive: true });
-  writeFileSync(join(values.out!, 'bench', 'tree-learning-scale.json'), JSON.stringify({ date: new Date().toISOString(), rows }, null, 2) + '\n');
+  writeBenchJson(values.out!, 'tree-learning-scale', { date: new Date().toISOString(), rows });
 }
 
 await main();
