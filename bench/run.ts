@@ -42,7 +42,7 @@ import { stderrLogger, type Logger } from '../src/core/log.js';
 import { Store, generateSynthetic, type SyntheticDataset } from '../src/data/index.js';
 import { purityByLevel } from '../src/eval/tree-quality.js';
 import type { Tree } from '../src/tree/tree.js';
-import { formatMarkdownTable } from '../src/eval/table.js';
+import { formatMarkdownBeyondTable, formatMarkdownTable } from '../src/eval/table.js';
 import { pairedRatio, type PairedRatio } from '../src/eval/paired.js';
 import { readModel, type Model } from '../src/model/folder.js';
 import { createModelFolder, evaluateModel, trainModelFolder, type EvalOptions, type ModelEvalReport } from '../src/pipeline/ops.js';
@@ -471,6 +471,22 @@ function stageTable(r: Row): string {
   return lines.join('\n');
 }
 
+/**
+ * The metrics beyond recall of the default model, brute force and every
+ * baseline, one row per method and k ("—" for a metric the row's JSON lacks:
+ * rows run before these metrics existed, or a set without categories).
+ */
+function beyondSection(r: Row): string[] {
+  return [
+    'Beyond recall (same test users and lists): nDCG (binary gains), hit rate (share of users with a hit), coverage (share of the catalogue in any user\'s list), ' +
+      'novelty (mean −log2 of a listed item\'s add-one smoothed share of the training users\' events, in bits), diversity (share of listed item pairs of different categories), ' +
+      'new-category recall (recall on truth items whose category is absent from the user\'s history, over the users who have one); definitions in `arbor eval --help`.',
+    '',
+    formatMarkdownBeyondTable(r.eval),
+    '',
+  ];
+}
+
 /** A line on what EASE chose and how two-tower trained and was served ('' lines dropped), then a blank line. */
 function baselineNotes(r: Row): string[] {
   const by = (n: string) => r.eval.methods.find((x) => x.name === n);
@@ -576,6 +592,7 @@ function markdown(rows: Row[]): string {
       '',
       formatMarkdownTable(r.eval),
       '',
+      ...beyondSection(r),
       ...baselineNotes(r),
       `Ratios at k = ${kMax}: beam / brute-force recall ${(rec('beam') / rec('brute-force')).toFixed(3)}, ` +
         `beam / popularity ${(rec('beam') / rec('popularity')).toFixed(2)}, beam / item-CF ${(rec('beam') / rec('itemcf')).toFixed(2)}; ` +

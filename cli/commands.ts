@@ -11,7 +11,7 @@ import { ArborError, InputError, UsageError } from '../src/core/errors.js';
 import { fileError } from '../src/core/fs-errors.js';
 import { decodeUtf8 } from '../src/data/files.js';
 import { Store, generateSynthetic } from '../src/data/index.js';
-import { formatEvalTable } from '../src/eval/table.js';
+import { formatBeyondTable, formatEvalTable } from '../src/eval/table.js';
 import { methodKs, metricsAt } from '../src/eval/evaluate.js';
 import { validateKs } from '../src/eval/metrics.js';
 import { readModel } from '../src/model/folder.js';
@@ -293,6 +293,9 @@ function categoryIndices(tree: Tree, ids: string[] | undefined): Int32Array | un
   return Int32Array.from([...picked].sort((a, b) => a - b));
 }
 
+/** One line under the beyond-recall table: where its figures come from (the definitions are in `arbor eval --help`). */
+const BEYOND_NOTE = "novelty: from the training users' events; definitions: arbor eval --help; —: not computed (the model has no categories)";
+
 function printEval(report: ModelEvalReport, config: Record<string, unknown>, json: boolean): void {
   if (json) out(JSON.stringify({ config, ...report }));
   else {
@@ -302,6 +305,9 @@ function printEval(report: ModelEvalReport, config: Record<string, unknown>, jso
     if (short.length > 0) {
       out(`–: not evaluated (beam search returns at most beam items): ${short.map((m) => `beam ${m.beam} at k ${report.ks.filter((k) => k > m.beam!).join(', ')}`).join('; ')}`);
     }
+    out('');
+    out(formatBeyondTable(report));
+    out(BEYOND_NOTE);
     const t = report.tree;
     const pur = t.categoryPurityByLevel;
     if (pur.length > 0) {

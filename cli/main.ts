@@ -71,7 +71,21 @@ addCommand(program, 'retrieve', '', 'Retrieve the top k items for users with bea
   `With --json each query prints one line: {"user": "...", "items": [{"item": "...", "score": 0.0}], "pairsScored": N}.
 Unknown history items are skipped and counted on stderr.
 ${common}`);
-addCommand(program, 'eval', '', 'Precision/recall/F@k on the test users: beam search vs brute force vs baselines, with cost per query.', c.evalCommand, common);
+addCommand(program, 'eval', '', 'Precision/recall/F@k and metrics beyond recall on the test users: beam search vs brute force vs baselines, with cost per query.', c.evalCommand,
+  `Each test user's behaviours are sorted by time: the first half is the query, the distinct items of the
+second half the truth. Per method and k, averaged over test users (JSON: methods[].metrics[]):
+  precision, recall, f   hits in the top k over k, over the truth size; their harmonic mean
+  ndcg                   binary gains: sum of 1/log2(rank+1) over hits, over the same for a perfect list
+  hitRate                share of users with at least one hit
+  coverage               share of the catalogue in at least one user's top k
+  novelty                mean self-information of the listed items in bits, -log2 p(i), p(i) the item's
+                         add-one smoothed share of the training users' events: (count+1) / (events+items)
+  diversity              share of pairs of listed items (both with a category) whose categories differ;
+                         over users whose list has two such items
+  newCategoryRecall      recall on the truth items whose category is absent from the user's history,
+                         over the users who have one (newCategoryUsers)
+diversity and newCategoryRecall need item categories (absent otherwise).
+${common}`);
 addCommand(program, 'demo', '', 'Synthetic data → split → build-tree → train → eval, printing the comparison table.', c.demoCommand, common);
 addCommand(program, 'serve', '', 'Serve retrieval over HTTP (JSON): POST /v1/retrieve, POST /v1/retrieve:batch, GET /healthz, GET /v1/model.', c.serveCommand,
   `Once listening, prints one JSON line on stdout: {"url": "http://127.0.0.1:8080", "port": 8080, ...}.

@@ -184,6 +184,17 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.deepEqual(rep.methods.map((m: { name: string }) => m.name), ['beam', 'brute-force', 'popularity', 'itemcf']);
     assert.deepEqual(rep.config.beam, [20]);
     for (const m of rep.methods) for (const x of m.metrics) assert.ok(x.recall >= 0 && x.recall <= 1);
+    // metrics beyond recall: a user with recall > 0 has a hit, so hit rate >= recall; the category tree gives diversity
+    for (const m of rep.methods) {
+      for (const x of m.metrics) {
+        assert.ok(x.ndcg >= 0 && x.ndcg <= 1 && x.hitRate >= x.recall && x.hitRate <= 1, JSON.stringify(x));
+        assert.ok(x.novelty > 0 && x.diversity >= 0 && x.diversity <= 1 && x.newCategoryUsers >= 0, JSON.stringify(x));
+      }
+    }
+    // popularity gives everyone the same list: it covers exactly k items of the catalogue
+    const pop = rep.methods.find((m: { name: string }) => m.name === 'popularity');
+    const numItems = Math.round(pop.metrics[0].k / pop.metrics[0].coverage);
+    assert.ok(Math.abs(pop.metrics[1].coverage * numItems - 10) < 1e-9, `${pop.metrics[1].coverage} × ${numItems}`);
     assert.equal(rep.tree.init, 'category');
     assert.equal(rep.tree.categoryPurityByLevel.length, rep.tree.depth - 1);
   });
@@ -214,6 +225,8 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.match(text.stdout, /^beam \(beam=5\) .* – +– +– /m);
     assert.match(text.stdout, /^beam \(beam=20\) /m);
     assert.match(text.stdout, /not evaluated .*beam 5 at k 10/);
+    assert.match(text.stdout, /^method +k +nDCG +hit rate +coverage +novelty bits +diversity +new-category recall$/m);
+    assert.match(text.stdout, /^beam \(beam=20\) +10 +[\d.]+% +[\d.]+% +[\d.]+% +[\d.]+ +[\d.]+% +[\d.]+% \(\d+ users\)$/m);
   });
   await t.test('learn-tree, build-tree --init kmeans --from, train --joint', () => {
     const learned = join(dir, 'learned');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ArborError, UsageError } from '../src/core/errors.js';
 import type { RetrievalResult, RetrieveOptions, Retriever } from '../src/beam/retriever.js';
 import type { EvalCase } from '../src/data/types.js';
-import { evaluate, formatEvalTable, formatMarkdownTable, latencySummary, methodKs, metricsAt, pairedDifference, pairedRatio, type EvalReport } from '../src/eval/index.js';
+import { BeyondAccumulator, evaluate, formatBeyondTable, formatEvalTable, formatMarkdownBeyondTable, formatMarkdownTable, latencySummary, methodKs, metricsAt, pairedDifference, pairedRatio, type EvalReport } from '../src/eval/index.js';
 
 /** Returns a fixed list per user (keyed by the first history item) and records the options it got. */
 class FakeRetriever implements Retriever {
@@ -120,8 +120,15 @@ const report: EvalReport = {
   users: 3,
   ks: [10],
   methods: [
-    { name: 'beam', beam: 50, metrics: [{ k: 10, precision: 0.1234, recall: 0.05, f: 0.0712 }], pairsPerQuery: 1234.5, msPerQuery: { mean: 2, p50: 1.5, p95: 3 }, totalMs: 6 },
-    { name: 'popularity', metrics: [{ k: 10, precision: 0.01, recall: 0.002, f: 0.00333 }], pairsPerQuery: 0, msPerQuery: { mean: 0.01, p50: 0.0123, p95: 0.02 }, totalMs: 0.03 },
+    {
+      name: 'beam',
+      beam: 50,
+      metrics: [{ k: 10, precision: 0.1234, recall: 0.05, f: 0.0712, ndcg: 0.061, hitRate: 0.5, coverage: 0.25, novelty: 12.345, diversity: 0.9, newCategoryRecall: 0.0125, newCategoryUsers: 2 }],
+      pairsPerQuery: 1234.5,
+      msPerQuery: { mean: 2, p50: 1.5, p95: 3 },
+      totalMs: 6,
+    },
+    { name: 'popularity', metrics: [{ k: 10, precision: 0.01, recall: 0.002, f: 0.00333, ndcg: 0.001, hitRate: 0.1 }], pairsPerQuery: 0, msPerQuery: { mean: 0.01, p50: 0.0123, p95: 0.02 }, totalMs: 0.03 },
   ],
 };
 
@@ -144,6 +151,40 @@ test('formatMarkdownTable: same content as a markdown table', () => {
       '| popularity | 0.20% | 1.00% | 0.33% | 0.0 | 0.012 |',
     ].join('\n'),
   );
+});
+
+test('formatBeyondTable and its markdown: one row per method and k, — where a metric is absent', () => {
+  const lines = formatBeyondTable(report).split('\n');
+  assert.equal(lines.length, 4);
+  assert.ok(lines.every((l) => l.length === lines[0].length));
+  assert.match(lines[0], /^method\s+k\s+nDCG\s+hit rate\s+coverage\s+novelty bits\s+diversity\s+new-category recall$/);
+  assert.match(lines[2], /^beam \(beam=50\)\s+10\s+6\.10%\s+50\.00%\s+25\.00%\s+12\.35\s+90\.00%\s+1\.25% \(2 users\)$/);
+  assert.match(lines[3], /^popularity\s+10\s+0\.10%\s+10\.00%\s+—\s+—\s+—\s+—$/);
+  // a report written without these metrics (older JSON) renders as —
+  const old = { ...report, methods: [{ ...report.methods[1], metrics: [{ k: 10, precision: 0.01, recall: 0.002, f: 0.00333 }] }] } as unknown as EvalReport;
+  assert.equal(
+    formatMarkdownBeyondTable(old),
+    ['| method | k | nDCG | hit rate | coverage | novelty bits | diversity | new-category recall |', '| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |', '| popularity | 10 | — | — | — | — | — | — |'].join('\n'),
+  );
+});
+
+test('evaluate reports the metrics beyond recall, with catalogue facts all of them, as the accumulator computes them', () => {
+  const catalogue = { numItems: 10, itemCategory: Int32Array.of(0, 0, 1, 1, 2, 2, 3, 3, 4, 4), trainCounts: [1, 2, 3, 4, 5, 6, 7, 8, 9, 0] };
+  const ks = [1, 3, 5];
+  const with_ = evaluate([{ retriever: new FakeRetriever('beam', lists) }], cases, ks, { catalogue });
+  const acc = new BeyondAccumulator(ks, catalogue);
+  cases.forEach((c) => acc.add(Int32Array.from(lists[c.history[0]].slice(0, 5)), c.history, new Set(c.truth)));
+  assert.deepEqual(with_.methods[0].metrics.map(({ k, precision, recall, f, ...beyond }) => beyond), acc.result());
+  // by hand at k = 5: hits for a (ranks 2, 5) and b (rank 1), none for c; lists cover items 1-7
+  const at5 = with_.methods[0].metrics[2];
+  assert.ok(Math.abs(at5.hitRate - 2 / 3) < 1e-12);
+  assert.ok(Math.abs(at5.coverage! - 7 / 10) < 1e-12);
+  const plain = evaluate([{ retriever: new FakeRetriever('beam', lists) }], cases, ks);
+  assert.deepEqual(Object.keys(plain.methods[0].metrics[0]).sort(), ['f', 'hitRate', 'k', 'ndcg', 'precision', 'recall']);
+  // facts that do not fit the catalogue are refused before any method runs
+  const r = new FakeRetriever('beam', lists);
+  assert.throws(() => evaluate([{ retriever: r }], cases, ks, { catalogue: { numItems: 10, trainCounts: [1] } }), UsageError);
+  assert.equal(r.calls.length, 0);
 });
 
 test('evaluate reports each user\'s recall per k only when asked', () => {

@@ -148,7 +148,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   ],
   eval: [
     { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder', env: false },
-    { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 50, 200], help: 'cut-offs for precision/recall/F' },
+    { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 50, 200], help: 'cut-offs for precision/recall/F and the metrics beyond recall (nDCG, hit rate, coverage, novelty, diversity, new-category recall; defined in arbor eval --help)' },
     { ...beam, type: 'ints', arg: 'B1,B2,...', help: 'beam widths: one beam-search row per width (recall, pairs scored and ms per query); a width below some k is evaluated only at the ks <= it (shown as – above it); default: 2 × the largest k' },
     rank,
     oracle,

@@ -4,6 +4,10 @@ import { silentLogger, type Logger } from '../core/log.js';
 import type { Retriever } from '../beam/retriever.js';
 import type { EvalCase } from '../data/types.js';
 import { MetricsAccumulator, validateKs, type MetricsAtK } from './metrics.js';
+import { BeyondAccumulator, type BeyondAtK, type CatalogueFacts } from './beyond.js';
+
+/** A method's metrics at one cut-off: precision, recall, F and the metrics beyond recall (see beyond.ts). */
+export type MethodMetrics = MetricsAtK & BeyondAtK;
 
 /**
  * A method to evaluate, with the beam width passed to each of its queries.
@@ -41,7 +45,7 @@ export interface MethodReport {
    * order: every k, except that a method with a beam is evaluated only at
    * k <= beam (each entry names its k).
    */
-  metrics: MetricsAtK[];
+  metrics: MethodMetrics[];
   /** Mean `pairsScored` per query. */
   pairsPerQuery: number;
   msPerQuery: LatencySummary;
@@ -69,6 +73,12 @@ export interface EvaluateOptions {
   logger?: Logger;
   /** Also report every user's recall (for paired comparisons of methods on the same users). */
   perUser?: boolean;
+  /**
+   * The catalogue's size, categories and training event counts: with them,
+   * coverage, novelty, diversity and new-category recall are reported too
+   * (nDCG and hit rate always are).
+   */
+  catalogue?: CatalogueFacts;
 }
 
 const PROGRESS_EVERY = 100;
@@ -101,8 +111,13 @@ export function methodKs(ks: readonly number[], beam: number | undefined): numbe
 }
 
 /** The metrics of a method at cut-off k, or undefined when it was not evaluated there (k > its beam). */
-export function metricsAt(method: Pick<MethodReport, 'metrics'>, k: number): MetricsAtK | undefined {
+export function metricsAt(method: Pick<MethodReport, 'metrics'>, k: number): MethodMetrics | undefined {
   return method.metrics.find((m) => m.k === k);
+}
+
+/** Precision, recall and F per k joined with the metrics beyond recall at the same k. */
+function withBeyond(averaged: readonly MetricsAtK[], beyond: readonly BeyondAtK[]): MethodMetrics[] {
+  return averaged.map(({ k, precision, recall, f }, i) => ({ k, precision, recall, f, ...beyond[i] }));
 }
 
 /** Evaluates one method over all cases. */
@@ -113,11 +128,13 @@ function evaluateMethod(
   allKs: readonly number[],
   logger: Logger,
   perUser: boolean,
+  catalogue: CatalogueFacts | undefined,
 ): MethodReport {
   const { retriever, beam, pathWeight } = method;
   const ks = methodKs(allKs, beam);
   const k = Math.max(...ks);
   const accumulator = new MetricsAccumulator(ks);
+  const beyond = new BeyondAccumulator(ks, catalogue);
   const ms = new Float64Array(cases.length);
   let pairs = 0;
   const userRecall = perUser ? ks.map(() => new Array<number>(cases.length)) : undefined;
@@ -130,6 +147,7 @@ function evaluateMethod(
     ms[i] = Number(process.hrtime.bigint() - t0) / 1e6;
     pairs += result.pairsScored;
     const metrics = accumulator.add(result.items, truths[i]);
+    beyond.add(result.items, c.history, truths[i]);
     if (userRecall) metrics.forEach((m, j) => (userRecall[j][i] = m.recall));
     if ((i + 1) % PROGRESS_EVERY === 0 || i + 1 === cases.length) progress.update(i + 1);
   });
@@ -141,7 +159,7 @@ function evaluateMethod(
     name: retriever.name,
     ...(beam === undefined ? {} : { beam }),
     ...(pathWeight === undefined ? {} : { pathWeight }),
-    metrics: accumulator.result().map(({ k, precision, recall, f }) => ({ k, precision, recall, f })),
+    metrics: withBeyond(accumulator.result(), beyond.result()),
     pairsPerQuery: pairs / cases.length,
     msPerQuery,
     totalMs,
@@ -154,7 +172,9 @@ function evaluateMethod(
 /**
  * Retrieves max(ks) items per case with every method (its beam passed as
  * given; a method with a beam retrieves and is evaluated only at the ks <=
- * its beam) and reports precision/recall/F at each k averaged over users,
+ * its beam) and reports precision/recall/F and the metrics beyond recall
+ * (nDCG, hit rate; with `opts.catalogue` also coverage, novelty, diversity
+ * and new-category recall: see beyond.ts) at each k averaged over users,
  * mean pairs scored per query, and latency. Throws a UsageError for a k that
  * is not a positive integer or a beam below every k (before any method runs),
  * and an ArborError when there are no cases.
@@ -167,12 +187,13 @@ export function evaluate(
 ): EvalReport {
   validateKs(ks);
   for (const m of methods) methodKs(ks, m.beam);
+  if (opts.catalogue) new BeyondAccumulator(ks, opts.catalogue); // checks the facts before any method runs
   if (cases.length === 0) throw new ArborError('no test users: run `arbor split` first');
   const logger = opts.logger ?? silentLogger;
   const truths = cases.map((c) => new Set(c.truth));
   return {
     users: cases.length,
     ks: [...ks],
-    methods: methods.map((m) => evaluateMethod(m, cases, truths, ks, logger, opts.perUser ?? false)),
+    methods: methods.map((m) => evaluateMethod(m, cases, truths, ks, logger, opts.perUser ?? false, opts.catalogue)),
   };
 }

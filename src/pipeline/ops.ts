@@ -12,6 +12,7 @@ import { PATH_RULE } from '../beam/retriever.js';
 import type { Store } from '../data/store.js';
 import { evaluate, methodKs, type EvalMethod, type EvalReport } from '../eval/evaluate.js';
 import { validateKs } from '../eval/metrics.js';
+import { popularityRanking } from '../eval/popularity.js';
 import { assertBaselineName, baselineUnavailable, buildBaseline, checkBaselines } from '../eval/baselines.js';
 import { holdsTrainedScorer, readModel, writeModel, type Manifest, type Model } from '../model/folder.js';
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../scorer/config.js';
@@ -437,7 +438,9 @@ export function beamWidths(beam: number | readonly number[]): number[] {
 
 /**
  * Evaluates a trained model on the store's test users: beam search at each
- * width of `o.beam`, side by side with brute force and baselines.
+ * width of `o.beam`, side by side with brute force and baselines. Novelty's
+ * item popularity comes from the training users' events; diversity and
+ * new-category recall from the tree's item categories (when it has any).
  */
 export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger: Logger = silentLogger): ModelEvalReport {
   const { tree, network } = model;
@@ -458,8 +461,14 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
   const methods: EvalMethod[] = beamWidths(o.beam).map((beam) => ({ retriever: search, beam, ...rank }));
   if (o.oracle) methods.push({ retriever: new BruteForce(tree, scorer), ...rank });
   for (const b of o.baselines) assertBaselineName(b);
+  // the training users' events: novelty's popularity shares and the baselines' training data
+  const train = mapSequences(store.sequences(['train']), map);
+  const catalogue = {
+    numItems: tree.numItems,
+    trainCounts: popularityRanking(train, tree.numItems).counts,
+    ...(tree.items.categoryIds.length > 0 ? { itemCategory: tree.items.itemCategory } : {}),
+  };
   if (o.baselines.length > 0) {
-    const train = mapSequences(store.sequences(['train']), map);
     const valid = mapCases(store.evalCases('valid'), map).cases.filter((c) => c.truth.length > 0);
     const data = { train, valid, numItems: tree.numItems, itemCategory: tree.items.itemCategory, seed: o.seed, logger };
     let names = o.baselines;
@@ -473,6 +482,6 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
     checkBaselines(names, data);
     for (const b of names) methods.push(buildBaseline(b, data));
   }
-  const report = evaluate(methods, cases, o.ks, { logger, perUser: o.perUser });
+  const report = evaluate(methods, cases, o.ks, { logger, perUser: o.perUser, catalogue });
   return { ...report, pathWeight, unknownTruthItems: unknownTruth, tree: treeQuality(model) };
 }
