@@ -212,7 +212,7 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
     queries = input!.map((q) => toQuery(q.user, q.history));
   }
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
-  const opts = { k: Math.min(k, tree.numItems), beam, ...pathWeightOption(o), excludeHistory: Boolean(o.excludeHistory), categories: categoryIndices(tree, o.categories as string[] | undefined) };
+  const opts = { k: Math.min(k, tree.numItems), beam, ...pathWeightOption(o), excludeHistory: !o.includeHistory, categories: categoryIndices(tree, o.categories as string[] | undefined) };
   // --explain reads the attention weights on this thread
   const asked = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY);
   const workers = o.explain ? 0 : Math.min(asked, queries.length > 1 ? queries.length : 0);
@@ -442,7 +442,7 @@ export async function serveCommand(o: Resolved): Promise<void> {
       service,
       model,
       users: store && storeUsers(store, model.tree),
-      defaults: { k, beam },
+      defaults: { k, beam, excludeHistory: !o.includeHistory },
       bodyLimit,
       maxPending,
       maxBatch,

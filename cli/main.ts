@@ -68,12 +68,15 @@ log-probabilities of its training pairs' ancestors, under capacities that keep t
 \`arbor train --joint --rounds R\` alternates this with training and keeps the best round.
 ${common}`);
 addCommand(program, 'retrieve', '', 'Retrieve the top k items for users with beam search.', c.retrieveCommand,
-  `With --json each query prints one line: {"user": "...", "items": [{"item": "...", "score": 0.0}], "pairsScored": N}.
-Unknown history items are skipped and counted on stderr.
+  `With --json each query prints one line: {"user": "...", "items": [{"item": "...", "score": 0.0}], "pairsScored": N,
+"skippedHistory": N, "config": {...}}. Unknown history items are skipped and counted on stderr.
+Items of the query's own history are never returned unless --include-history is given.
 ${common}`);
 addCommand(program, 'eval', '', 'Precision/recall/F@k and metrics beyond recall on the test users: beam search vs brute force vs baselines, with cost per query.', c.evalCommand,
   `Each test user's behaviours are sorted by time: the first half is the query, the distinct items of the
-second half the truth. Per method and k, averaged over test users (JSON: methods[].metrics[]):
+second half the truth. As in the TDM papers' protocol, every method may return items of the query half (a
+user may come back to an item), unlike retrieve and serve, which leave history items out by default.
+Per method and k, averaged over test users (JSON: methods[].metrics[]):
   precision, recall, f   hits in the top k over k, over the truth size; their harmonic mean
   ndcg                   binary gains: sum of 1/log2(rank+1) over hits, over the same for a perfect list
   hitRate                share of users with at least one hit
@@ -91,6 +94,8 @@ addCommand(program, 'serve', '', 'Serve retrieval over HTTP (JSON): POST /v1/ret
   `Once listening, prints one JSON line on stdout: {"url": "http://127.0.0.1:8080", "port": 8080, ...}.
 Request: {"history": ["item", ...], "k": 200, "beam": 400, "excludeHistory": true, "categories": ["cat", ...]}
 (or "user": "ID" instead of "history" when --db is given); every field but history/user is optional.
+"excludeHistory" defaults to true (history items never come back; false lets them, as does --include-history
+for requests that do not say).
 Answer: {"items": [{"item": "...", "score": 0.0}], "pairsScored": N, "skippedHistory": N, "ms": 0.0}.
 Errors are {"error": "field: what"}: 400 bad request, 404 unknown user, 413 body over --body-limit or a batch
 whose beams sum past --max-batch-beam, 415 not JSON, 503 when the request's queries would go past --max-pending

@@ -109,14 +109,17 @@ describe('the pipeline and openModel through the API', () => {
       const search = new BeamSearch(direct.tree, new NetworkScorer(direct.network!, direct.tree));
       const history = [ids[3], ids[40], 'no-such-item', ids[77]];
       const got = await m.retrieve({ history, k: 10 });
-      const want = search.retrieve(Int32Array.of(3, 40, 77), { k: 10, beam: 20 });
+      // the history is left out by default
+      const want = search.retrieve(Int32Array.of(3, 40, 77), { k: 10, beam: 20, excludeHistory: true });
       assert.deepEqual(got.items.map((x) => x.item), Array.from(want.items, (i) => ids[i]));
       assert.deepEqual(got.items.map((x) => x.score), Array.from(want.scores));
       assert.equal(got.pairsScored, want.pairsScored);
       assert.equal(got.skippedHistory, 1);
-      // options: exclusion, categories (each category once), beam
-      const ex = await m.retrieve({ history, k: 10, beam: 30, excludeHistory: true });
-      assert.ok(ex.items.every((x) => !history.includes(x.item)));
+      assert.ok(got.items.every((x) => !history.includes(x.item)));
+      // options: history included on request, categories (each category once), beam
+      const inc = await m.retrieve({ history, k: 10, beam: 30, excludeHistory: false });
+      const wantInc = search.retrieve(Int32Array.of(3, 40, 77), { k: 10, beam: 30 });
+      assert.deepEqual(inc.items.map((x) => x.item), Array.from(wantInc.items, (i) => ids[i]));
       const cats = direct.tree.items.categoryIds.slice(0, 2);
       const c = await m.retrieve({ history, k: 5, categories: [cats[0], cats[1], cats[0]] });
       const catOf = new Map(ids.map((id, i) => [id, direct.tree.items.categoryIds[direct.tree.items.itemCategory[i]]]));

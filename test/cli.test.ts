@@ -114,7 +114,7 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     // the resolved configuration, defaults included
     assert.deepEqual(
       { ...line.config, backend: undefined },
-      { model, k: 5, beam: 10, rank: 'auto', excludeHistory: false, categories: null, explain: false, workers: 0, backend: undefined },
+      { model, k: 5, beam: 10, rank: 'auto', excludeHistory: true, categories: null, explain: false, workers: 0, backend: undefined },
     );
     assert.match(line.config.backend, /^(wasm|cpu|tensorflow)$/);
     const d = JSON.parse(arbor(['retrieve', '--model', model, '--history', 'i1', '-k', '4', '--json']).stdout);
@@ -136,20 +136,28 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /q\.jsonl:2: not valid JSON: "\{oops"/);
   });
-  await t.test('retrieve: --exclude-history, --categories, --workers', () => {
+  await t.test('retrieve: history excluded by default, --include-history, --categories, --workers', () => {
     const { tree } = readModel(model);
     const catOf = new Map(tree.items.itemIds.map((id, i) => [id, tree.items.categoryIds[tree.items.itemCategory[i]]]));
-    // the best items for a history, then the same history with exclusion: none of its items come back
+    // the best items for a history; that top 3 as a history brings none of its items back by default
     const base = arbor(['retrieve', '--model', model, '--history', 'i1,i2', '-k', '10', '--beam', '20', '--json']);
     assert.equal(base.code, 0, base.stderr);
     const hist = JSON.parse(base.stdout).items.slice(0, 3).map((x: { item: string }) => x.item);
-    const ex = arbor(['retrieve', '--model', model, '--history', hist.join(','), '-k', '10', '--beam', '20', '--exclude-history', '--json']);
+    const ex = arbor(['retrieve', '--model', model, '--history', hist.join(','), '-k', '10', '--beam', '20', '--json']);
     assert.equal(ex.code, 0, ex.stderr);
-    const exItems = JSON.parse(ex.stdout).items.map((x: { item: string }) => x.item);
+    const exLine = JSON.parse(ex.stdout);
+    const exItems = exLine.items.map((x: { item: string }) => x.item);
     assert.equal(exItems.length, 10);
     assert.ok(exItems.every((it: string) => !hist.includes(it)), `${exItems} overlaps ${hist}`);
-    const noEx = arbor(['retrieve', '--model', model, '--history', hist.join(','), '-k', '10', '--beam', '20', '--json']);
-    assert.ok(JSON.parse(noEx.stdout).items.some((x: { item: string }) => hist.includes(x.item)), 'without the flag the history items are among the results');
+    assert.equal(exLine.config.excludeHistory, true);
+    const inc = arbor(['retrieve', '--model', model, '--history', hist.join(','), '-k', '10', '--beam', '20', '--include-history', '--json']);
+    assert.equal(inc.code, 0, inc.stderr);
+    const incLine = JSON.parse(inc.stdout);
+    assert.ok(incLine.items.some((x: { item: string }) => hist.includes(x.item)), 'with --include-history the history items are among the results');
+    assert.equal(incLine.config.excludeHistory, false);
+    // the old opt-in flag is gone: a clear usage error, not a silent no-op
+    const old = arbor(['retrieve', '--model', model, '--history', 'i1', '--exclude-history']);
+    assert.equal(old.code, 2, old.stderr);
     // a category filter returns only items of those categories
     const cats = tree.items.categoryIds.slice(0, 2);
     const c = arbor(['retrieve', '--model', model, '--history', 'i1,i2', '-k', '5', '--categories', cats.join(','), '--json']);
@@ -163,8 +171,8 @@ test('full pipeline through the CLI with --json outputs', async (t) => {
     // --input over two workers prints what the main thread prints, in input order
     const input = join(dir, 'q2.jsonl');
     writeFileSync(input, Array.from({ length: 40 }, (_, i) => JSON.stringify({ user: `u${i}`, history: [`i${i}`, `i${i + 7}`] })).join('\n'));
-    const w2 = arbor(['retrieve', '--model', model, '--input', input, '-k', '5', '--exclude-history', '--workers', '2', '--json']);
-    const w0 = arbor(['retrieve', '--model', model, '--input', input, '-k', '5', '--exclude-history', '--workers', '0', '--json']);
+    const w2 = arbor(['retrieve', '--model', model, '--input', input, '-k', '5', '--workers', '2', '--json']);
+    const w0 = arbor(['retrieve', '--model', model, '--input', input, '-k', '5', '--workers', '0', '--json']);
     assert.equal(w2.code, 0, w2.stderr);
     assert.match(w2.stderr, /retrieval pool: 2 worker/);
     // the same answers; only the resolved config says how many workers ran

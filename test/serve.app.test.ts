@@ -86,16 +86,16 @@ test('retrieve: ids mapped in and out, unknown history ids skipped and counted, 
   assert.deepEqual(body.items.map((x: { item: string }) => x.item), [0, 1, 2, 3, 4].map((i) => tree.items.itemIds[i]));
   assert.deepEqual(body.items.map((x: { score: number }) => x.score), [1, 0.875, 0.75, 0.625, 0.5]);
   assert.deepEqual([...s.seen[0].history], [idx('i3'), idx('i9')]);
-  assert.deepEqual(s.seen[0].opts, { k: 5, beam: 10 });
+  assert.deepEqual(s.seen[0].opts, { k: 5, beam: 10, excludeHistory: true });
   // k above the catalogue is clamped; an explicit beam is kept
   await a.inject(post('/v1/retrieve', { history: [], k: 50, beam: 60 }));
-  assert.deepEqual(s.seen[1].opts, { k: tree.numItems, beam: 60 });
+  assert.deepEqual(s.seen[1].opts, { k: tree.numItems, beam: 60, excludeHistory: true });
   // a server-wide default beam never goes below the request's k
   const b = app(s, { defaults: { k: 5, beam: 8 } });
   await b.inject(post('/v1/retrieve', { history: [], k: 20 }));
-  assert.deepEqual(s.seen[2].opts, { k: 20, beam: 20 });
+  assert.deepEqual(s.seen[2].opts, { k: 20, beam: 20, excludeHistory: true });
   await b.inject(post('/v1/retrieve', { history: [], k: 4 }));
-  assert.deepEqual(s.seen[3].opts, { k: 4, beam: 8 });
+  assert.deepEqual(s.seen[3].opts, { k: 4, beam: 8, excludeHistory: true });
 });
 
 test('filters are passed on: excludeHistory, categories as sorted distinct indices', async () => {
@@ -109,6 +109,18 @@ test('filters are passed on: excludeHistory, categories as sorted distinct indic
   await app(none).inject(post('/v1/retrieve', { history: ['i1'], excludeHistory: false }));
   assert.equal(none.seen[0].opts.excludeHistory, undefined);
   assert.equal(none.seen[0].opts.categories, undefined);
+});
+
+test('history is excluded by default; a server started with --include-history includes it unless the request says', async () => {
+  const s = new FakeService();
+  await app(s).inject(post('/v1/retrieve', { history: ['i1'] }));
+  await app(s).inject(post('/v1/retrieve:batch', { queries: [{ history: ['i1'] }, { history: ['i1'], excludeHistory: false }] }));
+  assert.deepEqual(s.seen.map((q) => q.opts.excludeHistory), [true, true, undefined]);
+  const inc = new FakeService();
+  const a = app(inc, { defaults: { k: 5, excludeHistory: false } });
+  await a.inject(post('/v1/retrieve', { history: ['i1'] }));
+  await a.inject(post('/v1/retrieve', { history: ['i1'], excludeHistory: true }));
+  assert.deepEqual(inc.seen.map((q) => q.opts.excludeHistory), [undefined, true]);
 });
 
 test('bad requests: 400 naming the field (and echoing the value), nothing reaches the service', async () => {

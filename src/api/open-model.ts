@@ -34,7 +34,11 @@ export interface RetrieveRequest {
   k: number;
   /** Nodes kept per tree level (default 2 × k; at least k). */
   beam?: number;
-  /** Never return an item of the query's history. */
+  /**
+   * Leave the items of the query's history out of the answer (default true:
+   * a user is not re-shown what they already interacted with; false lets
+   * history items come back, e.g. for repeat purchases).
+   */
   excludeHistory?: boolean;
   /** Only return items of these category ids. */
   categories?: string[];

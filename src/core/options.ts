@@ -48,6 +48,12 @@ const rank: OptionSpec = {
   default: 'auto',
   help: "how beam search and brute force rank the nodes of a tree level: a node's key is log σ(its score) plus w × its parent's key; auto: the w chosen for the model on validation users when it was trained; path: w = 1 (the sum over the whole path); node: w = 0 (the node's own score, as in the TDM paper); or a number w in [0, 1]",
 };
+const includeHistory: OptionSpec = {
+  name: 'include-history',
+  type: 'bool',
+  default: false,
+  help: "let items of the query's own history come back (e.g. for repeat purchases); by default they are left out, inside the beam search, so a query still gets k new items",
+};
 const oracle: OptionSpec = { name: 'oracle', type: 'bool', default: true, help: 'also run brute force with the same scorer (--no-oracle to skip)' };
 const baselines: OptionSpec = { name: 'baselines', type: 'strings', arg: 'LIST', default: ['popularity', 'itemcf'], help: 'baselines to compare (empty string for none): popularity, itemcf, ease (EASE, Steck 2019: closed form, λ chosen on the validation users; up to 20,000 items or training users, whichever is fewer), two-tower (user and item towers trained with in-batch softmax and the logQ correction, early stopping on the validation users, served by an HNSW index from hnswlib-node, or exact search without it)' };
 
@@ -140,7 +146,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'history', type: 'strings', arg: 'I1,I2,...', help: 'item ids, oldest first', env: false },
     { name: 'input', type: 'string', arg: 'FILE', help: 'JSON lines {"user": "...", "history": ["item", ...]}, one query a line', env: false },
     k, beam, rank,
-    { name: 'exclude-history', type: 'bool', default: false, help: "never return an item of the query's own history (applied inside the beam search)" },
+    includeHistory,
     { name: 'categories', type: 'strings', arg: 'C1,C2,...', help: 'only return items of these category ids (external ids, as ingested); subtrees without such an item are never expanded', env: false },
     { name: 'workers', type: 'int', arg: 'N', min: 0, help: 'worker threads (one tfjs backend each) for --input with several queries; default: the number of CPU cores; 0: answer on the main thread' },
     { name: 'explain', type: 'bool', default: false, help: 'attention models only: for each returned item, the history behaviours with the most attention (mean weight over the nodes on the path to the item); answers on the main thread', env: false },
@@ -177,6 +183,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'host', type: 'string', arg: 'ADDR', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 to accept connections from other machines)' },
     { name: 'workers', type: 'int', arg: 'N', min: 0, help: 'worker threads answering queries, one tfjs backend and model copy each; default: the number of CPU cores; 0: answer on the server thread; at most twice the number of cores' },
     { ...k, help: 'k of requests that give none' },
+    { ...includeHistory, help: 'requests that give no "excludeHistory" may get items of their own history back (by default they never do; a request\'s "excludeHistory" always wins)' },
     { ...beam, help: 'beam of requests that give none (default: 2 × the request\'s k; never below its k)' },
     { name: 'body-limit', type: 'int', arg: 'BYTES', default: 1048576, min: 64, max: 1 << 30, help: 'largest request body; larger requests get 413' },
     { name: 'max-pending', type: 'int', arg: 'N', default: 256, min: 1, help: 'most queries accepted and not yet answered: a request whose queries would go past it gets 503 (load shedding instead of an unbounded queue); a batch counts all its queries' },

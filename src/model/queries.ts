@@ -34,12 +34,23 @@ export interface UserSource {
   history(user: string): Int32Array | undefined;
 }
 
+/**
+ * Whether a query that does not say leaves its own history out of the
+ * answer. A recommender is expected not to re-show what the user already
+ * interacted with, so the catalogue layer excludes history by default; a
+ * query (or a server, or `arbor retrieve --include-history`) opts out where
+ * repeat interactions are wanted.
+ */
+export const EXCLUDE_HISTORY_DEFAULT = true;
+
 /** Defaults for the knobs a query leaves out. */
 export interface QueryDefaults {
   /** k when a query gives none. */
   k: number;
   /** Beam when a query gives none; undefined means 2 × k. Never below the query's k. */
   beam?: number;
+  /** Whether a query that gives no `excludeHistory` excludes its history (default {@link EXCLUDE_HISTORY_DEFAULT}). */
+  excludeHistory?: boolean;
 }
 
 /** A resolved query and how many history ids the model did not know (skipped, as `arbor retrieve` does). */
@@ -88,7 +99,7 @@ export class QueryResolver {
       throw badField(`${at}history`, this.users ? 'required (or give "user")' : 'required');
     }
     const query: IndexQuery = { history, opts: { k: Math.min(k, this.tree.numItems), beam } };
-    if (body.excludeHistory) query.opts.excludeHistory = true;
+    if (body.excludeHistory ?? this.defaults.excludeHistory ?? EXCLUDE_HISTORY_DEFAULT) query.opts.excludeHistory = true;
     if (body.categories !== undefined) query.opts.categories = this.categories(body.categories, at);
     return { query, skippedHistory };
   }
