@@ -21,10 +21,10 @@ import { describeBackend, initBackend, type BackendChoice } from '../src/scorer/
 import { NetworkScorer } from '../src/scorer/session.js';
 import { describeObjectiveChange } from '../src/trainer/pair-scorer.js';
 import { BeamSearch } from '../src/beam/beam.js';
-import type { RetrievalService } from '../src/beam/service.js';
+import type { RetrievalService } from '../src/runtime/retrieval-service.js';
 import { MAX_BEAM, MAX_K, asArborLogger, buildApp, openServeService, serveLogger, storeUsers } from '../src/serve/index.js';
 import type { AddressInfo } from 'node:net';
-import { defaultWorkers, maxWorkers, openRetrievalService } from '../src/beam/pool.js';
+import { defaultWorkers, maxWorkers, openRetrievalService } from '../src/runtime/retrieval-pool.js';
 import { describePathWeight, type RetrievalResult } from '../src/beam/retriever.js';
 import type { Tree } from '../src/tree/tree.js';
 import { explainItems } from '../src/scorer/explain.js';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { UsageError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
 import { BeamSearch, type RetrievalResult, type RetrieveOptions } from '../src/beam/index.js';
-import type { Query } from '../src/beam/service.js';
+import type { Query } from '../src/runtime/retrieval-service.js';
 import { DEFAULT_SCORER_CONFIG, NetworkScorer, ScorerNetwork, initBackend } from '../src/scorer/index.js';
 import { buildCategoryTree, buildRandomTree } from '../src/tree/index.js';
 import { HeapScorer, IndependentScorer } from './helpers/scorers.js';

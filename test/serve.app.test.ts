@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { RetrievalResult } from '../src/beam/retriever.js';
-import type { Query, RetrievalService } from '../src/beam/service.js';
+import type { Query, RetrievalService } from '../src/runtime/retrieval-service.js';
 import { UsageError } from '../src/core/errors.js';
 import type { Model } from '../src/model/folder.js';
 import { buildApp, type ServeAppOptions } from '../src/serve/index.js';

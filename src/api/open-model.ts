@@ -3,7 +3,8 @@
  * external ids. Queries are resolved by the model's QueryResolver (the one
  * the HTTP service uses) and answered by the service openModelService opens.
  */
-import type { RetrievalResult, RetrievalService } from '../beam/index.js';
+import type { RetrievalResult } from '../beam/index.js';
+import type { RetrievalService } from '../runtime/retrieval-service.js';
 import { UsageError, assertPositiveInteger } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Store } from '../data/store.js';

@@ -1,7 +1,7 @@
 /** The one place a loaded model's RetrievalService is created (the library's openModel and `arbor serve`). */
 import { BeamSearch } from '../beam/beam.js';
-import { openRetrievalService } from '../beam/pool.js';
-import { LocalRetrievalService, type RetrievalService } from '../beam/service.js';
+import { openRetrievalService } from '../runtime/retrieval-pool.js';
+import { LocalRetrievalService, type RetrievalService } from '../runtime/retrieval-service.js';
 import { UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Model } from '../model/folder.js';

@@ -24,7 +24,7 @@ import type { NodeScorer } from '../scorer/types.js';
 import type { Tree } from '../tree/tree.js';
 import { QueryFilter } from './filter.js';
 import { PATH_RULE, isPathWeight, type RetrievalResult, type RetrieveOptions, type Retriever } from './retriever.js';
-import type { Query } from './service.js';
+import type { Query } from './retriever.js';
 import { logSigmoid, sigmoid, topK } from './topk.js';
 
 /**

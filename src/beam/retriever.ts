@@ -66,6 +66,12 @@ export interface RetrievalResult {
   pairsScored: number;
 }
 
+/** One query: a behaviour history (item indices, oldest first) and its knobs. */
+export interface Query {
+  history: Int32Array;
+  opts: RetrieveOptions;
+}
+
 /** A retrieval method. */
 export interface Retriever {
   /** Short name used in tables and JSON ("beam", "brute-force", "popularity", "itemcf"). */
@@ -75,5 +81,5 @@ export interface Retriever {
   /** Items for a user whose behaviour history (item indices, oldest first) is given. */
   retrieve(history: Int32Array, opts: RetrieveOptions): RetrievalResult;
   /** Several queries at once (results in query order, each as `retrieve` would give); optional. */
-  retrieveBatch?(queries: { history: Int32Array; opts: RetrieveOptions }[]): RetrievalResult[];
+  retrieveBatch?(queries: Query[]): RetrievalResult[];
 }

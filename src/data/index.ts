@@ -1,7 +1,4 @@
-/**
- * The data layer: input formats, the SQLite store, the train/test split and
- * the synthetic generator.
- */
+/** The data layer: input formats, the SQLite store, the train/test split and the synthetic generator. */
 export type {
   Catalogue, DatasetInsertReport, EvalCase, IngestReport, InputFormat, SplitReport, StoreStats, UserRole, UserSequence,
 } from './types.js';

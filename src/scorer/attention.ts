@@ -22,8 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ATTENTION_UNITS, type ScorerConfig } from './config.js';
-import type { NamedArrays } from './network.js';
-import { matMulT, type MlpParams } from './network.js';
+import { matMulT, type MlpParams, type NamedArrays } from './mlp.js';
 import { denseBiasPrelu, prelu2d } from './fast-grad.js';
 
 /** Parameters of the attention unit (behaviour, behaviour ⊙ node, node) → units (PReLU) → 1. */

@@ -27,7 +27,7 @@ import type { Rng } from '../core/rng.js';
 import { logSigmoid, topK } from '../beam/topk.js';
 import { NetworkScorer } from '../scorer/session.js';
 import { LevelProducer, type LevelSlot } from './level-producer.js';
-import type { ProducerContext } from './producer.js';
+import type { ProducerContext } from './batch-types.js';
 
 /** Knobs of the beam-aware producer. */
 export interface BeamProducerOptions {

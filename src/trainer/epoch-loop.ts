@@ -13,6 +13,7 @@ import type { Tree } from '../tree/tree.js';
 import type { ItemFeatures } from './item-features.js';
 import type { StepTiming } from './shard-step.js';
 import type { LoopState } from './train-state.js';
+import type { EpochReport } from './epoch-report.js';
 
 /** Training knobs (all have defaults, see DEFAULT_TRAIN_OPTIONS in train.ts). */
 export interface TrainOptions {
@@ -52,19 +53,7 @@ export interface TrainOptions {
   workers?: number;
 }
 
-/** Figures of one epoch. */
-export interface EpochReport {
-  epoch: number;
-  loss: number;
-  samples: number;
-  seconds: number;
-  /** Validation recall@validK (beam search at widths validK and 4·validK, averaged) under `pathWeight`, when validation users exist. */
-  validRecall?: number;
-  /** The path weight of `validRecall`: fixed, or the best of the grid for this epoch's weights. */
-  pathWeight?: number;
-  /** Every path weight tried on this epoch's weights (absent when the weight was fixed). */
-  pathWeightTrials?: PathWeightTrial[];
-}
+export type { EpochReport } from './epoch-report.js';
 
 /** Seconds per phase of one thread's steps (see StepTiming), summed over the run. */
 export type StepProfile = { [K in keyof StepTiming]: number };

@@ -13,25 +13,10 @@
 import { Rng } from '../core/rng.js';
 import { UsageError } from '../core/errors.js';
 import type { ItemVectors } from '../data/item-vectors.js';
-import type { RowShare } from './reduce.js';
-import type { RowGradients } from './row-gradients.js';
-import { SparseAdam, type UpdaterState } from './sparse-adam.js';
+import { SparseAdam } from './sparse-adam.js';
+import type { EmbeddingUpdater, UpdaterState } from './updater.js';
 
-/** What an embedding update needs: per-row gradient accumulation, then one step; its state can be saved between steps (training checkpoints). */
-export interface EmbeddingUpdater {
-  accumulate(row: number, g: Float32Array, gOffset: number, scale: number): void;
-  apply(): void;
-  /**
-   * Optional shortcut when a step has one shard: the step `accumulate` of
-   * every row of `g` in `share` (times `scale`) then `apply()` would make,
-   * with the same result, without copying the gradient.
-   */
-  applyRows?(g: RowGradients, scale: number, share: RowShare): void;
-  /** Everything the updater carries from step to step (arrays may be live views: write them out before the next step). */
-  saveState(): UpdaterState;
-  /** Puts back what saveState gave. */
-  loadState(s: UpdaterState): void;
-}
+export type { EmbeddingUpdater } from './updater.js';
 
 /** Category and vector inputs of the item representation. */
 export interface ItemFeatureInputs {

@@ -18,7 +18,7 @@ import type { Rng } from '../core/rng.js';
 import { maxHistory } from '../scorer/config.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
-import type { BatchCapacity, BatchProducer, PairGroup, ProducerContext, ShardBatch } from './producer.js';
+import type { BatchCapacity, BatchProducer, PairGroup, ProducerContext, ShardBatch } from './batch-types.js';
 import type { SampleSet } from './samples.js';
 import { sampleRng } from './streams.js';
 

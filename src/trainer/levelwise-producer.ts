@@ -7,7 +7,7 @@
 import type { Rng } from '../core/rng.js';
 import { LevelProducer, type LevelSlot } from './level-producer.js';
 import { sampleLevel } from './negatives.js';
-import type { ProducerContext } from './producer.js';
+import type { ProducerContext } from './batch-types.js';
 
 /** Level-wise positives and uniform same-level negatives. */
 export class LevelwiseProducer extends LevelProducer {

@@ -14,7 +14,7 @@
  *    row is updated exactly once per step, by one thread.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EmbeddingUpdater } from './item-features.js';
+import type { EmbeddingUpdater, RowShare } from './updater.js';
 import type { RowGradients } from './row-gradients.js';
 
 /** Writes `scale · (shards[0] + shards[1] + ...)` (summed left to right) into `out`; returns `out`. */
@@ -29,11 +29,7 @@ export function reduceFlat(shards: Float32Array[], scale: number, out: Float32Ar
   return out;
 }
 
-/** Which rows a thread updates: those with row mod count = index. */
-export interface RowShare {
-  index: number;
-  count: number;
-}
+export type { RowShare } from './updater.js';
 
 /** The whole table (a single thread). */
 export const ALL_ROWS: RowShare = { index: 0, count: 1 };

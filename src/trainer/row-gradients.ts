@@ -7,7 +7,7 @@
  * Only the writing thread adds rows; it keeps a private row → slot index.
  */
 import { ArborError } from '../core/errors.js';
-import type { BatchCapacity } from './producer.js';
+import type { BatchCapacity } from './batch-types.js';
 
 /** Rows a shard's RowGradients needs: at most one per user-map entry and pair, and no more than the table has. */
 export function rowCapacity(cap: BatchCapacity, numRows: number): number {

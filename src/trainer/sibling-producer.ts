@@ -9,7 +9,7 @@
  */
 import type { Rng } from '../core/rng.js';
 import { LevelProducer, type LevelSlot } from './level-producer.js';
-import type { ProducerContext } from './producer.js';
+import type { ProducerContext } from './batch-types.js';
 
 /** Ancestors as positives, their siblings as negatives. */
 export class SiblingProducer extends LevelProducer {

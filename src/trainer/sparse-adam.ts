@@ -10,7 +10,7 @@
  * a table-sized gradient would cost two more cache misses per touched row
  * (and the memory of another table).
  */
-import type { RowShare } from './reduce.js';
+import type { RowShare, UpdaterState } from './updater.js';
 import type { RowGradients } from './row-gradients.js';
 
 /** First and second moments, each as long as the table. */
@@ -19,11 +19,7 @@ export interface SparseAdamState {
   v: Float32Array;
 }
 
-/** An embedding optimiser's state between steps: named arrays and counters (see EmbeddingUpdater.saveState). */
-export interface UpdaterState {
-  arrays: Record<string, Float32Array>;
-  counts: Record<string, number>;
-}
+export type { UpdaterState } from './updater.js';
 
 /**
  * `a`, every memory page of it written once. A large fresh array is mapped

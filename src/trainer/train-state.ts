@@ -10,8 +10,8 @@
  */
 import type { NamedArrays, ScorerNetwork } from '../scorer/network.js';
 import type { DenseAdamState } from './adam-state.js';
-import type { EpochReport } from './epoch-loop.js';
-import type { UpdaterState } from './sparse-adam.js';
+import type { EpochReport } from './epoch-report.js';
+import type { UpdaterState } from './updater.js';
 
 /** The epoch loop's record: the reports so far and the kept-best-epoch state. */
 export interface LoopState {

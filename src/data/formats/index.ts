@@ -1,6 +1,4 @@
-/**
- * The input formats by name.
- */
+/** The input formats by name. */
 import { UsageError } from '../../core/errors.js';
 import type { InputFormat } from '../types.js';
 import type { FormatSpec } from './format.js';

@@ -19,11 +19,11 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { readModel } from '../model/folder.js';
 import { initBackend, type BackendChoice } from '../scorer/backend.js';
 import { NetworkScorer } from '../scorer/session.js';
-import { BeamSearch } from './beam.js';
-import { BruteForce } from './brute.js';
-import type { FromWorker, ToWorker, WireError } from './pool-protocol.js';
-import type { RetrievalResult } from './retriever.js';
-import { LocalRetrievalService, type Query, type RetrievalService } from './service.js';
+import { BeamSearch } from '../beam/beam.js';
+import { BruteForce } from '../beam/brute.js';
+import type { FromWorker, ToWorker, WireError } from './retrieval-protocol.js';
+import type { RetrievalResult } from '../beam/retriever.js';
+import { LocalRetrievalService, type Query, type RetrievalService } from './retrieval-service.js';
 
 /** Refused because the pool already holds `maxPending` unanswered queries. */
 export class OverloadError extends ArborError {
@@ -93,7 +93,7 @@ function fromWire(e: WireError): Error {
   return e.name === 'UsageError' ? new UsageError(e.message) : new ArborError(e.message);
 }
 
-const WORKER_URL = new URL('./pool-worker.js', import.meta.url);
+const WORKER_URL = new URL('./retrieval-worker.js', import.meta.url);
 
 /** The worker-thread implementation of RetrievalService. */
 export class WorkerPool implements RetrievalService {

@@ -1,5 +1,5 @@
 /**
- * One worker of the retrieval pool (see pool.ts): loads the model folder and
+ * One worker of the retrieval pool (see retrieval-pool.ts): loads the model folder and
  * its own tfjs backend, then answers batches of queries with the batched beam
  * search. A batch that throws is retried query by query, so one bad query
  * fails alone. Not part of the public API.
@@ -8,11 +8,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readModel } from '../model/folder.js';
 import { initBackend, type BackendChoice } from '../scorer/backend.js';
 import { NetworkScorer } from '../scorer/session.js';
-import { BeamSearch } from './beam.js';
-import { BruteForce } from './brute.js';
-import type { RetrievalResult, Retriever } from './retriever.js';
-import type { Query } from './service.js';
-import type { FromWorker, ToWorker, WireError, WireResult } from './pool-protocol.js';
+import { BeamSearch } from '../beam/beam.js';
+import { BruteForce } from '../beam/brute.js';
+import type { RetrievalResult, Retriever } from '../beam/retriever.js';
+import type { Query } from './retrieval-service.js';
+import type { FromWorker, ToWorker, WireError, WireResult } from './retrieval-protocol.js';
 
 const port = parentPort!;
 const { modelDir, backend, method } = workerData as { modelDir: string; backend: BackendChoice; method: 'beam' | 'brute-force' };

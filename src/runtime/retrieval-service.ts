@@ -3,13 +3,9 @@
  * use: one implementation answers in-process, another spreads queries over a
  * pool of worker threads (one tfjs backend each).
  */
-import type { RetrievalResult, RetrieveOptions, Retriever } from './retriever.js';
+import type { Query, RetrievalResult, Retriever } from '../beam/retriever.js';
 
-/** One query: a behaviour history (item indices, oldest first) and its knobs. */
-export interface Query {
-  history: Int32Array;
-  opts: RetrieveOptions;
-}
+export type { Query } from '../beam/retriever.js';
 
 /** Answers queries asynchronously. */
 export interface RetrievalService {

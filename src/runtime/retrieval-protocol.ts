@@ -1,5 +1,5 @@
 /** Messages between the retrieval pool and its workers (structured-cloned; typed arrays stay typed). */
-import type { Query } from './service.js';
+import type { Query } from './retrieval-service.js';
 
 /** An error as it crosses the thread boundary. */
 export interface WireError {

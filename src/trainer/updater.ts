@@ -1,0 +1,30 @@
+/** The embedding optimiser's interface: per-row gradient accumulation, one step, its saved state, and which rows a thread owns. */
+import type { RowGradients } from './row-gradients.js';
+
+/** Which rows a thread updates: those with row mod count = index. */
+export interface RowShare {
+  index: number;
+  count: number;
+}
+
+/** An embedding optimiser's state between steps: named arrays and counters (see EmbeddingUpdater.saveState). */
+export interface UpdaterState {
+  arrays: Record<string, Float32Array>;
+  counts: Record<string, number>;
+}
+
+/** What an embedding update needs: per-row gradient accumulation, then one step; its state can be saved between steps (training checkpoints). */
+export interface EmbeddingUpdater {
+  accumulate(row: number, g: Float32Array, gOffset: number, scale: number): void;
+  apply(): void;
+  /**
+   * Optional shortcut when a step has one shard: the step `accumulate` of
+   * every row of `g` in `share` (times `scale`) then `apply()` would make,
+   * with the same result, without copying the gradient.
+   */
+  applyRows?(g: RowGradients, scale: number, share: RowShare): void;
+  /** Everything the updater carries from step to step (arrays may be live views: write them out before the next step). */
+  saveState(): UpdaterState;
+  /** Puts back what saveState gave. */
+  loadState(s: UpdaterState): void;
+}
