@@ -12,7 +12,9 @@ import { fileError } from '../src/core/fs-errors.js';
 import { decodeUtf8 } from '../src/data/files.js';
 import { Store, generateSynthetic } from '../src/data/index.js';
 import { formatBeyondTable, formatEvalTable } from '../src/eval/table.js';
-import { methodKs, metricsAt } from '../src/eval/evaluate.js';
+import { methodKs } from '../src/eval/evaluate.js';
+import { versusAll } from '../src/eval/versus.js';
+import { formatDemoSummary } from './demo-summary.js';
 import { validateKs } from '../src/eval/metrics.js';
 import { readModel } from '../src/model/folder.js';
 import { beamWidths, createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
@@ -355,9 +357,14 @@ export async function evalCommand(o: Resolved): Promise<void> {
   });
 }
 
-/** `arbor demo`: synthetic data → split → build-tree → train → eval. */
+/**
+ * `arbor demo`: synthetic data → split → build-tree → train → eval, then a
+ * report a newcomer can read (cli/demo-summary.ts): what each row is, arbor's
+ * beam search against every other row, what to try next. With --json, the
+ * evaluation as one JSON document and nothing else on stdout.
+ */
 export async function demoCommand(o: Resolved): Promise<void> {
-  const eo = { ...evalOptions(o), maxUsers: 0 };
+  const eo = { ...evalOptions(o), maxUsers: 0, perUser: true };
   const log = logger();
   await startBackend(o);
   const keep = o.keep as string | undefined;
@@ -374,26 +381,33 @@ export async function demoCommand(o: Resolved): Promise<void> {
     const modelDir = join(dir, 'model');
     await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: o.seed as number }, log, { force: true }); // the demo's own folder
     const { summary } = await trainModelFolder(store, modelDir, trainOptions(o), log);
-    const report = evaluateModel(store, readModel(modelDir, { requireScorer: true }), eo, log);
-    const config = { demo: { items: o.items, users: o.users, testUsers: o.testUsers, validUsers: o.validUsers }, ...eo, train: summary.options };
+    const model = readModel(modelDir, { requireScorer: true });
+    const report = evaluateModel(store, model, eo, log);
+    const { perUser: _perUser, ...shown } = eo;
+    const config = { demo: { items: o.items, users: o.users, testUsers: o.testUsers, validUsers: o.validUsers }, ...shown, train: summary.options };
+    // arbor's row: the widest beam (the one that reaches every k), compared at the largest k
+    const beam = report.methods.filter((m) => m.name === 'beam').reduce((a, b) => (b.beam! > a.beam! ? b : a));
+    const kk = beam.metrics[beam.metrics.length - 1].k;
+    const vs = versusAll(report, beam, kk, o.seed as number);
     if (o.json) {
-      out(JSON.stringify({ config, training: summary, ...report }));
-    } else {
-      printEval(report, config, false);
-      const by = (n: string) => report.methods.find((m) => m.name === n);
-      // the summary compares the widest beam (the one that reaches every k)
-      const beam = report.methods.filter((m) => m.name === 'beam').reduce((a, b) => (b.beam! > a.beam! ? b : a));
-      const brute = by('brute-force');
-      const pop = by('popularity');
-      const kk = beam.metrics[beam.metrics.length - 1].k;
-      const r = (m: typeof beam | undefined) => (m ? metricsAt(m, kk)?.recall : undefined) ?? NaN;
-      out('');
-      out(`training: ${summary.epochs.length} epochs, ${Math.round(summary.samplesPerSecond)} samples/s (${Math.round(summary.pairsPerSecond)} pairs/s) on ${describeWorkers(summary.options.workers)}`);
-      if (brute) out(`beam ${beam.beam} recall@${kk} / brute-force recall@${kk}: ${(r(beam) / r(brute)).toFixed(3)}`);
-      if (pop) out(`beam ${beam.beam} recall@${kk} / popularity recall@${kk}: ${(r(beam) / r(pop)).toFixed(2)}`);
-      if (brute) out(`pairs scored, beam ${beam.beam} / brute force: ${((100 * beam.pairsPerQuery) / brute.pairsPerQuery).toFixed(2)} %`);
-      out(`demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s${keep ? `; store and model kept in ${dir}` : ''}`);
+      const methods = report.methods.map(({ userRecall: _u, ...m }) => m);
+      out(JSON.stringify({ config, training: summary, ...report, methods, comparison: { method: 'beam', beam: beam.beam, k: kk, versus: vs } }));
+      return;
     }
+    const facts = {
+      items: model.tree.numItems,
+      users: ins.usersInserted,
+      events: ins.eventsInserted,
+      trainUsers: split.trainUsers,
+      validUsers: split.validUsers,
+      testUsers: split.testUsers,
+      seed: o.seed as number,
+      epochs: summary.epochs.length,
+      trainSeconds: summary.seconds,
+    };
+    out(formatDemoSummary(report, beam, vs, kk, facts));
+    out('');
+    out(`demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s${keep ? `; store and model kept in ${dir}` : ''}`);
   } finally {
     store.close();
     if (!keep) rmSync(dir, { recursive: true, force: true });

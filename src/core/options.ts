@@ -163,18 +163,18 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     db, seed, backend, json, config,
   ],
   demo: [
-    { name: 'items', type: 'int', arg: 'N', default: 30000, min: 2, help: 'synthetic catalogue size (items that occur in no event are dropped)' },
-    { name: 'users', type: 'int', arg: 'N', default: 1600, min: 1, help: 'synthetic users' },
-    { name: 'test-users', type: 'int', arg: 'N', default: 250, min: 0, help: 'held-out test users' },
+    // sized (with one epoch) so that the whole demo takes well under a minute on a busy 2-core machine
+    { name: 'items', type: 'int', arg: 'N', default: 4000, min: 2, help: 'synthetic catalogue size (items that occur in no event are dropped)' },
+    { name: 'users', type: 'int', arg: 'N', default: 700, min: 1, help: 'synthetic users' },
+    { name: 'test-users', type: 'int', arg: 'N', default: 200, min: 0, help: 'held-out test users' },
     { name: 'valid-users', type: 'int', arg: 'N', default: 100, min: 0, help: 'held-out validation users' },
     { ...k, type: 'ints', arg: 'K1,K2,...', default: [10, 20, 50], help: 'cut-offs for precision/recall/F' },
     { ...beam, type: 'ints', arg: 'B1,B2,...', default: [50], help: 'beam widths, one beam-search row each (as in eval)' },
     rank,
     oracle,
-    baselines,
+    { ...baselines, default: ['popularity', 'itemcf', 'ease'] },
     { name: 'keep', type: 'string', arg: 'DIR', help: 'keep the store and model in DIR instead of a temporary folder', env: false },
-    // the demo trains briefly by default so that it finishes in a couple of minutes
-    ...TRAIN_OPTIONS.map((o) => (o.name === 'epochs' ? { ...o, default: 2, help: 'training epochs (the demo keeps this short; `arbor train` defaults to 8 with early stopping)' } : o)),
+    ...TRAIN_OPTIONS.map((o) => (o.name === 'epochs' ? { ...o, default: 1, help: 'training epochs (the demo keeps this short; `arbor train` defaults to 8 with early stopping)' } : o)),
     seed, backend, json, config,
   ],
   serve: [

@@ -13,6 +13,8 @@ export { formatBeyondTable, formatEvalTable, formatMarkdownBeyondTable, formatMa
 export { groupPurity, purityByLevel, groupCohesion, movedFraction } from './tree-quality.js';
 export { pairedDifference, pairedRatio } from './paired.js';
 export type { PairedDifference, PairedDifferenceOptions, PairedRatio } from './paired.js';
+export { versusAll } from './versus.js';
+export type { Verdict, Versus } from './versus.js';
 export { EASE_LAMBDA_LADDER, EASE_MAX_DIM, EASE_START_LAMBDA, EaseRetriever, assertEaseFits, easeData, easeSize, fitEase, selectEase } from './ease.js';
 export type { EaseData, EaseFit, EaseFitOptions, EaseForm, EaseRetrieverOptions, EaseSelectOptions, EaseSelection, EaseSize, EaseTrial } from './ease.js';
 export { invertSpd } from './spd-inverse.js';
