@@ -19,6 +19,7 @@ import { validateKs } from '../src/eval/metrics.js';
 import { readModel } from '../src/model/folder.js';
 import { beamWidths, createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
 import { storeToTree, mapItems } from '../src/pipeline/items.js';
+import { addItemsToFolder } from '../src/pipeline/add-items.js';
 import { describeBackend, initBackend, type BackendChoice } from '../src/scorer/backend.js';
 import { NetworkScorer } from '../src/scorer/session.js';
 import { describeObjectiveChange } from '../src/trainer/pair-scorer.js';
@@ -95,7 +96,7 @@ export async function buildTreeCommand(o: Resolved): Promise<void> {
 /** `arbor train --db FILE --model DIR [...]` */
 export async function trainCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
-  const options = { ...trainOptions(o), checkpointEvery: o.checkpointEvery as number, resume: o.resume as boolean };
+  const options = { ...trainOptions(o), checkpointEvery: o.checkpointEvery as number, resume: o.resume as boolean, warmStart: o.warmStart as boolean };
   await startBackend(o);
   await withStore(o, async (store) => {
     const { summary } = await trainModelFolder(store, dir, options, logger());
@@ -108,6 +109,32 @@ export async function trainCommand(o: Resolved): Promise<void> {
           `retrieval ranks by ${describePathWeight(summary.pathWeight)}`,
       );
     }
+  });
+}
+
+/** `arbor add-items --db FILE --model DIR [--item-vectors FILE] [--embed-from S] [--json]` */
+export async function addItemsCommand(o: Resolved): Promise<void> {
+  const dir = need(o, 'model', 'model');
+  await startBackend(o);
+  await withStore(o, async (store) => {
+    const r = await addItemsToFolder(
+      store,
+      dir,
+      {
+        itemVectors: o.itemVectors as string | undefined,
+        embedFrom: o.embedFrom as 'auto' | 'events' | 'vectors' | 'category',
+        placement: o.placement as 'neighbours' | 'centroid' | 'node' | 'random',
+        seed: o.seed as number,
+      },
+      logger(),
+    );
+    if (o.json) return out(JSON.stringify(r));
+    if (r.added === 0) return out(`${dir} already holds every item of ${o.db}: nothing added`);
+    const b = r.bySource;
+    out(
+      `added ${r.added} items to ${dir} (${r.numItems} in all; ${r.withoutEvents} without training events): first embeddings from events ${b.events}, vectors ${b.vectors}, category ${b.category}, mean ${b.mean}; ` +
+        `tree depth ${r.depthAfter}${r.levelsGrown ? ` (grew ${r.levelsGrown} level${r.levelsGrown === 1 ? '' : 's'})` : ''}; ${r.seconds.toFixed(1)} s`,
+    );
   });
 }
 

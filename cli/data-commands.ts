@@ -3,7 +3,9 @@
  * import the data layer alone, so they start in a fraction of the time of
  * the commands that load tfjs (commands.ts).
  */
-import { Store, writeSyntheticUserBehaviorCsv, type InputFormat } from '../src/data/index.js';
+import { readFileSync } from 'node:fs';
+import { fileError } from '../src/core/fs-errors.js';
+import { Store, parseItemsFile, writeSyntheticUserBehaviorCsv, type InputFormat } from '../src/data/index.js';
 import { logger, need, out, withStore } from './common.js';
 import type { Resolved } from './program.js';
 
@@ -16,6 +18,23 @@ export async function ingestCommand(o: Resolved, [file]: string[]): Promise<void
     const what = file === '-' ? 'this content (standard input)' : file;
     if (r.alreadyIngested) process.stderr.write(`arbor: ${what} was already ingested into ${o.db}: nothing changed\n`);
     out(JSON.stringify(r));
+  } finally {
+    store.close();
+  }
+}
+
+/** `arbor ingest-items FILE [--db FILE]`: items (ITEM or ITEM,CATEGORY a line) join the store, with or without events. */
+export async function ingestItemsCommand(o: Resolved, [file]: string[]): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw fileError('read', file, e, 'cannot read items file');
+  }
+  const rows = parseItemsFile(file, bytes);
+  const store = Store.open(o.db as string);
+  try {
+    out(JSON.stringify(store.insertItems(rows, file)));
   } finally {
     store.close();
   }

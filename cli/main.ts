@@ -20,6 +20,7 @@ const c = {
   buildTreeCommand: later('buildTreeCommand'),
   trainCommand: later('trainCommand'),
   learnTreeCommand: later('learnTreeCommand'),
+  addItemsCommand: later('addItemsCommand'),
   retrieveCommand: later('retrieveCommand'),
   evalCommand: later('evalCommand'),
   demoCommand: later('demoCommand'),
@@ -47,6 +48,10 @@ FILE may be - (standard input), /dev/stdin or a pipe (e.g. <(zcat log.gz)); file
 Re-ingesting the same content (from a file or a pipe) adds nothing. A sequence file's users must not already be in the store.
 Prints an ingest report (JSON) on stdout.
 ${common}`);
+addCommand(program, 'ingest-items', '<file>', 'Add items to the store with or without events (one a line: ITEM or ITEM,CATEGORY), e.g. new items to give to add-items.', c.ingestItemsCommand,
+  `A new item is created with its category; an item stored without a category gets this one; an item stored
+with a category keeps it. One transaction: a bad line changes nothing. Prints a report (JSON) on stdout.
+${common}`);
 addCommand(program, 'split', '', 'Hold out test and validation users (papers\' protocol: first half of a held-out user\'s behaviours is input, second half truth).', c.splitCommand, common);
 addCommand(program, 'build-tree', '', 'Create a model folder with an item tree (by category, random, or k-means on a trained model).', c.buildTreeCommand,
   `--init kmeans --from MODEL is the TDM rebuild: recursive balanced k-means (2-means for branching 2) on MODEL's
@@ -66,6 +71,13 @@ addCommand(program, 'learn-tree', '', 'JTM tree learning: re-assign items to lea
   `Greedy from the root, --gap levels at a time, every item picks the descendant that maximises the summed
 log-probabilities of its training pairs' ancestors, under capacities that keep the tree balanced.
 \`arbor train --joint --rounds R\` alternates this with training and keeps the best round.
+${common}`);
+addCommand(program, 'add-items', '', "Add the store's items that a trained model lacks to its tree and scorer, without retraining.", c.addItemsCommand,
+  `Each new item gets a first embedding (see --embed-from) and descends to the subtree that fits it best; when the
+tree's last level is full it grows a level (old items keep their relative places). Items without events (from
+arbor ingest-items or --item-vectors) are added too. The folder is rewritten atomically; afterwards the items are
+accepted in histories and retrieved. \`arbor train --warm-start\` then adapts the scorer to them.
+See docs/LIVING-CATALOGUES.md for the measurements behind the defaults.
 ${common}`);
 addCommand(program, 'retrieve', '', 'Retrieve the top k items for users with beam search.', c.retrieveCommand,
   `With --json each query prints one line: {"user": "...", "items": [{"item": "...", "score": 0.0}], "pairsScored": N,

@@ -98,6 +98,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
     { name: 'min-rating', type: 'number', arg: 'R', help: 'movielens only: keep ratings >= R (the papers use 4); default keeps all', env: false },
     db, config,
   ],
+  'ingest-items': [db, config],
   split: [
     { name: 'test-users', type: 'int', arg: 'N', default: 0, min: 0, help: 'users held out for testing (their first half of behaviours is input, the second half truth)' },
     { name: 'valid-users', type: 'int', arg: 'N', default: 0, min: 0, help: 'users held out for validation (early stopping); never trained on' },
@@ -132,6 +133,20 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
       env: false,
       help: 'continue the interrupted training run whose checkpoint is in MODEL/checkpoint; it ends with the weights the uninterrupted run would have had. Needs the same store data, tree, options, --seed, --workers and backend (a difference is an error naming it)',
     },
+    {
+      name: 'warm-start',
+      type: 'bool',
+      default: false,
+      env: false,
+      help: "start from the folder's trained weights (tree and scorer, including items added by add-items) instead of fresh ones, and train on the store's current events; the scorer's shape comes from the folder (--emb-dim, --scorer and --hierarchical are not used). With --resume: continues an interrupted warm-started run (the folder's weights are unchanged until it ends)",
+    },
+    db, seed, backend, json, config,
+  ],
+  'add-items': [
+    { name: 'model', type: 'string', arg: 'DIR', help: 'trained model folder; the store items it lacks are added to its tree and scorer (rewritten atomically)', env: false },
+    { name: 'item-vectors', type: 'string', arg: 'FILE', help: 'item side vectors, JSON lines {"item": "<item id>", "vector": [x1, ...]} as for train: a new item with a vector can start from the items whose vectors are nearest', env: false },
+    { name: 'embed-from', type: 'string', arg: 'SOURCE', default: 'auto', choices: ['auto', 'events', 'vectors', 'category'], help: "where a new item's first embedding comes from: events (the items it co-occurs with in training users' sequences), vectors (the 10 items with the nearest side vectors), category (its category's items); auto takes the first with evidence in that order. Items without evidence start from the mean item" },
+    { name: 'placement', type: 'string', arg: 'RULE', default: 'neighbours', choices: ['neighbours', 'centroid', 'node', 'random'], help: "how a new item finds its leaf: descend to the child with room that holds most of the items its first embedding came from (neighbours; without them as centroid), or whose items' mean embedding is nearest by cosine (centroid), or whose node embedding is (node); random is a uniformly random free leaf (a control for measurements)" },
     db, seed, backend, json, config,
   ],
   'learn-tree': [

@@ -2,7 +2,8 @@
 export type {
   Catalogue, DatasetInsertReport, EvalCase, IngestReport, InputFormat, SplitReport, StoreStats, UserRole, UserSequence,
 } from './types.js';
-export { Store, type SplitOptions } from './store.js';
+export { Store, type SplitOptions, type ItemsInsertReport } from './store.js';
+export { parseItemsFile, type ItemRow } from './items-file.js';
 export type { IngestOptions } from './ingest.js';
 export { INPUT_FORMATS } from './formats/index.js';
 export { halfSplit } from './split.js';

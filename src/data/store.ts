@@ -18,6 +18,18 @@ import type {
   Catalogue, DatasetInsertReport, EvalCase, IngestReport, InputFormat, SplitReport, StoreStats, UserRole, UserSequence,
 } from './types.js';
 import { EventWriter } from './writer.js';
+import type { ItemRow } from './items-file.js';
+
+/** What {@link Store.insertItems} did. */
+export interface ItemsInsertReport {
+  file: string;
+  /** Rows given. */
+  rows: number;
+  itemsInserted: number;
+  categoriesInserted: number;
+  /** Items in the store before. */
+  itemsBefore: number;
+}
 
 const ROLES: readonly UserRole[] = ['train', 'valid', 'test'];
 
@@ -107,6 +119,33 @@ export class Store {
       })();
       this.unsaved = false;
       return { file: label, rowsRead: ds.events.length, rowsKept: ds.events.length, ...counts };
+    } catch (err) {
+      this.discardIfUnsaved();
+      throw storeError(this.path, err);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Adds items that need not have events (the catalogue side of cold
+   * start), in one transaction: an item new to the store is created with
+   * its category; an item already stored without a category gets this one;
+   * an item stored with a category keeps it (counted in `kept`). `label`
+   * names the source in the report. On error, as for {@link ingest}.
+   */
+  insertItems(rows: readonly ItemRow[], label: string): ItemsInsertReport {
+    this.claim();
+    try {
+      const before = this.db.prepare('SELECT count(*) FROM items').pluck().get() as number;
+      const counts = this.db.transaction(() => {
+        upgradeSchema(this.db);
+        const writer = new EventWriter(this.db);
+        for (const r of rows) writer.item(r.item, r.category, null);
+        return writer.finish();
+      })();
+      this.unsaved = false;
+      return { file: label, rows: rows.length, itemsInserted: counts.itemsInserted, categoriesInserted: counts.categoriesInserted, itemsBefore: before };
     } catch (err) {
       this.discardIfUnsaved();
       throw storeError(this.path, err);

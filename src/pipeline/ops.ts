@@ -149,6 +149,14 @@ export interface TrainModelOptions {
   checkpointEvery?: number;
   /** Continue the interrupted run whose checkpoint is in MODEL/checkpoint (same store data, options, seed and workers). */
   resume?: boolean;
+  /**
+   * Start from the folder's trained scorer (its shape, embeddings and MLP;
+   * `embDim`, `scorer` and `hierarchical` are then taken from the folder)
+   * instead of fresh weights. The saved rows already hold any side
+   * features, so item features are not added again (`categoryEmb` on and
+   * `itemVectors` are usage errors). The optimiser's moments start afresh.
+   */
+  warmStart?: boolean;
 }
 
 /**
@@ -193,17 +201,29 @@ export function itemFeaturesFor(
  * folder atomically. Test users are never read.
  */
 export async function trainModelFolder(store: Store, dir: string, o: TrainModelOptions, logger: Logger = silentLogger): Promise<{ summary: TrainSummary; manifest: Manifest }> {
-  const model = readModel(dir);
+  if (o.warmStart) checkWarmStart(o);
+  const model = readModel(dir, { requireScorer: Boolean(o.warmStart) });
   const { tree } = model;
   const map = storeTreeMap(store, model, dir, logger);
+  if (o.warmStart) warnItemsMissing(map, dir, logger);
   const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
   const valid = mapCases(store.evalCases('valid'), map).cases;
   if (o.joint && o.resume) throw new UsageError('--resume continues plain training; --joint (tree learning rounds) writes no checkpoints');
-  const config: ScorerConfig = { ...DEFAULT_SCORER_CONFIG, embDim: o.embDim, hierarchical: Boolean(o.hierarchical) };
-  if (o.scorer === 'attention') config.kind = 'attention';
+  const start = o.warmStart ? model.network! : undefined;
+  if (!start) model.network?.dispose();
+  const config: ScorerConfig = start
+    ? { ...structuredClone(start.config) }
+    : { ...DEFAULT_SCORER_CONFIG, embDim: o.embDim, hierarchical: Boolean(o.hierarchical) };
+  if (start) {
+    delete config.itemFeatures;
+    o = { ...o, embDim: config.embDim, hierarchical: Boolean(config.hierarchical), scorer: config.kind, categoryEmb: 'off' };
+    logger.info(`warm start from ${dir}: ${config.kind} scorer, ${config.embDim}-d embeddings, ${tree.numItems} items`);
+  }
+  if (!start && o.scorer === 'attention') config.kind = 'attention';
   if (o.joint && config.kind === 'attention') throw new UsageError('--joint (tree learning) supports the pooling scorer only; train the attention scorer on a fixed tree');
   const workers = o.train.workers ?? defaultTrainWorkers();
   const identity = runIdentity(store, model, sequences, valid, { ...o, train: { ...o.train, workers } });
+  if (start) identity.options.warmStartFrom = model.manifest.files['scorer/weights.bin'] ?? '';
   let resume: TrainState | undefined;
   if (o.resume) {
     const saved = readCheckpoint(dir);
@@ -219,7 +239,8 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
     throw new CheckpointError(dirCk, 'exists', `an interrupted training run left a checkpoint in ${dirCk}: continue it with --resume (same options), or delete the folder to start over`);
   }
   logger.info(`training on ${sequences.length} users${valid.length ? `, validating on ${valid.length}` : ' (no validation users: fixed epochs)'}`);
-  const network = ScorerNetwork.init(config, tree.layout.numInternal, tree.numItems, new Rng(o.seed ^ 0x51ed));
+  const network = start ?? ScorerNetwork.init(config, tree.layout.numInternal, tree.numItems, new Rng(o.seed ^ 0x51ed));
+  if (start) network.config.itemFeatures = undefined;
   try {
     const { features, record } = itemFeaturesFor(tree, network, o, logger);
     if (record) {
@@ -250,6 +271,20 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
   } finally {
     network.dispose();
   }
+}
+
+/** Options that contradict --warm-start: a UsageError naming them. */
+function checkWarmStart(o: TrainModelOptions): void {
+  if (o.joint) throw new UsageError('--warm-start continues plain training; --joint (tree learning rounds) starts from fresh weights');
+  if (o.itemVectors) throw new UsageError('--warm-start: the folder\'s item rows already hold their side vectors; train without --item-vectors (or from scratch to learn them again)');
+  if (o.categoryEmb === 'on') throw new UsageError('--warm-start: the folder\'s item rows already hold any category embedding; train without --category-emb on');
+}
+
+/** Warns when the store holds items the model lacks: their events are not trained on until add-items adds them. */
+function warnItemsMissing(map: Int32Array, dir: string, logger: Logger): void {
+  let missing = 0;
+  for (const t of map) if (t < 0) missing++;
+  if (missing > 0) logger.warn(`${missing} item(s) of the store are not in the model ${dir}: their events are left out; add them first with arbor add-items`);
 }
 
 /** What makes a training run of model folder `model` on these users the same run (see RunIdentity). */

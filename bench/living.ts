@@ -1,0 +1,149 @@
+/**
+ * Living catalogue measurements (`node dist/bench/living.js [--items N]
+ * [--users N] [--epochs E] [--warm-epochs W] [--out DIR]`), on the seeded
+ * scenario of bench/living-scenario.ts:
+ *
+ *  1. a model trained on day 0 (category tree, E epochs);
+ *  2. add-items on day 1 with every first-embedding source and placement
+ *     rule (and on the cold store: the new items without events), each
+ *     judged by beam-search recall@k of the new items for the test users
+ *     whose truth holds some, against a model retrained from scratch on
+ *     day 1 for E epochs (the same tree rule and options);
+ *  3. warm start: the add-items model trained on day 1 one epoch at a
+ *     time (`train --warm-start --epochs 1`, repeated W times), test
+ *     recall@k after each, against the from-scratch model.
+ *
+ * Prints a table and writes OUT/bench/living.json.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stderrLogger, silentLogger } from '../src/core/log.js';
+import { Store } from '../src/data/index.js';
+import { addItemsToFolder, type AddItemsOptions } from '../src/pipeline/add-items.js';
+import { createModelFolder, trainModelFolder, type TrainModelOptions } from '../src/pipeline/ops.js';
+import { initBackend } from '../src/scorer/backend.js';
+import { writeBenchJson } from './bench-json.js';
+import { makeScenario, measureModel } from './living-scenario.js';
+
+const { values: a } = parseArgs({
+  options: {
+    items: { type: 'string', default: '2000' },
+    users: { type: 'string', default: '1500' },
+    epochs: { type: 'string', default: '3' },
+    'warm-epochs': { type: 'string', default: '3' },
+    'new-share': { type: 'string', default: '0.1' },
+    k: { type: 'string', default: '50' },
+    seed: { type: 'string', default: '7' },
+    workers: { type: 'string', default: '1' },
+    out: { type: 'string', default: 'docs' },
+    'no-warm': { type: 'boolean', default: false },
+  },
+});
+const num = (s: string | undefined) => Number(s);
+const k = num(a.k);
+const beam = 2 * k;
+const seed = num(a.seed);
+const log = stderrLogger();
+
+async function within<T>(db: string, fn: (s: Store) => Promise<T>): Promise<T> {
+  const s = Store.open(db, { mustExist: true });
+  try {
+    return await fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+await initBackend();
+const dir = mkdtempSync(join(tmpdir(), 'arbor-living-'));
+try {
+  const started = Date.now();
+  const sc = makeScenario(dir, { items: num(a.items), users: num(a.users), newShare: num(a['new-share']), testUsers: 300, validUsers: 150, seed });
+  log.info(`scenario: ${sc.newIds.size} new items`);
+  const train = (epochs: number, extra: Partial<TrainModelOptions> = {}): TrainModelOptions => ({
+    train: { epochs, workers: num(a.workers) },
+    embDim: 24,
+    seed,
+    hierarchical: true,
+    ...extra,
+  });
+  const m0 = join(dir, 'm0');
+  await within(sc.day0, (s) => createModelFolder(s, m0, { init: 'category', branching: 2, seed }));
+  let t = Date.now();
+  await within(sc.day0, (s) => trainModelFolder(s, m0, train(num(a.epochs)), silentLogger));
+  const day0Seconds = (Date.now() - t) / 1000;
+  const scratch = join(dir, 'scratch');
+  await within(sc.day1, (s) => createModelFolder(s, scratch, { init: 'category', branching: 2, seed }));
+  t = Date.now();
+  const scratchSummary = await within(sc.day1, (s) => trainModelFolder(s, scratch, train(num(a.epochs)), silentLogger));
+  const scratchSeconds = (Date.now() - t) / 1000;
+  const scratchRecall = measureModel(scratch, sc.day1, sc.newIds, k, beam);
+  const before = measureModel(m0, sc.day1, sc.newIds, k, beam);
+  log.info(`day 0 model on day 1: all ${pct(before.all.recall)}; scratch: all ${pct(scratchRecall.all.recall)}, new ${pct(scratchRecall.added.recall)} (${scratchRecall.added.users} users)`);
+
+  const variants: { name: string; store: 'day1' | 'cold'; o: AddItemsOptions }[] = [
+    { name: 'auto, neighbours (default)', store: 'day1', o: { itemVectors: sc.vectors } },
+    { name: 'events, neighbours', store: 'day1', o: { embedFrom: 'events', placement: 'neighbours' } },
+    { name: 'events, centroid', store: 'day1', o: { embedFrom: 'events', placement: 'centroid' } },
+    { name: 'events, node', store: 'day1', o: { embedFrom: 'events', placement: 'node' } },
+    { name: 'events, random leaf', store: 'day1', o: { embedFrom: 'events', placement: 'random' } },
+    { name: 'category, neighbours', store: 'day1', o: { embedFrom: 'category', placement: 'neighbours' } },
+    { name: 'vectors, neighbours', store: 'day1', o: { embedFrom: 'vectors', placement: 'neighbours', itemVectors: sc.vectors } },
+    { name: 'cold: category, neighbours', store: 'cold', o: { embedFrom: 'category', placement: 'neighbours' } },
+    { name: 'cold: category, centroid', store: 'cold', o: { embedFrom: 'category', placement: 'centroid' } },
+    { name: 'cold: vectors, neighbours', store: 'cold', o: { embedFrom: 'vectors', placement: 'neighbours', itemVectors: sc.vectors } },
+    { name: 'cold: category, random leaf', store: 'cold', o: { embedFrom: 'category', placement: 'random' } },
+  ];
+  const rows = [];
+  for (const v of variants) {
+    const m = join(dir, `add-${rows.length}`);
+    cpSync(m0, m, { recursive: true });
+    const summary = await within(v.store === 'cold' ? sc.cold : sc.day1, (s) => addItemsToFolder(s, m, { ...v.o, seed }, silentLogger));
+    const r = measureModel(m, sc.day1, sc.newIds, k, beam);
+    rows.push({ name: v.name, summary, all: r.all, added: r.added, ofScratch: r.added.recall / scratchRecall.added.recall });
+    log.info(`${v.name}: new ${pct(r.added.recall)} (${(r.added.recall / scratchRecall.added.recall).toFixed(2)}× scratch), all ${pct(r.all.recall)}`);
+  }
+
+  const warm = [];
+  if (!a['no-warm']) {
+    const wm = join(dir, 'warm');
+    cpSync(m0, wm, { recursive: true });
+    await within(sc.day1, (s) => addItemsToFolder(s, wm, { itemVectors: sc.vectors, seed }, silentLogger));
+    for (let e = 1; e <= num(a['warm-epochs']); e++) {
+      t = Date.now();
+      await within(sc.day1, (s) => trainModelFolder(s, wm, train(1, { warmStart: true }), silentLogger));
+      const r = measureModel(wm, sc.day1, sc.newIds, k, beam);
+      warm.push({ epochs: e, seconds: (Date.now() - t) / 1000, all: r.all, added: r.added });
+      log.info(`warm start, ${e} epoch(s): all ${pct(r.all.recall)}, new ${pct(r.added.recall)}`);
+    }
+  }
+  const result = {
+    command: `node dist/bench/living.js ${process.argv.slice(2).join(' ')}`.trim(),
+    options: a,
+    k,
+    beam,
+    newItems: sc.newIds.size,
+    day0: { seconds: day0Seconds, onDay1: before },
+    scratch: { seconds: scratchSeconds, epochs: scratchSummary.summary.epochs.length, bestEpoch: scratchSummary.summary.bestEpoch, ...scratchRecall },
+    addItems: rows,
+    warmStart: warm,
+    loadAverage: loadavg(),
+    seconds: (Date.now() - started) / 1000,
+  };
+  writeBenchJson(a.out!, 'living', result);
+  console.log(`| variant | new-item recall@${k} | × scratch | all recall@${k} |`);
+  console.log('| :--- | ---: | ---: | ---: |');
+  console.log(`| retrained from scratch (${num(a.epochs)} epochs) | ${pct(scratchRecall.added.recall)} | 1.00 | ${pct(scratchRecall.all.recall)} |`);
+  console.log(`| day-0 model, items not added | ${pct(before.added.recall)} | 0.00 | ${pct(before.all.recall)} |`);
+  for (const r of rows) console.log(`| add-items ${r.name} | ${pct(r.added.recall)} | ${r.ofScratch.toFixed(2)} | ${pct(r.all.recall)} |`);
+  for (const w of warm) console.log(`| add-items + warm start ${w.epochs} epoch(s) | ${pct(w.added.recall)} | ${(w.added.recall / scratchRecall.added.recall).toFixed(2)} | ${pct(w.all.recall)} |`);
+  console.log(`new-item recall rests on ${scratchRecall.added.users} test users (${scratchRecall.added.truthItems} truth items)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(2)} %`;
+}
