@@ -15,6 +15,7 @@ import { formatBeyondTable, formatEvalTable } from '../src/eval/table.js';
 import { methodKs } from '../src/eval/evaluate.js';
 import { versusAll } from '../src/eval/versus.js';
 import { formatDemoSummary } from './demo-summary.js';
+import { parseBehaviorWeights } from '../src/data/behavior-weights.js';
 import { validateKs } from '../src/eval/metrics.js';
 import { readModel } from '../src/model/folder.js';
 import { beamWidths, createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
@@ -57,6 +58,13 @@ function pathWeightOption(o: Resolved): { pathWeight?: number } {
   return { pathWeight: w };
 }
 
+/** `--behavior-weights` parsed (UsageError naming the bad part); nothing when empty or not an option of the command. */
+function behaviorWeightsOption(o: Resolved): { behaviorWeights?: Record<string, number> } {
+  const spec = o.behaviorWeights as string | undefined;
+  const weights = spec === undefined ? {} : parseBehaviorWeights(spec);
+  return Object.keys(weights).length > 0 ? { behaviorWeights: weights } : {};
+}
+
 function trainOptions(o: Resolved) {
   return {
     train: {
@@ -70,6 +78,7 @@ function trainOptions(o: Resolved) {
       patience: o.patience as number,
       validK: o.validK as number,
       maxSamplesPerEpoch: o.maxSamples as number,
+      ...behaviorWeightsOption(o),
       ...(o.workers !== undefined ? { workers: inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY) } : {}),
     },
     embDim: o.embDim as number,
@@ -325,10 +334,20 @@ function categoryIndices(tree: Tree, ids: string[] | undefined): Int32Array | un
 /** One line under the beyond-recall table: where its figures come from (the definitions are in `arbor eval --help`). */
 const BEYOND_NOTE = "novelty: from the training users' events; definitions: arbor eval --help; —: not computed (the model has no categories)";
 
+/** The behaviour weights a model was trained with, from eval's config (the model's manifest config, or the demo's training options). */
+function behaviorWeightsOf(config: Record<string, unknown>): Record<string, number> | undefined {
+  const fromModel = (config.modelConfig as { train?: { behaviorWeights?: Record<string, number> } } | undefined)?.train?.behaviorWeights;
+  const fromDemo = (config.train as { behaviorWeights?: Record<string, number> } | undefined)?.behaviorWeights;
+  const bw = fromModel ?? fromDemo;
+  return bw && Object.keys(bw).length > 0 ? bw : undefined;
+}
+
 function printEval(report: ModelEvalReport, config: Record<string, unknown>, json: boolean): void {
   if (json) out(JSON.stringify({ config, ...report }));
   else {
     out(`${report.users} test users; beam search and brute force rank by ${describePathWeight(report.pathWeight)}`);
+    const bw = behaviorWeightsOf(config);
+    if (bw) out(`model trained with behaviour weights ${Object.entries(bw).map(([t, w]) => `${t}=${w}`).join(',')} (types not listed: 1)`);
     out(formatEvalTable(report));
     const short = report.methods.filter((m) => m.beam !== undefined && m.metrics.length < report.ks.length);
     if (short.length > 0) {

@@ -316,6 +316,9 @@ test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
   const badWorkers = arbor(['train', '--db', db, '--model', model, '--workers=-2']);
   assert.equal(badWorkers.code, 2);
   assert.match(badWorkers.stderr, /--workers must be between 0 and \d+ .*, got -2/);
+  const badWeights = arbor(['train', '--db', db, '--model', model, '--behavior-weights', 'buy=4,pv=-1']);
+  assert.equal(badWeights.code, 2);
+  assert.match(badWeights.stderr, /--behavior-weights: the weight of "pv" must be a non-negative number, got "-1"/);
   const badInt = arbor(['split', '--db', db, '--test-users', 'ten']);
   assert.equal(badInt.code, 2);
   assert.match(badInt.stderr, /--test-users must be an integer, got "ten"/);
@@ -326,6 +329,31 @@ test('usage errors exit 2, runtime errors exit 1, --help exits 0', () => {
   assert.equal(noModel.code, 1);
   assert.match(noModel.stderr, /model folder does not exist/);
   assert.deepEqual(readdirSync(dir), [], 'nothing was created');
+});
+
+test('train --behavior-weights: checked against the store, recorded in manifest.json, shown by eval', () => {
+  const dir = folder('behavior-weights');
+  const csv = join(dir, 'synth.csv');
+  assert.equal(arbor(['synth', '--out', csv, '--items', '100', '--users', '40', '--seed', '3']).code, 0);
+  // every fourth event a purchase
+  const typed = join(dir, 'typed.csv');
+  writeFileSync(typed, readFileSync(csv, 'utf8').trim().split('\n').map((l, i) => (i % 4 === 3 ? l.replace(',pv,', ',buy,') : l)).join('\n') + '\n');
+  const db = join(dir, 'a.db');
+  assert.equal(arbor(['ingest', typed, '--format', 'userbehavior', '--db', db]).code, 0);
+  assert.equal(arbor(['split', '--db', db, '--test-users', '8', '--valid-users', '4']).code, 0);
+  const model = join(dir, 'm');
+  assert.equal(arbor(['build-tree', '--db', db, '--out', model]).code, 0);
+  const unknown = arbor(['train', '--db', db, '--model', model, '--epochs', '1', '--behavior-weights', 'buy=4,fav=2']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown behaviour type "fav" \(the training events have "pv", "buy"\)/);
+  assert.equal(JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')).training, undefined, 'the folder is untouched');
+  const r = arbor(['train', '--db', db, '--model', model, '--epochs', '1', '--behavior-weights', 'buy=3', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).options.behaviorWeights, { buy: 3 });
+  assert.deepEqual(JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')).training.options.behaviorWeights, { buy: 3 });
+  const e = arbor(['eval', '--db', db, '--model', model, '-k', '5', '--baselines', '']);
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stdout, /model trained with behaviour weights buy=3 \(types not listed: 1\)/);
 });
 
 test('a malformed row stops the ingest: file:line, exit 1, store unchanged', () => {

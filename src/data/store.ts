@@ -172,37 +172,61 @@ export class Store {
   /**
    * Each user's items ordered by time, ties in ingest order; only users with
    * a role in `roles` (default all), without users that have no events,
-   * ordered by user index.
+   * ordered by user index. With `behaviorWeights` (behaviour type → weight),
+   * each sequence also carries every event's weight (types not listed: 1).
    */
-  sequences(roles: readonly UserRole[] = ROLES): UserSequence[] {
+  sequences(roles: readonly UserRole[] = ROLES, opts: { behaviorWeights?: ReadonlyMap<string, number> } = {}): UserSequence[] {
     return this.run(() => {
       const db = this.open();
       for (const role of roles) checkRole(role, ROLES);
       if (roles.length === 0) return [];
+      const bw = opts.behaviorWeights;
       const users = db.prepare('SELECT ext, role FROM users ORDER BY id').raw().all() as [string, UserRole][];
       const rows = db
         .prepare(
-          `SELECT e.user, e.item FROM events e JOIN users u ON u.id = e.user
+          `SELECT e.user, e.item${bw ? ', e.behavior' : ''} FROM events e JOIN users u ON u.id = e.user
            WHERE u.role IN (${roles.map(() => '?').join(', ')}) ORDER BY e.user, e.ts, e.rowid`,
         )
         .raw()
-        .iterate(...roles) as Iterable<[number, number]>;
+        .iterate(...roles) as Iterable<[number, number, string?]>;
       const out: UserSequence[] = [];
       let current = -1;
       let items: number[] = [];
+      let weights: number[] = [];
       const flush = () => {
-        if (current > 0) out.push({ user: users[current - 1][0], role: users[current - 1][1], items: Int32Array.from(items) });
+        if (current > 0) {
+          out.push({ user: users[current - 1][0], role: users[current - 1][1], items: Int32Array.from(items), ...(bw ? { weights: Float32Array.from(weights) } : {}) });
+        }
       };
-      for (const [user, item] of rows) {
+      for (const [user, item, behavior] of rows) {
         if (user !== current) {
           flush();
           current = user;
           items = [];
+          weights = [];
         }
         items.push(item - 1);
+        if (bw) weights.push(bw.get(behavior!) ?? 1);
       }
       flush();
       return out;
+    });
+  }
+
+  /** Number of events of each behaviour type among the users of `roles` (default all), most frequent first. */
+  behaviorCounts(roles: readonly UserRole[] = ROLES): Map<string, number> {
+    return this.run(() => {
+      const db = this.open();
+      for (const role of roles) checkRole(role, ROLES);
+      if (roles.length === 0) return new Map();
+      const rows = db
+        .prepare(
+          `SELECT e.behavior, count(*) AS n FROM events e JOIN users u ON u.id = e.user
+           WHERE u.role IN (${roles.map(() => '?').join(', ')}) GROUP BY e.behavior ORDER BY n DESC, e.behavior`,
+        )
+        .raw()
+        .all(...roles) as [string, number][];
+      return new Map(rows);
     });
   }
 

@@ -28,6 +28,8 @@ export interface UserSequence {
   role: UserRole;
   /** Item indices in time order. */
   items: Int32Array;
+  /** Weight of each event by its behaviour type, aligned with `items` (only when asked for: Store.sequences with behaviorWeights). */
+  weights?: Float32Array;
 }
 
 /** What one ingest did. */

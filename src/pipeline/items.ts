@@ -31,9 +31,15 @@ export function mapItems(items: Int32Array, map: Int32Array): Int32Array {
   return n === items.length ? out : out.slice(0, n);
 }
 
-/** Re-indexes sequences into tree indices. */
+/** Re-indexes sequences into tree indices (their event weights, when present, follow the items kept). */
 export function mapSequences(seqs: UserSequence[], map: Int32Array): UserSequence[] {
-  return seqs.map((s) => ({ ...s, items: mapItems(s.items, map) }));
+  return seqs.map((s) => {
+    if (!s.weights) return { ...s, items: mapItems(s.items, map) };
+    // keep the events' weights aligned with the items that stay
+    const kept: number[] = [];
+    s.items.forEach((it, j) => map[it] >= 0 && kept.push(j));
+    return { ...s, items: Int32Array.from(kept, (j) => map[s.items[j]]), weights: Float32Array.from(kept, (j) => s.weights![j]) };
+  });
 }
 
 /**

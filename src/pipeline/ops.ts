@@ -38,6 +38,7 @@ import type { Tree } from '../tree/tree.js';
 import { resolve } from 'node:path';
 import { CHECKPOINT_EVERY, TRAIN_DEFAULTS } from '../core/defaults.js';
 import { mapCases, mapSequences, storeToTree } from './items.js';
+import { checkBehaviorTypes, checkBehaviorWeights, type BehaviorWeights } from '../data/behavior-weights.js';
 
 /** Options of `build-tree`. */
 export interface BuildOptions {
@@ -206,7 +207,10 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
   const { tree } = model;
   const map = storeTreeMap(store, model, dir, logger);
   if (o.warmStart) warnItemsMissing(map, dir, logger);
-  const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
+  const behaviorWeights = trainBehaviorWeights(store, o.train.behaviorWeights, logger);
+  const train = mapSequences(store.sequences(['train'], behaviorWeights ? { behaviorWeights: new Map(Object.entries(behaviorWeights)) } : {}), map);
+  const sequences = train.map((s) => s.items);
+  const targetWeights = behaviorWeights ? train.map((s) => s.weights!) : undefined;
   const valid = mapCases(store.evalCases('valid'), map).cases;
   if (o.joint && o.resume) throw new UsageError('--resume continues plain training; --joint (tree learning rounds) writes no checkpoints');
   const start = o.warmStart ? model.network! : undefined;
@@ -251,13 +255,13 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
     let finalTree = tree;
     let training: unknown;
     if (o.joint) {
-      const result = await jointTrain(tree, network, { sequences, valid, features }, { ...o.train, seed: o.seed }, { ...o.joint, trainer: trainParallel }, logger);
+      const result = await jointTrain(tree, network, { sequences, valid, features, ...(targetWeights ? { targetWeights } : {}) }, { ...o.train, seed: o.seed }, { ...o.joint, trainer: trainParallel }, logger);
       finalTree = result.tree;
       summary = result.rounds[result.bestRound].training!;
       training = { ...summary, joint: { ...o.joint, bestRound: result.bestRound, rounds: result.rounds.map(({ training: t, ...r }) => ({ ...r, epochs: t?.epochs })) } };
     } else {
       const checkpoints = checkpointSink(dir, identity, o.checkpointEvery ?? CHECKPOINT_EVERY, resume, logger);
-      summary = await trainParallel(tree, network, { sequences, valid, features }, { ...o.train, workers, seed: o.seed }, logger, checkpoints);
+      summary = await trainParallel(tree, network, { sequences, valid, features, ...(targetWeights ? { targetWeights } : {}) }, { ...o.train, workers, seed: o.seed }, logger, checkpoints);
       training = summary;
     }
     const manifest = await writeModel(dir, {
@@ -285,6 +289,20 @@ function warnItemsMissing(map: Int32Array, dir: string, logger: Logger): void {
   let missing = 0;
   for (const t of map) if (t < 0) missing++;
   if (missing > 0) logger.warn(`${missing} item(s) of the store are not in the model ${dir}: their events are left out; add them first with arbor add-items`);
+}
+
+/**
+ * The behaviour-type weights of a training run, checked against the store's
+ * training events (UsageError for an unknown type, a negative weight, or
+ * weights that leave no target); undefined when none are given.
+ */
+function trainBehaviorWeights(store: Store, weights: BehaviorWeights | undefined, logger: Logger): BehaviorWeights | undefined {
+  if (!weights || Object.keys(weights).length === 0) return undefined;
+  checkBehaviorWeights(weights);
+  const counts = store.behaviorCounts(['train']);
+  checkBehaviorTypes(weights, counts);
+  logger.info(`behaviour weights: ${[...counts].map(([t, n]) => `${t} ${weights[t] ?? 1} (${n} events)`).join(', ')}`);
+  return weights;
 }
 
 /** What makes a training run of model folder `model` on these users the same run (see RunIdentity). */

@@ -92,7 +92,7 @@ export async function trainParallel(
   }
   const resume = checkpoints?.resume;
   if (resume) network.restore(resume.weights);
-  const samples = slidingWindowSamples(data.sequences);
+  const samples = slidingWindowSamples(data.sequences, data.targetWeights);
   const total = samples.seq.length;
   if (total === 0) throw new UsageError('no training samples: the training users need at least two behaviours each');
   const negs = negativesPerLevel(tree, o.negatives);
@@ -208,6 +208,8 @@ function sharedMemory(network: ScorerNetwork, samples: SampleSet, workers: numbe
   seq.set(samples.seq);
   const pos = sharedI32(samples.pos.length);
   pos.set(samples.pos);
+  const weight = sharedF32(samples.weight ? samples.weight.length : 0);
+  if (samples.weight) weight.set(samples.weight);
   const d = network.config.embDim;
   return {
     table,
@@ -217,6 +219,7 @@ function sharedMemory(network: ScorerNetwork, samples: SampleSet, workers: numbe
     starts,
     seq,
     pos,
+    weight,
     order: sharedI32(samples.seq.length),
     mlpGrads: sharedF32(workers * mlpSize),
     rowGrads: Array.from({ length: workers }, () => new SharedArrayBuffer(RowGradients.bytes(rows, d))),

@@ -23,6 +23,8 @@ export interface SharedMemory {
   /** The samples (sequence index and target position, see SampleSet). */
   seq: Int32Array;
   pos: Int32Array;
+  /** Sample weights (SampleSet.weight); empty when the samples carry none. */
+  weight: Float32Array;
   /** The current epoch's sample order (first `count` entries used). */
   order: Int32Array;
   /** Flat MLP gradient of each shard, [workers, mlpSize]. */

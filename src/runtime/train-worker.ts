@@ -42,7 +42,7 @@ async function start(): Promise<State> {
   const network = ScorerNetwork.withTable(init.config, init.numInternal, init.numItems, shared.table, init.mlp, '(training weights)');
   const sequences: Int32Array[] = [];
   for (let u = 0; u + 1 < shared.starts.length; u++) sequences.push(shared.events.subarray(shared.starts[u], shared.starts[u + 1]));
-  const samples: SampleSet = { sequences, seq: shared.seq, pos: shared.pos };
+  const samples: SampleSet = { sequences, seq: shared.seq, pos: shared.pos, ...(shared.weight.length > 0 ? { weight: shared.weight } : {}) };
   const producer = makeProducer(init.producer, { tree, network, samples, negatives: init.negatives, seed: init.seed, trainBeam: init.trainBeam, pathWeight: init.pathWeight });
   const d = init.config.embDim;
   const embAdam = new SparseAdam(shared.table, d, init.lr, { state: { m: shared.adamM, v: shared.adamV } });

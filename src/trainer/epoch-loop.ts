@@ -51,6 +51,12 @@ export interface TrainOptions {
    * the number that ran (0 when the calling thread did).
    */
   workers?: number;
+  /**
+   * The behaviour-type weights the run's targets were weighted with (types
+   * not listed: 1), as recorded in the summary; the caller turns them into
+   * TrainData.targetWeights. Absent: every event weighs 1.
+   */
+  behaviorWeights?: Record<string, number>;
 }
 
 export type { EpochReport } from './epoch-report.js';
@@ -80,6 +86,12 @@ export interface TrainSummary {
 /** Training inputs: training sequences (item indices, time order) and optional validation cases. */
 export interface TrainData {
   sequences: Int32Array[];
+  /**
+   * Weight of every event as a training target, aligned with `sequences`
+   * (e.g. by behaviour type; see slidingWindowSamples): 0 leaves the event
+   * out as a target (it stays in later samples' histories). Absent: all 1.
+   */
+  targetWeights?: Float32Array[];
   valid?: EvalCase[];
   /** Item side features trained with the network (they keep its item rows materialised). */
   features?: ItemFeatures;

@@ -10,7 +10,9 @@
  *    level-major, each slot's behaviours represented by their ancestors on
  *    that level (`Tree.levelRows`), and one pair group per level.
  *
- * Both layouts hold the same pairs for a sample. A subclass that needs to
+ * Both layouts hold the same pairs for a sample. When the samples carry
+ * weights (SampleSet.weight), each of a sample's pairs is weighted by it (times
+ * the pair's own weight, for subclasses that write one). A subclass that needs to
  * look at the whole shard first (to run a beam search for every sample in
  * one batched pass, say) does so in `prepare`.
  */
@@ -44,7 +46,10 @@ export abstract class LevelProducer implements BatchProducer {
   private readonly perLevel: number[];
   /** Pairs before level l (1-based) within one sample's block, plain layout. */
   private readonly levelOffset: Int32Array;
+  /** The batches carry pair weights (the subclass's own, or the samples' weights, or both). */
   private readonly weighted: boolean;
+  /** The subclass writes pair weights itself (else they start at 1). */
+  private readonly ownWeights: boolean;
   protected batch: ShardBatch = emptyBatch({ slots: 0, entries: 0, pairs: 0 }, false);
   /** The target's root-to-leaf path of the sample being filled. */
   protected readonly path: Int32Array;
@@ -59,7 +64,8 @@ export abstract class LevelProducer implements BatchProducer {
     this.depth = ctx.tree.layout.depth;
     this.histCap = maxHistory(ctx.network.config);
     this.perLevel = perLevel;
-    this.weighted = weighted;
+    this.ownWeights = weighted;
+    this.weighted = weighted || ctx.samples.weight !== undefined;
     this.levelOffset = new Int32Array(this.depth + 2);
     for (let l = 1; l <= this.depth; l++) this.levelOffset[l + 1] = this.levelOffset[l] + perLevel[l - 1];
     this.pairsPerSample = this.levelOffset[this.depth + 1];
@@ -99,6 +105,14 @@ export abstract class LevelProducer implements BatchProducer {
         slots[l].m = perLevel[l - 1];
       }
       this.fillSample(i, idx[i], sampleRng(this.seed, epoch, first + i), slots);
+      if (samples.weight) {
+        // the sample's weight multiplies every pair it brings
+        const w = samples.weight[idx[i]];
+        const pw = b.weights!;
+        for (let l = 1; l <= depth; l++) {
+          for (let p = slots[l].at, end = p + slots[l].m; p < end; p++) pw[p] = this.ownWeights ? pw[p] * w : w;
+        }
+      }
     }
     // user map: slot by slot, window by window, latest behaviour first
     let e = 0;

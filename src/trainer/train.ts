@@ -79,7 +79,7 @@ export function validateTrainOptions(o: TrainOptions): void {
 export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData, options: Partial<TrainOptions> = {}, logger: Logger = silentLogger, checkpoints?: Checkpoints): TrainSummary {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options, workers: 0 };
   validateTrainOptions(o);
-  const samples = slidingWindowSamples(data.sequences);
+  const samples = slidingWindowSamples(data.sequences, data.targetWeights);
   const total = samples.seq.length;
   if (total === 0) throw new UsageError('no training samples: the training users need at least two behaviours each');
   const negs = negativesPerLevel(tree, o.negatives);
@@ -94,6 +94,7 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     embAdam.loadState(resume.embedding);
   }
   const b = o.batchSize;
+  if (network.attention && samples.weight) throw new UsageError('behaviour weights apply to the pooling scorer: the attention scorer trains without sample weights (leave --behavior-weights out, or give every type the same weight)');
   const attStep = network.attention ? new AttentionStepper(tree, network, samples, negs, o.seed, b) : undefined;
   let engine: StepEngine | undefined;
   let producer: BatchProducer | undefined;
