@@ -215,6 +215,8 @@ interface Row {
   jtmRoundEpochs?: number;
   /** The round joint training kept (best validation recall). */
   jtmKeptRound?: number;
+  /** A JTM round whose learned tree was refused (its objective on the validation users' pairs fell): not retrained, the rounds ended. */
+  jtmRejected?: { round: number; moved: number; treeLearningSeconds: number; objective?: ObjectiveChange };
   /** Whether the JTM scorer has the hierarchical user preference. */
   jtmHierarchical?: boolean;
   /** Epochs and seconds of the JTM scorer's own round-0 training on the category tree (when it is not the TDM model). */
@@ -416,6 +418,8 @@ async function learnedTrees(row: Row, store: Store, start: Model, startDir: stri
     log,
   );
   row.jtmKeptRound = joint.bestRound;
+  const refused = joint.rounds.find((r) => r.rejected);
+  if (refused) row.jtmRejected = { round: refused.round, moved: refused.moved, treeLearningSeconds: refused.treeLearningSeconds, ...(refused.objective ? { objective: refused.objective } : {}) };
   // recall@50 of the kept round and of the k-means rebuild over the default model's, paired
   const at = (e: ModelEvalReport, k: number) => userRecall(e, 'beam', k)!.users;
   const k50 = row.eval.ks.includes(50) ? 50 : row.eval.ks[0];
@@ -464,6 +468,15 @@ function stageTable(r: Row): string {
   row('default model (category tree)', r.eval, undefined, bestValid(r.training), r.plantedPurity);
   if (r.kmeans) row(r.kmeans.label, r.kmeans.eval, undefined, undefined, r.kmeans.plantedPurity);
   for (const j of r.jtm ?? []) if (j.round > 0 || r.jtmStart) row(j.label, j.eval, j, j.validRecall, j.plantedPurity);
+  if (r.jtmRejected) {
+    const j = r.jtmRejected;
+    const o = j.objective;
+    const arrow = (a: number, b: number) => `${a.toFixed(2)} → ${b.toFixed(2)}`;
+    const blank = ks.map(() => '—').join(' | ');
+    lines.push(
+      `| JTM round ${j.round}: not kept (its validation objective fell) | ${blank} | ${blank} | — | — |${r.plantedPurity ? ' — |' : ''} ${pct(j.moved)} | ${j.treeLearningSeconds.toFixed(1)} | ${o ? arrow(o.train.topBefore, o.train.topAfter) : ''} | ${o?.heldOut ? arrow(o.heldOut.topBefore, o.heldOut.topAfter) : ''} |`,
+    );
+  }
   if (r.treeRatios) {
     const ci = (x: PairedRatio) => `${x.ratio.toFixed(2)} (${x.low.toFixed(2)}–${x.high.toFixed(2)})`;
     lines.push('', `Recall@${r.treeRatios.k} (beam) over the default model's, paired over the test users (95 % bootstrap interval): kept JTM round ${ci(r.treeRatios.jtm)}; k-means rebuild ${ci(r.treeRatios.kmeans)}.`);
@@ -632,7 +645,7 @@ function markdown(rows: Row[]): string {
           (r.jtmStart
             ? `JTM as in its paper: a scorer with the hierarchical user preference, trained on the category tree (round 0: ${r.jtmStart.epochs} epochs, kept ${r.jtmStart.keptEpoch}, ${r.jtmStart.trainSeconds.toFixed(0)} s). `
             : `JTM: round 0 is the default model (its scorer has JTM's hierarchical user preference). `) +
-          `Each round learns the tree (gap 7, at most 50 training pairs per item) and trains up to ${r.jtmRoundEpochs} more epochs; "moved" is the share of items whose leaf changed; "(kept)" marks the round joint training keeps (best validation recall). ` +
+          `Each round learns the tree (gap 7, at most 50 training pairs per item) and trains up to ${r.jtmRoundEpochs} more epochs; "moved" is the share of items whose leaf changed; "(kept)" marks the round joint training keeps (best validation recall); a learned tree that lowers the objective of levels 1-7 on the validation users' pairs is not retrained, and ends the rounds. ` +
           'Objective: the tree-learning objective (summed log-probabilities of the levels of the first step, 1-7) per pair, old tree → learned tree under the same weights, on the training pairs and on the validation users\' pairs. ' +
           'Purity: share of items under each node of that level belonging to its majority category (category-initialised trees start near 1 by construction).',
         '',

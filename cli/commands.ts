@@ -368,7 +368,8 @@ function printEval(report: ModelEvalReport, config: Record<string, unknown>, jso
           .map((r) => {
             const h = r.objective?.heldOut;
             const obj = h ? ` validation objective (levels 1-${r.objective!.topLevels}) ${h.topBefore.toFixed(2)} → ${h.topAfter.toFixed(2)}` : '';
-            return `#${r.round} moved ${(r.moved * 100).toFixed(1)}%${obj}${r.validRecall !== undefined ? ` valid recall ${(r.validRecall * 100).toFixed(2)}%` : ''}`;
+            const refused = r.rejected ? ' not kept (its validation objective fell)' : '';
+            return `#${r.round} moved ${(r.moved * 100).toFixed(1)}%${obj}${refused}${r.validRecall !== undefined ? ` valid recall ${(r.validRecall * 100).toFixed(2)}%` : ''}`;
           })
           .join('; ')}`,
       );

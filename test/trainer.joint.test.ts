@@ -14,7 +14,8 @@ import { Rng } from '../src/core/rng.js';
 import { buildRandomTree } from '../src/tree/build.js';
 import { trainScorer } from '../src/trainer/train.js';
 import { caseSamples } from '../src/trainer/samples.js';
-import { jointTrain, type JointResult } from '../src/trainer/joint.js';
+import { heldOutGate, jointTrain, type JointResult } from '../src/trainer/joint.js';
+import type { ObjectiveChange } from '../src/trainer/pair-scorer.js';
 import { groupCohesion, groupPurity } from '../src/eval/tree-quality.js';
 import { TINY_CONFIG, plantedData, recallAt } from './helpers/training.js';
 
@@ -105,5 +106,68 @@ describe('joint training (JTM) from a scrambled tree', () => {
     const again = await runJoint(3);
     assert.deepEqual(Array.from(again.result.tree.itemLeaf), Array.from(joint.result.tree.itemLeaf));
     again.network.dispose();
+  });
+});
+
+/** Every weight of a network, concatenated in name order. */
+function flat(n: ScorerNetwork): Float32Array {
+  const parts = [...n.toArrays().entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v.data);
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+describe('the held-out gate of tree learning', () => {
+  const change = (topBefore: number, topAfter: number, pairs = 10): ObjectiveChange => ({
+    topLevels: 3,
+    train: { before: -9, after: -8, topBefore: -3, topAfter: -2 },
+    heldOut: { before: -9, after: -12, topBefore, topAfter, pairs },
+  });
+  it('accepts a learned tree only when the first step\'s levels gain on the validation pairs (deeper levels are not asked)', () => {
+    assert.equal(heldOutGate(change(-3, -2.5)), true);
+    assert.equal(heldOutGate(change(-3, -3)), false);
+    assert.equal(heldOutGate(change(-3, -3.5)), false);
+  });
+  it('accepts every tree without validation pairs', () => {
+    assert.equal(heldOutGate({ topLevels: 3, train: { before: -9, after: -8, topBefore: -3, topAfter: -2 } }), true);
+    assert.equal(heldOutGate(change(-3, -4, 0)), true);
+  });
+  it('a refused tree is not retrained: the rounds end, the initial tree and round 0\'s weights are kept', async () => {
+    await initBackend();
+    const tree = buildRandomTree(data.items, { branching: 2, seed: 11 });
+    const network = ScorerNetwork.init(TINY_CONFIG, tree.layout.numInternal, tree.numItems, new Rng(5));
+    let trainings = 0;
+    let afterRound0: Float32Array | undefined;
+    const result = await jointTrain(
+      tree,
+      network,
+      { sequences: data.sequences, valid },
+      { ...train, epochs: 1, seed: 5 },
+      {
+        rounds: 2,
+        gap: 3,
+        maxPairsPerItem: 0,
+        accept: () => false,
+        trainer: (t, n, d, o, l) => {
+          trainings++;
+          return trainScorer(t, n, d, o, l);
+        },
+        onRound: (r, _t, n) => {
+          if (r.round === 0) afterRound0 = flat(n);
+        },
+      },
+    );
+    assert.equal(trainings, 1);
+    assert.equal(result.rounds.length, 2);
+    assert.equal(result.rounds[1].rejected, true);
+    assert.ok(result.rounds[1].moved > 0 && result.rounds[1].training === undefined && result.rounds[1].validRecall === undefined);
+    assert.equal(result.bestRound, 0);
+    assert.deepEqual(Array.from(result.tree.itemLeaf), Array.from(tree.itemLeaf));
+    assert.deepEqual(Array.from(flat(network)), Array.from(afterRound0!));
+    network.dispose();
   });
 });

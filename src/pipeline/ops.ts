@@ -456,6 +456,8 @@ export interface RecordedRound {
   validRecall?: number;
   /** The tree-learning objective before and after (rounds ≥ 1). */
   objective?: ObjectiveChange;
+  /** True when the learned tree was refused (its validation objective fell) and the rounds ended. */
+  rejected?: boolean;
 }
 
 /** An evaluation report plus what the caller should know about the data. */
@@ -477,7 +479,7 @@ export function treeQuality(model: Model): TreeQuality {
     depth: tree.layout.depth,
     categoryPurityByLevel: hasCats ? purityByLevel(tree, tree.items.itemCategory) : [],
     categoryCohesion: hasCats ? groupCohesion(tree, tree.items.itemCategory) : NaN,
-    ...(joint?.rounds ? { rounds: joint.rounds.map((r) => ({ round: r.round, moved: r.moved, validRecall: r.validRecall, ...(r.objective ? { objective: r.objective } : {}) })) } : {}),
+    ...(joint?.rounds ? { rounds: joint.rounds.map((r) => ({ round: r.round, moved: r.moved, validRecall: r.validRecall, ...(r.objective ? { objective: r.objective } : {}), ...(r.rejected ? { rejected: true } : {}) })) } : {}),
   };
 }
 

@@ -27,6 +27,13 @@ export interface JointOptions {
    * thread); the pipeline passes the data-parallel trainer.
    */
   trainer?: ScorerTrainer;
+  /**
+   * Whether a learned tree goes on to retraining, from the objective change
+   * tree learning made (default `heldOutGate`: only when it raised the
+   * objective on the validation users' pairs). A tree it refuses ends the
+   * rounds: the next round would learn from the same weights.
+   */
+  accept?: (objective: ObjectiveChange) => boolean;
   /** Called after every round with that round's tree and the network (e.g. to evaluate held-out users). */
   onRound?: (report: RoundReport, tree: Tree, network: ScorerNetwork) => void;
 }
@@ -52,6 +59,27 @@ export interface RoundReport {
   pathWeight?: number;
   /** Every path weight tried (absent when fixed). */
   pathWeightTrials?: PathWeightTrial[];
+  /** True when the learned tree was refused (see `JointOptions.accept`): no training, the rounds ended here. */
+  rejected?: boolean;
+}
+
+/**
+ * The default acceptance rule of a learned tree: it must raise the
+ * tree-learning objective of the first step's levels (1 … topLevels) on the
+ * validation users' pairs, under the weights that learned it. Tree learning
+ * always raises it on its training pairs; when items have only a few pairs
+ * each, it fits those and moves items away from their other users, and the
+ * held-out figure falls. Deeper levels are not asked: their node
+ * embeddings were fitted to the old items, so any move costs there until
+ * the scorer is retrained (from a scrambled tree, where learning helps most,
+ * the all-levels figure falls too). Measured (docs/FINDINGS.md): a fall came
+ * with lower validation recall after retraining; a rise is necessary, not
+ * sufficient, and the kept round still guards the rest. Without validation
+ * pairs every tree is accepted.
+ */
+export function heldOutGate(objective: ObjectiveChange): boolean {
+  const h = objective.heldOut;
+  return h === undefined || h.pairs === 0 || h.topAfter > h.topBefore;
 }
 
 /** Result of joint training: the tree and weights kept (the network holds them). */
@@ -96,6 +124,14 @@ export async function jointTrain(
       });
       objective = objectiveChange(network, tree, learned.tree, joint.gap, { samples, scoring }, heldOut);
       logger.info(`round ${round}: ${describeObjectiveChange(objective)}`);
+      if (!(joint.accept ?? heldOutGate)(objective)) {
+        const h = objective.heldOut!;
+        logger.info(
+          `round ${round}: the learned tree lowers the objective of levels 1-${objective.topLevels} on the validation users' pairs (${h.topBefore.toFixed(2)} → ${h.topAfter.toFixed(2)}): not kept, tree learning stops`,
+        );
+        rounds.push({ round, moved: learned.moved, treeLearningSeconds: learned.seconds, scoredNodes: learned.scoredNodes, objective, rejected: true });
+        break;
+      }
       tree = learned.tree;
       moved = learned.moved;
       treeLearningSeconds = learned.seconds;
