@@ -93,7 +93,7 @@ export const LEARN_OPTIONS: OptionSpec[] = [
 /** Every command's options, in help order. */
 export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
   ingest: [
-    { name: 'format', type: 'string', arg: 'F', choices: ['userbehavior', 'movielens', 'sequence'], help: 'input format (see "Input formats" in the README and arbor ingest --help)', env: false },
+    { name: 'format', type: 'string', arg: 'F', choices: ['userbehavior', 'movielens', 'sequence'], help: 'input format (see arbor ingest --help, and "Input formats" in docs/GUIDE.md)', env: false },
     { name: 'items', type: 'string', arg: 'FILE', help: 'item side file: movies.dat / u.item / movies.csv (movielens) or attributes JSON (sequence)', env: false },
     { name: 'min-rating', type: 'number', arg: 'R', help: 'movielens only: keep ratings >= R (the papers use 4); default keeps all', env: false },
     db, config,

@@ -36,7 +36,7 @@ import { invertSpd } from './spd-inverse.js';
  * The largest dense dimension (min of catalogue size and training users)
  * EASE accepts: 20,000 means two 1.6 GB float32 buffers and about 8·10¹²
  * multiply-adds a fit (913 s for one inverse on one core of the 2-core
- * machine the project is measured on, while other work ran: see README).
+ * machine the project is measured on, while other work ran: see docs/DESIGN.md, Baselines).
  */
 export const EASE_MAX_DIM = 20_000;
 
