@@ -467,7 +467,15 @@ function stageTable(r: Row): string {
   };
   row('default model (category tree)', r.eval, undefined, bestValid(r.training), r.plantedPurity);
   if (r.kmeans) row(r.kmeans.label, r.kmeans.eval, undefined, undefined, r.kmeans.plantedPurity);
-  for (const j of r.jtm ?? []) if (j.round > 0 || r.jtmStart) row(j.label, j.eval, j, j.validRecall, j.plantedPurity);
+  // rows run before arbor refused such trees: a round retrained although its validation objective fell
+  const refusedNow = (j: NonNullable<Row['jtm']>[number]) => j.round > 0 && !!j.objective?.heldOut && j.objective.heldOut.topAfter <= j.objective.heldOut.topBefore;
+  let gateSeen = false;
+  for (const j of r.jtm ?? []) {
+    if (!(j.round > 0 || r.jtmStart)) continue;
+    const ungated: boolean = refusedNow(j) && !gateSeen;
+    gateSeen ||= ungated;
+    row(ungated ? `${j.label} (run before the validation gate; arbor now refuses this tree and stops)` : j.label, j.eval, j, j.validRecall, j.plantedPurity);
+  }
   if (r.jtmRejected) {
     const j = r.jtmRejected;
     const o = j.objective;
