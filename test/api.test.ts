@@ -20,7 +20,7 @@ import { NetworkScorer } from '../src/scorer/session.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 describe('the package entry point', () => {
-  it('exports openModel, the five stages and the error classes, nothing else at run time', () => {
+  it('exports openModel, the seven stages and the error classes, nothing else at run time', () => {
     assert.deepEqual(Object.keys(arbor).sort(), [
       'ArborError',
       'CheckpointError',
@@ -30,14 +30,16 @@ describe('the package entry point', () => {
       'NotFoundError',
       'StoreError',
       'UsageError',
+      'addItems',
       'buildTree',
       'evaluate',
       'ingest',
+      'ingestItems',
       'openModel',
       'split',
       'train',
     ]);
-    for (const f of ['openModel', 'ingest', 'split', 'buildTree', 'train', 'evaluate'] as const) assert.equal(typeof arbor[f], 'function', f);
+    for (const f of ['openModel', 'ingest', 'split', 'buildTree', 'train', 'evaluate', 'ingestItems', 'addItems'] as const) assert.equal(typeof arbor[f], 'function', f);
     assert.ok(new arbor.NotFoundError('x') instanceof arbor.ArborError);
   });
 

@@ -4,10 +4,11 @@
  * train --warm-start, and retrieve accepting the added items.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { arbor } from './helpers/spawn.js';
+import { BIN, arbor } from './helpers/spawn.js';
 import { tempDir } from './helpers/training.js';
 
 const temp = tempDir('cli-living');
@@ -95,4 +96,56 @@ test('ingest-items, add-items, retrieve and train --warm-start through the CLI',
   const e4 = arbor(['train', '--db', db, '--model', model, '--warm-start', '--item-vectors', vectors]);
   assert.equal(e4.code, 2);
   oneLine(e4.stderr, /--warm-start: .*--item-vectors/);
+});
+
+/** Starts `arbor ARGS` and kills it (SIGKILL) once `model`/checkpoint is on disk; resolves true when it was killed so. */
+function killAtCheckpoint(model: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+    let killed = false;
+    const poll = setInterval(() => {
+      if (existsSync(join(model, 'checkpoint', 'manifest.json'))) {
+        killed = child.kill('SIGKILL');
+        clearInterval(poll);
+      }
+    }, 5);
+    child.on('error', reject);
+    child.on('exit', (_code, signal) => {
+      clearInterval(poll);
+      resolve(killed && signal === 'SIGKILL');
+    });
+  });
+}
+
+test('an interrupted warm-started training resumes with --warm-start --resume, to the uninterrupted weights', async () => {
+  const dir = join(temp.dir, 'resume');
+  mkdirSync(dir);
+  const csv = join(dir, 's.csv');
+  const db = join(dir, 'a.db');
+  const base = join(dir, 'base');
+  const ok = (args: string[]) => {
+    const r = arbor(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  ok(['synth', '--out', csv, '--items', '300', '--users', '150', '--seed', '3']);
+  ok(['ingest', csv, '--format', 'userbehavior', '--db', db]);
+  ok(['split', '--db', db, '--test-users', '20', '--valid-users', '15', '--seed', '1']);
+  ok(['build-tree', '--db', db, '--out', base]);
+  const TRAIN = ['--db', db, '--epochs', '2', '--batch-size', '100', '--max-samples', '800', '--workers', '0', '--emb-dim', '8', '--seed', '4'];
+  ok(['train', '--model', base, ...TRAIN]);
+  const full = join(dir, 'full');
+  const cut = join(dir, 'cut');
+  cpSync(base, full, { recursive: true });
+  cpSync(base, cut, { recursive: true });
+  const WARM = [...TRAIN, '--warm-start', '--checkpoint-every', '1'];
+  ok(['train', '--model', full, ...WARM]);
+  assert.ok(await killAtCheckpoint(cut, ['train', '--model', cut, ...WARM]), 'the warm-started run was killed at a checkpoint');
+  // a plain --resume of a warm-started run names the difference
+  const plain = arbor(['train', '--model', cut, ...TRAIN, '--checkpoint-every', '1', '--resume']);
+  assert.equal(plain.code, 2, plain.stderr);
+  oneLine(plain.stderr, /is from another run: .*warmStartFrom: checkpoint "[0-9a-f]+", this run unset/);
+  ok(['train', '--model', cut, ...WARM, '--resume']);
+  assert.ok(readFileSync(join(cut, 'scorer', 'weights.bin')).equals(readFileSync(join(full, 'scorer', 'weights.bin'))), 'same weights as the uninterrupted warm start');
+  assert.ok(!existsSync(join(cut, 'checkpoint')));
 });

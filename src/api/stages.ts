@@ -13,6 +13,11 @@ import { createModelFolder, evaluateModel, trainModelFolder, type BuildOptions, 
 import { initBackend, type BackendChoice } from '../scorer/backend.js';
 import { DEFAULT_SCORER_CONFIG } from '../scorer/config.js';
 import type { TrainSummary } from '../trainer/train.js';
+import { addItemsToFolder, type AddItemsOptions, type AddItemsSummary } from '../pipeline/add-items.js';
+import { parseItemsFile } from '../data/items-file.js';
+import type { ItemsInsertReport } from '../data/store.js';
+import { readFileSync } from 'node:fs';
+import { fileError } from '../core/fs-errors.js';
 
 /** Runs `fn` on the store at `db` (which must exist unless `create`), closing it afterwards. */
 async function withStore<T>(db: string, create: boolean, fn: (store: Store) => Promise<T> | T): Promise<T> {
@@ -107,4 +112,36 @@ export async function evaluate(o: EvaluateStageOptions): Promise<ModelEvalReport
   } finally {
     m.network!.dispose();
   }
+}
+
+/**
+ * Adds the items of an items file (`ITEM` or `ITEM,CATEGORY` a line; see
+ * src/data/items-file.ts) to the store at `o.db` (created when absent),
+ * with or without events, in one transaction.
+ */
+export async function ingestItems(file: string, o: { db: string }): Promise<ItemsInsertReport> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw fileError('read', file, e, 'cannot read items file');
+  }
+  const rows = parseItemsFile(file, bytes);
+  return withStore(o.db, true, (store) => store.insertItems(rows, file));
+}
+
+/** Options of addItems. */
+export interface AddItemsStageOptions extends AddItemsOptions {
+  db: string;
+  /** A trained model folder; rewritten atomically with the new items. */
+  model: string;
+  backend?: BackendChoice;
+  logger?: Logger;
+}
+
+/** Adds the store's items that the trained model lacks to its tree and scorer, without retraining (see `arbor add-items`). */
+export async function addItems(o: AddItemsStageOptions): Promise<AddItemsSummary> {
+  const { db, model, backend, logger, ...rest } = o;
+  await initBackend(backend);
+  return withStore(db, false, (store) => addItemsToFolder(store, model, rest, logger));
 }
