@@ -46,10 +46,12 @@ describe('the package entry point', () => {
   it('importing it starts no tfjs backend, opens no file and leaves nothing running', () => {
     // a fresh process: file descriptors before and after the import, then tfjs's engine state
     // (anon_inode descriptors are Node's own event loop and thread pool handles, which it may open
-    // lazily while loading modules on a busy machine: not files)
+    // lazily while loading modules on a busy machine: not files; nor is the node binary itself, which
+    // it may map again for its own use)
     const script = `
-      import { readdirSync, readlinkSync } from 'node:fs';
-      const fds = () => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync('/proc/self/fd/' + fd); } catch { return 'closed'; } }).filter((t) => t !== 'closed' && !t.startsWith('/proc/') && !t.startsWith('anon_inode:')).sort();
+      import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
+      const exe = [process.execPath, realpathSync(process.execPath)];
+      const fds = () => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync('/proc/self/fd/' + fd); } catch { return 'closed'; } }).filter((t) => t !== 'closed' && !t.startsWith('/proc/') && !t.startsWith('anon_inode:') && !exe.includes(t)).sort();
       const before = fds();
       const api = await import('arbor');
       const after = fds();
