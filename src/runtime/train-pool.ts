@@ -54,6 +54,7 @@ import type { Tree } from '../tree/tree.js';
 import { Barrier } from './barrier.js';
 import { EPOCH, FINISHED, type FromTrainWorker, type SharedMemory, type StepRange, type ToTrainWorker, type WireError, type WorkerInit } from './train-protocol.js';
 import type { DenseAdamState } from '../trainer/adam-state.js';
+import { scorerKind } from '../scorer/kinds.js';
 
 /** Default worker count of training: the number of CPU cores. */
 export function defaultTrainWorkers(): number {
@@ -62,7 +63,8 @@ export function defaultTrainWorkers(): number {
 
 /** Why a run cannot use worker threads (undefined: it can). */
 export function inProcessReason(network: ScorerNetwork, data: TrainData): string | undefined {
-  if (network.attention) return 'the attention scorer trains on the calling thread (worker threads cover the pooling scorer)';
+  const unsupported = scorerKind(network.config.kind).workersUnsupported;
+  if (unsupported) return unsupported;
   if (data.features) return 'item side features (category embedding, item vectors) train on the calling thread (worker threads cover plain item embeddings)';
   return undefined;
 }

@@ -4,6 +4,12 @@
  */
 import { UsageError } from '../core/errors.js';
 
+/** The scorer kinds' names (each kind's strategy is in src/scorer/kinds.ts). */
+export const SCORER_KIND_NAMES = ['pooling', 'attention'] as const;
+
+/** The name of a scorer kind. */
+export type ScorerKindName = (typeof SCORER_KIND_NAMES)[number];
+
 /** Scorer hyper-parameters (stored in the model folder). */
 export interface ScorerConfig {
   /**
@@ -11,7 +17,7 @@ export interface ScorerConfig {
    * behaviours) or `attention` (DIN-style: each window is the mean of its
    * behaviours weighted by an attention unit that sees the scored node).
    */
-  kind: 'pooling' | 'attention';
+  kind: ScorerKindName;
   /** Hidden units of the attention unit (attention scorer only; default 36). */
   attentionUnits?: number;
   /**
@@ -59,7 +65,7 @@ export function maxHistory(cfg: ScorerConfig): number {
 
 /** Validates a scorer config, naming the bad field. */
 export function validateScorerConfig(cfg: ScorerConfig): void {
-  if (cfg.kind !== 'pooling' && cfg.kind !== 'attention') throw new UsageError(`scorer kind must be "pooling" or "attention", got ${JSON.stringify(cfg.kind)}`);
+  if (!(SCORER_KIND_NAMES as readonly string[]).includes(cfg.kind)) throw new UsageError(`scorer kind must be one of ${SCORER_KIND_NAMES.join(', ')}, got ${JSON.stringify(cfg.kind)}`);
   if (cfg.attentionUnits !== undefined && (!Number.isInteger(cfg.attentionUnits) || cfg.attentionUnits <= 0)) {
     throw new UsageError(`attentionUnits must be a positive integer, got ${JSON.stringify(cfg.attentionUnits)}`);
   }

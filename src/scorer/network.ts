@@ -14,7 +14,8 @@ import { ModelFormatError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { maxHistory, validateScorerConfig, type ScorerConfig } from './config.js';
 import { denseBiasPrelu, userNodePrelu } from './fast-grad.js';
-import { attentionEntries, initAttentionArrays, makeAttention, type AttentionParams } from './attention.js';
+import type { AttentionParams } from './attention.js';
+import { kindWeights, type KindParams } from './kind-weights.js';
 import { makeMlp, matMulT, mlpEntries, variableMaker, type MlpParams, type NamedArrays } from './mlp.js';
 
 export { matMulT, mlpEntries, type DenseLayer, type MlpParams, type NamedArrays } from './mlp.js';
@@ -31,16 +32,19 @@ export class ScorerNetwork {
   /** Embedding table, row-major [numRows, embDim]. */
   readonly emb: Float32Array;
   readonly mlp: MlpParams;
-  /** The attention unit (config.kind "attention" only). */
+  /** The kind's own parameters (see kind-weights.ts). */
+  readonly kindParams: KindParams;
+  /** The attention unit (attention kind only). */
   readonly attention?: AttentionParams;
 
-  private constructor(config: ScorerConfig, numInternal: number, numItems: number, emb: Float32Array, mlp: MlpParams, attention?: AttentionParams) {
+  private constructor(config: ScorerConfig, numInternal: number, numItems: number, emb: Float32Array, mlp: MlpParams, kindParams: KindParams) {
     this.config = config;
     this.numInternal = numInternal;
     this.numItems = numItems;
     this.emb = emb;
     this.mlp = mlp;
-    this.attention = attention;
+    this.kindParams = kindParams;
+    this.attention = kindParams.attention;
   }
 
   /** Rows in the embedding table. */
@@ -75,8 +79,8 @@ export class ScorerNetwork {
     }
     arrays.set('out/kernel', { shape: [h[h.length - 1], 1], data: glorot(h[h.length - 1], 1) });
     arrays.set('out/bias', { shape: [1], data: new Float32Array(1) });
-    // drawn after the pooling weights, so a pooling network's initial weights do not depend on this
-    if (config.kind === 'attention') initAttentionArrays(config, () => rng.next(), arrays);
+    // the kind's own weights are drawn after the shared ones, so those do not depend on the kind
+    kindWeights(config).init(config, () => rng.next(), arrays);
     return ScorerNetwork.build(config, numInternal, numItems, emb, arrays, '(init)');
   }
 
@@ -105,13 +109,13 @@ export class ScorerNetwork {
 
   private static build(config: ScorerConfig, numInternal: number, numItems: number, emb: Float32Array, arrays: NamedArrays, file: string): ScorerNetwork {
     const v = variableMaker(arrays, file);
-    const attention = config.kind === 'attention' ? makeAttention(config, v) : undefined;
-    return new ScorerNetwork(config, numInternal, numItems, emb, makeMlp(config, v), attention);
+    const own = kindWeights(config).make(config, v);
+    return new ScorerNetwork(config, numInternal, numItems, emb, makeMlp(config, v), own);
   }
 
-  /** Every trainable tfjs variable with its saved name: the MLP, then the attention unit if any. */
+  /** Every trainable tfjs variable with its saved name: the MLP, then the kind's own (the attention unit). */
   variables(): [string, tf.Variable][] {
-    return [...mlpEntries(this.mlp), ...(this.attention ? attentionEntries(this.attention) : [])];
+    return [...mlpEntries(this.mlp), ...kindWeights(this.config).entries(this.kindParams)];
   }
 
   /** Every weight as a named array (embedding first), for saving or snapshots. */

@@ -10,6 +10,7 @@ import type { ScorerNetwork } from '../scorer/network.js';
 import { pathLogLikelihood } from '../tree/learn.js';
 import type { Tree } from '../tree/tree.js';
 import type { SampleSet } from './samples.js';
+import { scorerKind } from '../scorer/kinds.js';
 
 /** Training pairs as tree learning sees them, with their scorer. */
 export interface PairScoring {
@@ -23,7 +24,8 @@ const USER_BATCH = 2048;
 
 /** Builds the pair scorer for `samples` under `network` and `tree`. */
 export function pairScoring(network: ScorerNetwork, tree: Tree, samples: SampleSet): PairScoring {
-  if (network.config.kind !== 'pooling') throw new UsageError('tree learning supports the pooling scorer only (this model uses the attention scorer)');
+  const unsupported = scorerKind(network.config.kind).treeLearningUnsupported;
+  if (unsupported) throw new UsageError(`tree learning cannot use this model's ${network.config.kind} scorer: ${unsupported}`);
   const n = samples.seq.length;
   const h1 = network.mlp.bias1.shape[0] as number;
   const userDim = network.userDim;
