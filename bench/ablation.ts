@@ -20,10 +20,9 @@ import { Rng } from '../src/core/rng.js';
 import { Store, generateSynthetic, type InputFormat } from '../src/data/index.js';
 import { readModel } from '../src/model/folder.js';
 import { createModelFolder, evaluateModel, trainModelFolder, type TrainModelOptions } from '../src/pipeline/ops.js';
-import { mapCases, storeToTree } from '../src/pipeline/items.js';
-import { BeamSearch } from '../src/beam/beam.js';
+import { TreeDataset } from '../src/model/dataset.js';
 import { pairedDifference } from '../src/eval/paired.js';
-import { NetworkScorer } from '../src/scorer/session.js';
+import { networkSearch } from '../src/beam/network-search.js';
 
 /** What the ablation needs to know about a data set (bench/run.ts's specs fit). */
 export interface AblationDataset {
@@ -196,13 +195,12 @@ export async function runAblation(spec: AblationDataset, o: AblationOptions): Pr
     }
     // query speed side by side: the variants take turns on the same queries
     const models = dirs.map((d) => readModel(d, { requireScorer: true }));
-    const map = storeToTree(store.catalogue(), models[0].tree);
-    const queries = mapCases(store.evalCases('test'), map).cases.slice(0, SPEED_QUERIES).map((c) => c.history);
+    const queries = TreeDataset.of(store, models[0].tree).cases('test').cases.slice(0, SPEED_QUERIES).map((c) => c.history);
     const ms: number[][] = models.map(() => []);
     const pairs: number[] = models.map(() => 0);
     for (let r = 0; r < SPEED_ROUNDS; r++) {
       models.forEach((m, i) => {
-        const search = new BeamSearch(m.tree, new NetworkScorer(m.network!, m.tree));
+        const search = networkSearch(m.tree, m.network!);
         const t0 = process.hrtime.bigint();
         let p = 0;
         for (const h of queries) p += search.retrieve(h, { k: Math.max(...KS), beam: BEAM }).pairsScored;

@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/core/rng.js';
 import { Store, generateSynthetic, type InputFormat } from '../src/data/index.js';
 import { buildTreeFromStore } from '../src/pipeline/ops.js';
-import { mapSequences, storeToTree } from '../src/pipeline/items.js';
+import { TreeDataset } from '../src/model/dataset.js';
 import { initBackend } from '../src/scorer/backend.js';
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../src/scorer/config.js';
 import { ScorerNetwork } from '../src/scorer/network.js';
@@ -81,8 +81,7 @@ async function main(): Promise<void> {
       } else store.insertDataset(generateSynthetic({ items: 10000, users: 2000, seed: 42 }), 'synthetic');
       store.split({ testUsers: spec.testUsers, validUsers: spec.validUsers, seed: 42 });
       const tree = buildTreeFromStore(store, { init: 'category', branching: 2, seed: 42 });
-      const map = storeToTree(store.catalogue(), tree);
-      const samples = slidingWindowSamples(mapSequences(store.sequences(['train']), map).map((s) => s.items));
+      const samples = slidingWindowSamples(TreeDataset.of(store, tree).trainSequences());
       const negs = negativesPerLevel(tree, 'auto');
       const order = shuffledOrder(samples.seq.length, new Rng(7)).subarray(0, batches * BATCH);
       const config: ScorerConfig = { ...DEFAULT_SCORER_CONFIG, kind: 'attention', embDim: 24 };

@@ -17,17 +17,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stderrLogger } from '../src/core/log.js';
-import { BeamSearch } from '../src/beam/beam.js';
 import { Store } from '../src/data/store.js';
 import { halfSplit } from '../src/data/split.js';
 import { parseBehaviorWeights, type BehaviorWeights } from '../src/data/behavior-weights.js';
 import { evaluate, type EvalReport } from '../src/eval/evaluate.js';
 import { pairedRatio, type PairedRatio } from '../src/eval/paired.js';
 import { readModel } from '../src/model/folder.js';
-import { mapCases, storeToTree } from '../src/pipeline/items.js';
+import { TreeDataset, mapCases } from '../src/model/dataset.js';
+import { networkSearch } from '../src/beam/network-search.js';
 import { createModelFolder, trainModelFolder } from '../src/pipeline/ops.js';
 import { initBackend } from '../src/scorer/backend.js';
-import { NetworkScorer } from '../src/scorer/session.js';
 import type { TrainSummary } from '../src/trainer/train.js';
 import type { EvalCase } from '../src/data/types.js';
 
@@ -102,13 +101,13 @@ async function main(): Promise<void> {
       const { summary } = await trainModelFolder(store, dir, { train: { epochs: Number(values.epochs), ...(Object.keys(v.weights).length ? { behaviorWeights: v.weights } : {}) }, embDim: 24, seed: 42, hierarchical: true }, log);
       const trainSeconds = (Date.now() - t0) / 1000;
       const model = readModel(dir, { requireScorer: true });
-      const map = storeToTree(store.catalogue(), model.tree);
-      const search = new BeamSearch(model.tree, new NetworkScorer(model.network!, model.tree));
+      const data = TreeDataset.of(store, model.tree);
+      const search = networkSearch(model.tree, model.network!);
       const run = (cases: EvalCase[]) => perUser(evaluate([{ retriever: search, beam: BEAM }], cases.filter((c) => c.truth.length > 0), KS, { perUser: true }));
       const figures = {
-        valid: run(mapCases(store.evalCases('valid'), map).cases),
-        test: run(mapCases(store.evalCases('test'), map).cases),
-        strong: run(mapCases(strongCases, map).cases),
+        valid: run(data.cases('valid').cases),
+        test: run(data.cases('test').cases),
+        strong: run(mapCases(strongCases, data.map).cases),
       };
       userFigures.push(figures);
       results.push({

@@ -14,12 +14,11 @@
  *   node dist/bench/diagnose.js --db /tmp/d/demo.db --model /tmp/d/model [--users 100] [--k 50] [--role valid] [--json]
  */
 import { parseArgs } from 'node:util';
-import { BeamSearch } from '../src/beam/beam.js';
-import { BruteForce } from '../src/beam/brute.js';
+import { networkSearch } from '../src/beam/network-search.js';
 import { logSigmoid } from '../src/beam/topk.js';
 import { Store } from '../src/data/store.js';
 import { readModel } from '../src/model/folder.js';
-import { mapCases, mapSequences, storeToTree } from '../src/pipeline/items.js';
+import { TreeDataset } from '../src/model/dataset.js';
 import { initBackend } from '../src/scorer/backend.js';
 import { NetworkScorer } from '../src/scorer/session.js';
 
@@ -59,10 +58,11 @@ async function main(): Promise<void> {
   await initBackend();
   const store = Store.open(values.db, { mustExist: true });
   const { tree, network } = readModel(values.model, { requireScorer: true });
-  const map = storeToTree(store.catalogue(), tree);
+  const data = TreeDataset.of(store, tree);
   const freq = new Int32Array(tree.numItems);
-  for (const s of mapSequences(store.sequences(['train']), map)) for (const it of s.items) freq[it]++;
-  const cases = mapCases(store.evalCases(role), map)
+  for (const s of data.sequences(['train'])) for (const it of s.items) freq[it]++;
+  const cases = data
+      .cases(role)
     .cases.filter((c) => c.truth.length > 0 && c.history.length > 0)
     .slice(0, Number(values.users));
   store.close();
@@ -107,8 +107,8 @@ async function main(): Promise<void> {
     }
     session.close();
     for (const [rank, pathWeight] of [['node', 0], ['path', 1]] as [string, number][]) {
-      count(`beam (${rank})`, new BeamSearch(tree, scorer).retrieve(c.history, { k, beam: k, pathWeight }).items);
-      count(`brute force (${rank})`, new BruteForce(tree, scorer).retrieve(c.history, { k, pathWeight }).items);
+      count(`beam (${rank})`, networkSearch(tree, network!).retrieve(c.history, { k, beam: k, pathWeight }).items);
+      count(`brute force (${rank})`, networkSearch(tree, network!, 'brute-force').retrieve(c.history, { k, pathWeight }).items);
     }
   }
   network!.dispose();

@@ -20,7 +20,7 @@ import { silentLogger } from '../src/core/log.js';
 import { Store, generateSynthetic } from '../src/data/index.js';
 import type { EvalReport } from '../src/eval/evaluate.js';
 import { readModel } from '../src/model/folder.js';
-import { mapCases, mapSequences, storeToTree } from '../src/pipeline/items.js';
+import { TreeDataset } from '../src/model/dataset.js';
 import { createModelFolder, evaluateModel, trainModelFolder } from '../src/pipeline/ops.js';
 import { initBackend } from '../src/scorer/backend.js';
 import { jointTrain } from '../src/trainer/joint.js';
@@ -56,9 +56,9 @@ async function main(): Promise<void> {
     const network = tdm.network!;
     console.log(`TDM, ${n('epochs')} epochs: ${fmt(evaluateModel(store, tdm, evalOpts, silentLogger))}`);
     const start = network.toArrays();
-    const map = storeToTree(store.catalogue(), tdm.tree);
-    const sequences = mapSequences(store.sequences(['train']), map).map((x) => x.items);
-    const valid = mapCases(store.evalCases('valid'), map).cases;
+    const data = TreeDataset.of(store, tdm.tree);
+    const sequences = data.trainSequences();
+    const valid = data.cases('valid').cases;
     for (let r = 1; r <= n('rounds'); r++) {
       trainScorer(tdm.tree, network, { sequences, valid }, { epochs: n('round-epochs'), seed: 42 + r }, silentLogger);
       console.log(`control, +${r * n('round-epochs')} epochs on the category tree: ${fmt(evaluateModel(store, tdm, evalOpts, silentLogger))}`);

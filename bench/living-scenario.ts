@@ -17,12 +17,11 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../src/core/rng.js';
 import { Store, generateSynthetic, type SyntheticDataset } from '../src/data/index.js';
-import { BeamSearch } from '../src/beam/beam.js';
 import type { EvalCase } from '../src/data/types.js';
 import { subsetRecall, type SubsetRecall } from '../src/eval/new-items.js';
 import { readModel } from '../src/model/folder.js';
-import { mapCases, storeToTree } from '../src/pipeline/items.js';
-import { NetworkScorer } from '../src/scorer/session.js';
+import { TreeDataset } from '../src/model/dataset.js';
+import { networkSearch } from '../src/beam/network-search.js';
 
 /** Sizes and seeds of a scenario. */
 export interface ScenarioOptions {
@@ -103,7 +102,7 @@ export function testCases(db: string, modelDir: string): EvalCase[] {
   const store = Store.open(db, { mustExist: true });
   try {
     const { tree } = readModel(modelDir);
-    return mapCases(store.evalCases('test'), storeToTree(store.catalogue(), tree)).cases;
+    return TreeDataset.of(store, tree).cases('test').cases;
   } finally {
     store.close();
   }
@@ -115,7 +114,7 @@ export function measureModel(modelDir: string, db: string, newIds: Set<string>, 
   const model = readModel(modelDir, { requireScorer: true });
   try {
     const ids = model.tree.items.itemIds;
-    const search = new BeamSearch(model.tree, new NetworkScorer(model.network!, model.tree));
+    const search = networkSearch(model.tree, model.network!);
     return {
       all: subsetRecall(search, cases, k, beam),
       added: subsetRecall(search, cases, k, beam, (t) => t >= 0 && newIds.has(ids[t])),

@@ -36,8 +36,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { BeamSearch } from '../src/beam/beam.js';
-import { BruteForce } from '../src/beam/brute.js';
 import { openRetrievalService } from '../src/runtime/retrieval-pool.js';
 import { hitsAt } from '../src/eval/metrics.js';
 import type { RetrievalResult } from '../src/beam/retriever.js';
@@ -48,16 +46,16 @@ import { Store, generateSynthetic, type InputFormat } from '../src/data/index.js
 import type { EvalCase } from '../src/data/types.js';
 import { readModel, writeModel } from '../src/model/folder.js';
 import { createModelFolder, trainModelFolder } from '../src/pipeline/ops.js';
-import { mapCases, storeToTree } from '../src/pipeline/items.js';
+import { TreeDataset } from '../src/model/dataset.js';
 import { initBackend } from '../src/scorer/backend.js';
 import { DEFAULT_SCORER_CONFIG } from '../src/scorer/config.js';
 import { ScorerNetwork } from '../src/scorer/network.js';
-import { NetworkScorer } from '../src/scorer/session.js';
 import { trainScorer } from '../src/trainer/train.js';
 import { buildCategoryTree } from '../src/tree/build.js';
 import type { Tree } from '../src/tree/tree.js';
 import { renderRetrievalSvg } from './retrieval-report.js';
 import type { CatalogueResult, MethodPoint, RetrievalBench } from './retrieval-types.js';
+import { networkSearch } from '../src/beam/network-search.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -175,7 +173,7 @@ async function real(spec: Spec, dir: string, datasets: string): Promise<{ cases:
     await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: SEED }, log);
     const { summary } = await trainModelFolder(store, modelDir, { train: { epochs: budget.epochs, maxSamplesPerEpoch: budget.samples ?? 20_000 }, embDim: 24, seed: SEED, hierarchical: true }, log);
     const { tree } = readModel(modelDir, { requireScorer: true });
-    const cases = mapCases(store.evalCases('test'), storeToTree(store.catalogue(), tree)).cases.filter((c) => c.history.length > 0);
+    const cases = TreeDataset.of(store, tree).cases('test').cases.filter((c) => c.history.length > 0);
     return { cases, training: `${epochsOf(summary.epochs.length)} of ${summary.samplesPerEpoch} sliding-window samples (${summary.seconds.toFixed(0)} s)`, items: tree.numItems };
   } finally {
     store.close();
@@ -201,9 +199,8 @@ async function poolRate(modelDir: string, workers: number, method: 'beam' | 'bru
 
 async function measure(spec: Spec, modelDir: string, cases: EvalCase[], workers: number, quick: boolean): Promise<Omit<CatalogueResult, 'name' | 'title' | 'training' | 'items'>> {
   const { tree, network } = readModel(modelDir, { requireScorer: true }) as { tree: Tree; network: ScorerNetwork };
-  const scorer = new NetworkScorer(network, tree);
-  const beam = new BeamSearch(tree, scorer);
-  const brute = new BruteForce(tree, scorer);
+  const beam = networkSearch(tree, network);
+  const brute = networkSearch(tree, network, 'brute-force');
   const nq = quick ? Math.min(30, spec.queries) : spec.queries;
   const nb = quick ? Math.min(5, spec.bruteQueries) : spec.bruteQueries;
   const np = quick ? Math.min(200, spec.poolQueries) : spec.poolQueries;
@@ -288,7 +285,7 @@ async function measure(spec: Spec, modelDir: string, cases: EvalCase[], workers:
 /** Runs many queries on one thread and reports tf.memory() and RSS before and after. */
 function memoryRun(modelDir: string, cases: EvalCase[], count: number): RetrievalBench['memory'] {
   const { tree, network } = readModel(modelDir, { requireScorer: true });
-  const search = new BeamSearch(tree, new NetworkScorer(network!, tree));
+  const search = networkSearch(tree, network!);
   const qs = cycle(cases, 64, 25, 25);
   search.retrieveBatch(qs);
   global.gc?.();

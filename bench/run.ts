@@ -46,7 +46,7 @@ import { formatMarkdownBeyondTable, formatMarkdownTable } from '../src/eval/tabl
 import { pairedRatio, type PairedRatio } from '../src/eval/paired.js';
 import { readModel, type Model } from '../src/model/folder.js';
 import { createModelFolder, evaluateModel, trainModelFolder, type EvalOptions, type ModelEvalReport } from '../src/pipeline/ops.js';
-import { mapCases, mapSequences, storeToTree } from '../src/pipeline/items.js';
+import { TreeDataset } from '../src/model/dataset.js';
 import { jointTrain } from '../src/trainer/joint.js';
 import type { ObjectiveChange } from '../src/trainer/pair-scorer.js';
 import { initBackend } from '../src/scorer/backend.js';
@@ -384,9 +384,9 @@ async function learnedTrees(row: Row, store: Store, start: Model, startDir: stri
   };
   kmModel.network!.dispose();
   row.jtmHierarchical = true;
-  const map = storeToTree(store.catalogue(), start.tree);
-  const sequences = mapSequences(store.sequences(['train']), map).map((x) => x.items);
-  const valid = mapCases(store.evalCases('valid'), map).cases;
+  const data = TreeDataset.of(store, start.tree);
+  const sequences = data.trainSequences();
+  const valid = data.cases('valid').cases;
   const jtmRows: NonNullable<Row['jtm']> = [];
   row.jtm = jtmRows;
   row.jtmRoundEpochs = o.roundEpochs;

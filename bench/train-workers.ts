@@ -28,21 +28,20 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stderrLogger, type Logger } from '../src/core/log.js';
 import { Rng } from '../src/core/rng.js';
-import { BeamSearch } from '../src/beam/beam.js';
 import { Store, generateSynthetic } from '../src/data/index.js';
 import type { EvalCase } from '../src/data/types.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { pairedDifference, type PairedDifference } from '../src/eval/paired.js';
 import { buildTreeFromStore } from '../src/pipeline/ops.js';
-import { mapCases, mapSequences, storeToTree } from '../src/pipeline/items.js';
+import { TreeDataset } from '../src/model/dataset.js';
 import { trainParallel } from '../src/runtime/train-pool.js';
 import { initBackend } from '../src/scorer/backend.js';
 import { DEFAULT_SCORER_CONFIG } from '../src/scorer/config.js';
 import { ScorerNetwork } from '../src/scorer/network.js';
-import { NetworkScorer } from '../src/scorer/session.js';
 import type { StepProfile } from '../src/trainer/train.js';
 import type { Tree } from '../src/tree/tree.js';
 import { writeBenchJson } from './bench-json.js';
+import { networkSearch } from '../src/beam/network-search.js';
 
 /** Settings of the run. */
 export interface TrainWorkersOptions {
@@ -131,7 +130,7 @@ function weightsHash(net: ScorerNetwork): string {
 
 /** Per-user recall@K of beam search with the network. */
 function testRecall(tree: Tree, net: ScorerNetwork, cases: EvalCase[]): number[] {
-  const r = evaluate([{ retriever: new BeamSearch(tree, new NetworkScorer(net, tree)), beam: BEAM }], cases, [K], { perUser: true });
+  const r = evaluate([{ retriever: networkSearch(tree, net), beam: BEAM }], cases, [K], { perUser: true });
   return r.methods[0].userRecall![0];
 }
 
@@ -151,10 +150,10 @@ export async function runTrainWorkers(o: TrainWorkersOptions, log: Logger = stde
     store.insertDataset(generateSynthetic({ items: o.items, users: o.users, seed: SEED }), 'synthetic');
     store.split({ testUsers: 300, validUsers: 150, seed: SEED });
     const tree = buildTreeFromStore(store, { init: 'category', branching: 2, seed: SEED });
-    const map = storeToTree(store.catalogue(), tree);
-    const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
-    const valid = mapCases(store.evalCases('valid'), map).cases;
-    const test = mapCases(store.evalCases('test'), map).cases.filter((c) => c.truth.length > 0 && c.history.length > 0);
+    const data = TreeDataset.of(store, tree);
+    const sequences = data.trainSequences();
+    const valid = data.cases('valid').cases;
+    const test = data.cases('test').cases.filter((c) => c.truth.length > 0 && c.history.length > 0);
     const report: TrainWorkersReport = {
       date: new Date().toISOString(),
       cpu: cpus()[0]?.model ?? 'unknown CPU',

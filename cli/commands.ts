@@ -17,23 +17,20 @@ import { versusAll } from '../src/eval/versus.js';
 import { formatDemoSummary } from './demo-summary.js';
 import { parseBehaviorWeights } from '../src/data/behavior-weights.js';
 import { validateKs } from '../src/eval/metrics.js';
-import { readModel } from '../src/model/folder.js';
+import { QueryResolver, TreeDataset, readModel, type QueryBody } from '../src/model/index.js';
 import { beamWidths, createModelFolder, evaluateModel, learnTreeInFolder, trainModelFolder, type ModelEvalReport } from '../src/pipeline/ops.js';
-import { storeToTree, mapItems } from '../src/pipeline/items.js';
 import { addItemsToFolder } from '../src/pipeline/add-items.js';
 import { describeBackend, initBackend, type BackendChoice } from '../src/scorer/backend.js';
-import { NetworkScorer } from '../src/scorer/session.js';
 import { describeObjectiveChange } from '../src/trainer/pair-scorer.js';
-import { BeamSearch } from '../src/beam/beam.js';
-import type { RetrievalService } from '../src/runtime/retrieval-service.js';
-import { MAX_BEAM, MAX_K, asArborLogger, buildApp, openServeService, serveLogger, storeUsers } from '../src/serve/index.js';
+import { defaultWorkers, maxWorkers, openModelService, openRetrievalService, type RetrievalService } from '../src/runtime/index.js';
+import { MAX_BEAM, MAX_K, asArborLogger, buildApp, serveLogger } from '../src/serve/index.js';
 import type { AddressInfo } from 'node:net';
-import { defaultWorkers, maxWorkers, openRetrievalService } from '../src/runtime/retrieval-pool.js';
 import { describePathWeight, type RetrievalResult } from '../src/beam/retriever.js';
-import type { Tree } from '../src/tree/tree.js';
-import { explainItems } from '../src/scorer/explain.js';
+import { explainItems, explainUnsupported } from '../src/scorer/explain.js';
+import type { ScorerKindName } from '../src/scorer/kinds.js';
 import type { Resolved } from './program.js';
 import { logger, need, out, withStore } from './common.js';
+import { networkSearch } from '../src/beam/network-search.js';
 
 
 /** Starts the tfjs backend and says which one runs (stderr). */
@@ -84,7 +81,7 @@ function trainOptions(o: Resolved) {
     embDim: o.embDim as number,
     seed: o.seed as number,
     hierarchical: o.hierarchical as boolean,
-    scorer: o.scorer as 'pooling' | 'attention',
+    scorer: o.scorer as ScorerKindName,
     categoryEmb: o.categoryEmb as 'auto' | 'on' | 'off',
     itemVectors: o.itemVectors as string | undefined,
     ...(o.joint ? { joint: { rounds: o.rounds as number, gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number } } : {}),
@@ -209,59 +206,44 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   const dir = need(o, 'model', 'model');
   const sources = ['user', 'history', 'input'].filter((s) => o[s] !== undefined);
   if (sources.length !== 1) throw new UsageError('give exactly one of --user (with --db), --history or --input');
-  const k = o.k as number;
-  const beam = (o.beam as number | undefined) ?? 2 * k;
-  if (beam < k) throw new UsageError(`beam must be >= k (beam ${beam}, k ${k})`);
   // a bad --input file fails before the model is loaded
   const input = o.input === undefined ? undefined : readQueries(o.input as string);
   const backendName = await startBackend(o);
   const model = readModel(dir, { requireScorer: true });
   const { tree } = model;
-  if (o.explain && model.network!.config.kind !== 'attention') {
-    throw new UsageError(`--explain needs a model trained with --scorer attention; ${dir} uses the ${model.network!.config.kind} scorer, which averages the history and has no per-item attention to show`);
-  }
-  const index = new Map<string, number>();
-  tree.items.itemIds.forEach((id, i) => index.set(id, i));
+  const noExplain = o.explain ? explainUnsupported(model.network!) : undefined;
+  if (noExplain) throw new UsageError(`--explain needs a model trained with --scorer attention; ${dir}: ${noExplain}`);
   let queries: { user: string | null; items: Int32Array; skippedHistory: number }[];
-  let unknown = 0;
-  const toQuery = (user: string | null, ids: string[]) => {
-    const got: number[] = [];
-    for (const id of ids) {
-      const i = index.get(id);
-      if (i === undefined) unknown++;
-      else got.push(i);
-    }
-    return { user, items: Int32Array.from(got), skippedHistory: ids.length - got.length };
-  };
-  if (o.user !== undefined) {
-    const store = Store.open(o.db as string, { mustExist: true });
-    try {
-      const h = store.userHistory(o.user as string);
-      if (!h) throw new ArborError(`user ${JSON.stringify(o.user)} is not in ${o.db}`);
-      const mapped = mapItems(h, storeToTree(store.catalogue(), tree));
-      unknown += h.length - mapped.length;
-      queries = [{ user: o.user as string, items: mapped, skippedHistory: h.length - mapped.length }];
-    } finally {
-      store.close();
-    }
-  } else if (o.history !== undefined) {
-    queries = [toQuery(null, o.history as string[])];
-  } else {
-    queries = input!.map((q) => toQuery(q.user, q.history));
+  const store = o.user === undefined ? undefined : Store.open(o.db as string, { mustExist: true });
+  const resolver = new QueryResolver(tree, {}, store && TreeDataset.of(store, tree).users());
+  try {
+    const bodies: { user: string | null; body: QueryBody }[] =
+      o.user !== undefined
+        ? [{ user: o.user as string, body: { user: o.user as string } }]
+        : o.history !== undefined
+          ? [{ user: null, body: { history: o.history as string[] } }]
+          : input!.map((q) => ({ user: q.user, body: { history: q.history } }));
+    queries = bodies.map(({ user, body }) => {
+      const h = resolver.history(body, '--');
+      return { user, items: h.items, skippedHistory: h.skipped };
+    });
+  } finally {
+    store?.close();
   }
+  const opts = { ...resolver.options({ k: o.k as number, beam: o.beam as number | undefined, excludeHistory: !o.includeHistory, categories: o.categories as string[] | undefined }, '--'), ...pathWeightOption(o) };
+  const unknown = queries.reduce((n, q) => n + q.skippedHistory, 0);
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
-  const opts = { k: Math.min(k, tree.numItems), beam, ...pathWeightOption(o), excludeHistory: !o.includeHistory, categories: categoryIndices(tree, o.categories as string[] | undefined) };
   // --explain reads the attention weights on this thread
   const asked = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY);
   const workers = o.explain ? 0 : Math.min(asked, queries.length > 1 ? queries.length : 0);
   // the resolved configuration, carried by every --json line
   const config = {
     model: dir,
-    k,
-    beam,
+    k: o.k as number,
+    beam: opts.beam,
     rank: o.rank ?? 'auto',
-    excludeHistory: opts.excludeHistory,
-    categories: opts.categories ? Array.from(opts.categories, (c) => tree.items.categoryIds[c]) : null,
+    excludeHistory: Boolean(opts.excludeHistory),
+    categories: opts.categories ? Array.from(opts.categories, (c) => resolver.catalogue.categoryId(c)) : null,
     explain: Boolean(o.explain),
     workers,
     backend: backendName,
@@ -269,9 +251,9 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   const print = (q: { user: string | null; items: Int32Array; skippedHistory: number }, r: RetrievalResult) => {
     const why = o.explain ? explainItems(model.network!, tree, q.items, r.items) : undefined;
     const items = Array.from(r.items, (it, i) => ({
-      item: tree.items.itemIds[it],
+      item: resolver.catalogue.itemId(it),
       score: Number(r.scores[i].toFixed(6)),
-      ...(why ? { attention: why[i].map((b) => ({ item: tree.items.itemIds[b.item], historyIndex: b.historyIndex, weight: Number(b.weight.toFixed(4)) })) } : {}),
+      ...(why ? { attention: why[i].map((b) => ({ item: resolver.catalogue.itemId(b.item), historyIndex: b.historyIndex, weight: Number(b.weight.toFixed(4)) })) } : {}),
     }));
     if (o.json) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored, skippedHistory: q.skippedHistory, config }));
     else {
@@ -280,7 +262,7 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
     }
   };
   if (workers === 0) {
-    const search = new BeamSearch(tree, new NetworkScorer(model.network!, tree));
+    const search = networkSearch(tree, model.network!);
     for (let s = 0; s < queries.length; s += RETRIEVE_CHUNK) {
       const chunk = queries.slice(s, s + RETRIEVE_CHUNK);
       search.retrieveBatch(chunk.map((q) => ({ history: q.items, opts }))).forEach((r, i) => print(chunk[i], r));
@@ -310,26 +292,6 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
 
 /** Queries sent to the search (or the pool) at a time by `retrieve --input`. */
 const RETRIEVE_CHUNK = 256;
-
-/** Maps --categories (external ids) to category indices; an unknown id is a usage error naming it. */
-function categoryIndices(tree: Tree, ids: string[] | undefined): Int32Array | undefined {
-  if (ids === undefined) return undefined;
-  const index = new Map(tree.items.categoryIds.map((c, i) => [c, i]));
-  const wanted = ids.filter((c) => c !== '');
-  if (wanted.length === 0) throw new UsageError('--categories: give at least one category id');
-  const picked = new Set<number>();
-  for (const c of wanted) {
-    const i = index.get(c);
-    if (i === undefined) {
-      const known = tree.items.categoryIds;
-      const sample = known.slice(0, 5).map((x) => JSON.stringify(x)).join(', ');
-      throw new UsageError(`--categories: unknown category ${JSON.stringify(c)} (the model has ${known.length} categories${known.length ? `, e.g. ${sample}` : ''})`);
-    }
-    picked.add(i);
-  }
-  // each category once, in index order (as the service resolves them)
-  return Int32Array.from([...picked].sort((a, b) => a - b));
-}
 
 /** One line under the beyond-recall table: where its figures come from (the definitions are in `arbor eval --help`). */
 const BEYOND_NOTE = "novelty: from the training users' events; definitions: arbor eval --help; —: not computed (the model has no categories)";
@@ -498,11 +460,11 @@ export async function serveCommand(o: Resolved): Promise<void> {
   let service: RetrievalService | undefined;
   try {
     // the pool holds at most what the server admits: maxPending before a request, plus one batch
-    service = await openServeService(dir, model, { workers, maxPending: maxPending + maxBatch, backend: o.backend as BackendChoice, logger: asArborLogger(log) });
+    service = await openModelService(dir, model, { workers, maxPending: maxPending + maxBatch, backend: o.backend as BackendChoice, logger: asArborLogger(log) });
     const app = buildApp({
       service,
       model,
-      users: store && storeUsers(store, model.tree),
+      users: store && TreeDataset.of(store, model.tree).users(),
       defaults: { k, beam, excludeHistory: !o.includeHistory },
       bodyLimit,
       maxPending,

@@ -12,7 +12,7 @@ import { UsageError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
 import { checkBehaviorTypes, parseBehaviorWeights } from '../src/data/behavior-weights.js';
 import { Store } from '../src/data/store.js';
-import { mapSequences } from '../src/pipeline/items.js';
+import { mapSequences } from '../src/model/dataset.js';
 import { initBackend } from '../src/scorer/backend.js';
 import { ScorerNetwork, type NamedArrays } from '../src/scorer/network.js';
 import { trainParallel } from '../src/runtime/train-pool.js';

@@ -4,14 +4,12 @@
  * the HTTP service uses) and answered by the service openModelService opens.
  */
 import type { RetrievalResult } from '../beam/index.js';
-import type { RetrievalService } from '../runtime/retrieval-service.js';
-import { UsageError, assertPositiveInteger } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Store } from '../data/store.js';
-import { QueryResolver, modelSummary, readModel, type ModelSummary, type ResolvedQuery } from '../model/index.js';
-import { storeUsers } from '../pipeline/items.js';
+import { QueryResolver, TreeDataset, modelSummary, readModel, type ModelSummary, type ResolvedQuery } from '../model/index.js';
+import { openModelService, type RetrievalService } from '../runtime/index.js';
 import { initBackend, type BackendChoice } from '../scorer/backend.js';
-import { openModelService } from './service.js';
 
 /** Options of openModel. */
 export interface OpenModelOptions {
@@ -67,11 +65,9 @@ export interface OpenedModel {
   close(): Promise<void>;
 }
 
-/** Checks the fields the resolver takes on trust (the HTTP service checks them with its schema). */
+/** Checks the shape of a request (the HTTP service checks it with its schema); the resolver checks the values. */
 function checkRequest(r: RetrieveRequest, at: string): void {
   if (r === null || typeof r !== 'object') throw new UsageError(`${at || 'request'}: expected an object like { history: ["item", ...], k: 10 }`);
-  assertPositiveInteger(`${at}k`, r.k);
-  if (r.beam !== undefined) assertPositiveInteger(`${at}beam`, r.beam);
   for (const [name, v] of [['history', r.history], ['categories', r.categories]] as const) {
     if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw new UsageError(`${at}${name}: expected an array of id strings, got ${JSON.stringify(v)}`);
   }
@@ -99,13 +95,13 @@ export async function openModel(dir: string, options: OpenModelOptions = {}): Pr
   }
   // the workers hold their own copies
   if (workers > 0) model.network!.dispose();
-  const resolver = new QueryResolver(tree, { k: 1 }, store && storeUsers(store, tree));
+  const resolver = new QueryResolver(tree, {}, store && TreeDataset.of(store, tree).users());
   const resolve = (r: RetrieveRequest, at: string): ResolvedQuery => {
     checkRequest(r, at);
     return resolver.resolve(r, at);
   };
   const answer = (r: RetrievalResult, skippedHistory: number): RetrieveResponse => ({
-    items: Array.from(r.items, (it, i) => ({ item: tree.items.itemIds[it], score: r.scores[i] })),
+    items: Array.from(r.items, (it, i) => ({ item: resolver.catalogue.itemId(it), score: r.scores[i] })),
     pairsScored: r.pairsScored,
     skippedHistory,
   });

@@ -23,7 +23,7 @@ import { isBatchScorer, openBatchFallback } from '../scorer/batch.js';
 import type { NodeScorer } from '../scorer/types.js';
 import type { Tree } from '../tree/tree.js';
 import { QueryFilter } from './filter.js';
-import { PATH_RULE, isPathWeight, type RetrievalResult, type RetrieveOptions, type Retriever } from './retriever.js';
+import { PATH_RULE, defaultBeam, isPathWeight, type RetrievalResult, type RetrieveOptions, type Retriever } from './retriever.js';
 import type { Query } from './retriever.js';
 import { logSigmoid, sigmoid, topK } from './topk.js';
 
@@ -36,7 +36,7 @@ export function validateQuery(opts: RetrieveOptions, needBeam: boolean, scorerWe
   const pathWeight = opts.pathWeight ?? scorerWeight ?? PATH_RULE;
   if (!isPathWeight(pathWeight)) throw new UsageError(`path weight must be a number in [0, 1], got ${JSON.stringify(pathWeight)}`);
   if (!needBeam) return { k: opts.k, beam: opts.k, pathWeight };
-  const beam = opts.beam ?? opts.k;
+  const beam = opts.beam ?? defaultBeam(opts.k);
   assertPositiveInteger('beam', beam);
   if (beam < opts.k) throw new UsageError(`beam must be >= k (beam ${beam}, k ${opts.k})`);
   return { k: opts.k, beam, pathWeight };

@@ -39,11 +39,19 @@ export function describePathWeight(w: number): string {
   return `path weight w = ${w}`;
 }
 
+/**
+ * The beam width a query gets when it gives none: 2 × k. The one default
+ * of the library, the CLI, the HTTP service and the benchmarks.
+ */
+export function defaultBeam(k: number): number {
+  return 2 * k;
+}
+
 /** Per-call knobs. Build-time parameters live in the model, not here. */
 export interface RetrieveOptions {
   /** How many items to return. */
   k: number;
-  /** Nodes kept per tree level (beam search only; must be >= k). */
+  /** Nodes kept per tree level (beam search only; must be >= k; default: `defaultBeam(k)`, 2 × k). */
   beam?: number;
   /** Never return an item that is in the query's history (applied inside the search, not by over-fetching). */
   excludeHistory?: boolean;

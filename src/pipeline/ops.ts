@@ -6,8 +6,6 @@
 import { ArborError, CheckpointError, UsageError, assertPositiveInteger } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { Rng } from '../core/rng.js';
-import { BeamSearch } from '../beam/beam.js';
-import { BruteForce } from '../beam/brute.js';
 import { PATH_RULE } from '../beam/retriever.js';
 import type { Store } from '../data/store.js';
 import { evaluate, methodKs, type EvalMethod, type EvalReport } from '../eval/evaluate.js';
@@ -15,9 +13,9 @@ import { validateKs } from '../eval/metrics.js';
 import { popularityRanking } from '../eval/popularity.js';
 import { assertBaselineName, baselineUnavailable, buildBaseline, checkBaselines } from '../eval/baselines.js';
 import { holdsTrainedScorer, readModel, writeModel, type Manifest, type Model } from '../model/folder.js';
+import { TreeDataset } from '../model/dataset.js';
 import { DEFAULT_SCORER_CONFIG, type ScorerConfig } from '../scorer/config.js';
 import { ScorerNetwork } from '../scorer/network.js';
-import { NetworkScorer } from '../scorer/session.js';
 import type { TrainOptions, TrainSummary } from '../trainer/train.js';
 import { defaultTrainWorkers, trainParallel } from '../runtime/train-pool.js';
 import { activeBackend } from '../scorer/backend.js';
@@ -37,8 +35,9 @@ import { caseSamples, slidingWindowSamples } from '../trainer/samples.js';
 import type { Tree } from '../tree/tree.js';
 import { resolve } from 'node:path';
 import { CHECKPOINT_EVERY, TRAIN_DEFAULTS } from '../core/defaults.js';
-import { mapCases, mapSequences, storeToTree } from './items.js';
 import { checkBehaviorTypes, checkBehaviorWeights, type BehaviorWeights } from '../data/behavior-weights.js';
+import { networkSearch } from '../beam/network-search.js';
+import { scorerKind, type ScorerKindName } from '../scorer/kinds.js';
 
 /** Options of `build-tree`. */
 export interface BuildOptions {
@@ -98,34 +97,6 @@ export async function createModelFolder(store: Store, dir: string, o: BuildOptio
   return writeModel(dir, { tree, seed: o.seed, config: { build: { ...o, store: resolve(store.path) } } });
 }
 
-/**
- * Store item index → tree item index for a model read with `store`, after
- * checking they belong together. A store only grows, so the store a tree
- * was built from holds every item of the tree: none of them in `store` is
- * an ArborError naming both; some of them missing, or a store path other
- * than the one recorded at build-tree, is a warning.
- */
-export function storeTreeMap(store: Store, model: Model, dir: string | undefined, logger: Logger = silentLogger): Int32Array {
-  const name = dir === undefined ? 'the model' : `the model ${dir}`;
-  const { tree } = model;
-  const map = storeToTree(store.catalogue(), tree);
-  let known = 0;
-  for (const t of map) if (t >= 0) known++;
-  const builtFrom = (model.manifest.config.build as { store?: unknown } | undefined)?.store;
-  const from = typeof builtFrom === 'string' ? ` (its tree was built from store ${builtFrom})` : '';
-  if (known === 0) {
-    throw new ArborError(
-      `none of the ${tree.numItems} items of ${name} is in store ${store.path}${from}: use the store the tree was built from (--db), or build a new tree from this store (arbor build-tree --db ${store.path})`,
-    );
-  }
-  if (known < tree.numItems) {
-    logger.warn(`store ${store.path} holds only ${known} of the ${tree.numItems} items of ${name}${from}: it is not the store the tree was built from; items it lacks get no behaviours`);
-  } else if (typeof builtFrom === 'string' && resolve(builtFrom) !== resolve(store.path)) {
-    logger.warn(`${name} was built from store ${builtFrom}, this run reads ${store.path} (it holds all the model's items: fine if it is a copy or a superset)`);
-  }
-  return map;
-}
-
 /** Options of `train`. */
 export interface TrainModelOptions {
   train: Partial<TrainOptions>;
@@ -136,7 +107,7 @@ export interface TrainModelOptions {
   /** JTM joint training (tree learning rounds); absent for plain TDM training. */
   joint?: JointOptions;
   /** Scorer variant (default pooling). */
-  scorer?: 'pooling' | 'attention';
+  scorer?: ScorerKindName;
   /**
    * Category embedding in the item rows: auto = on for the attention scorer
    * when the tree has categories. Not for pooling: it lifts pooling's beam
@@ -173,7 +144,7 @@ export function itemFeaturesFor(
   const hasCats = tree.items.categoryIds.length > 0;
   const mode = o.categoryEmb ?? 'auto';
   if (mode === 'on' && !hasCats) throw new UsageError('--category-emb on: the model\'s items have no categories');
-  const category = mode === 'on' || (mode === 'auto' && o.scorer === 'attention' && hasCats);
+  const category = mode === 'on' || (mode === 'auto' && scorerKind(o.scorer ?? DEFAULT_SCORER_CONFIG.kind).categoryEmbByDefault && hasCats);
   let vectors: ItemVectors | undefined;
   if (o.itemVectors) {
     vectors = readItemVectors(o.itemVectors, tree.items.itemIds);
@@ -205,13 +176,13 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
   if (o.warmStart) checkWarmStart(o);
   const model = readModel(dir, { requireScorer: Boolean(o.warmStart) });
   const { tree } = model;
-  const map = storeTreeMap(store, model, dir, logger);
-  if (o.warmStart) warnItemsMissing(map, dir, logger);
+  const data = TreeDataset.forModel(store, model, dir, logger);
+  if (o.warmStart) warnItemsMissing(data.map, dir, logger);
   const behaviorWeights = trainBehaviorWeights(store, o.train.behaviorWeights, logger);
-  const train = mapSequences(store.sequences(['train'], behaviorWeights ? { behaviorWeights: new Map(Object.entries(behaviorWeights)) } : {}), map);
+  const train = data.sequences(['train'], behaviorWeights ? { behaviorWeights: new Map(Object.entries(behaviorWeights)) } : {});
   const sequences = train.map((s) => s.items);
   const targetWeights = behaviorWeights ? train.map((s) => s.weights!) : undefined;
-  const valid = mapCases(store.evalCases('valid'), map).cases;
+  const valid = data.cases('valid').cases;
   if (o.joint && o.resume) throw new UsageError('--resume continues plain training; --joint (tree learning rounds) writes no checkpoints');
   const start = o.warmStart ? model.network! : undefined;
   if (!start) model.network?.dispose();
@@ -223,8 +194,9 @@ export async function trainModelFolder(store: Store, dir: string, o: TrainModelO
     o = { ...o, embDim: config.embDim, hierarchical: Boolean(config.hierarchical), scorer: config.kind, categoryEmb: 'off' };
     logger.info(`warm start from ${dir}: ${config.kind} scorer, ${config.embDim}-d embeddings, ${tree.numItems} items`);
   }
-  if (!start && o.scorer === 'attention') config.kind = 'attention';
-  if (o.joint && config.kind === 'attention') throw new UsageError('--joint (tree learning) supports the pooling scorer only; train the attention scorer on a fixed tree');
+  if (!start && o.scorer !== undefined) config.kind = o.scorer;
+  const noTreeLearning = scorerKind(config.kind).treeLearningUnsupported;
+  if (o.joint && noTreeLearning) throw new UsageError(`--joint (tree learning) cannot train the ${config.kind} scorer: ${noTreeLearning}`);
   const workers = o.train.workers ?? defaultTrainWorkers();
   const identity = runIdentity(store, model, sequences, valid, { ...o, train: { ...o.train, workers } });
   if (start) identity.options.warmStartFrom = model.manifest.files['scorer/weights.bin'] ?? '';
@@ -333,7 +305,7 @@ function runIdentity(store: Store, model: Model, sequences: Int32Array[], valid:
       ...train,
       embDim: o.embDim,
       hierarchical: Boolean(o.hierarchical),
-      scorer: o.scorer ?? 'pooling',
+      scorer: o.scorer ?? DEFAULT_SCORER_CONFIG.kind,
       categoryEmb: o.categoryEmb ?? 'auto',
       itemVectors: o.itemVectors ?? null,
     },
@@ -388,8 +360,8 @@ export async function learnTreeInFolder(
   const model = readModel(dir, { requireScorer: true });
   const network = model.network!;
   try {
-    const map = storeTreeMap(store, model, dir, logger);
-    const sequences = mapSequences(store.sequences(['train']), map).map((s) => s.items);
+    const data = TreeDataset.forModel(store, model, dir, logger);
+    const sequences = data.trainSequences();
     const samples = slidingWindowSamples(sequences);
     const scoring = pairScoring(network, model.tree, samples);
     if (scoring.data.numPairs === 0) throw new ArborError(`no training pairs in ${store.path}: tree learning needs training users with two or more behaviours`);
@@ -400,7 +372,7 @@ export async function learnTreeInFolder(
       ...(o.steps ? { steps: o.steps } : {}),
       logger,
     });
-    const valid = mapCases(store.evalCases('valid'), map).cases;
+    const valid = data.cases('valid').cases;
     const objective = objectiveChange(network, model.tree, learned.tree, o.gap, { samples, scoring }, valid.length > 0 ? caseSamples(valid) : undefined);
     const history = Array.isArray(model.manifest.config.treeLearning) ? (model.manifest.config.treeLearning as unknown[]) : [];
     const manifest = await writeModel(dir, {
@@ -503,28 +475,27 @@ export function evaluateModel(store: Store, model: Model, o: EvalOptions, logger
   // options first: a bad k or beam must not wait for a baseline's build
   validateKs(o.ks);
   for (const b of beamWidths(o.beam)) methodKs(o.ks, b);
-  const map = storeTreeMap(store, model, undefined, logger);
-  let { cases, unknownTruth } = mapCases(store.evalCases('test'), map);
+  const dataset = TreeDataset.forModel(store, model, undefined, logger);
+  let { cases, unknownTruth } = dataset.cases('test');
   cases = cases.filter((c) => c.truth.length > 0);
   if (cases.length === 0) throw new ArborError(`no test users in ${store.path}: run \`arbor split --test-users N\` first`);
   if (o.maxUsers > 0 && cases.length > o.maxUsers) cases = new Rng(o.seed).shuffle(cases.slice()).slice(0, o.maxUsers);
-  const scorer = new NetworkScorer(network, tree);
-  const pathWeight = o.pathWeight ?? scorer.pathWeight ?? PATH_RULE;
+  const pathWeight = o.pathWeight ?? network.config.pathWeight ?? PATH_RULE;
   // rows are labelled with w only when the caller overrides the model's own weight
   const rank = o.pathWeight === undefined ? {} : { pathWeight: o.pathWeight };
-  const search = new BeamSearch(tree, scorer);
+  const search = networkSearch(tree, network);
   const methods: EvalMethod[] = beamWidths(o.beam).map((beam) => ({ retriever: search, beam, ...rank }));
-  if (o.oracle) methods.push({ retriever: new BruteForce(tree, scorer), ...rank });
+  if (o.oracle) methods.push({ retriever: networkSearch(tree, network, 'brute-force'), ...rank });
   for (const b of o.baselines) assertBaselineName(b);
   // the training users' events: novelty's popularity shares and the baselines' training data
-  const train = mapSequences(store.sequences(['train']), map);
+  const train = dataset.sequences(['train']);
   const catalogue = {
     numItems: tree.numItems,
     trainCounts: popularityRanking(train, tree.numItems).counts,
     ...(tree.items.categoryIds.length > 0 ? { itemCategory: tree.items.itemCategory } : {}),
   };
   if (o.baselines.length > 0) {
-    const valid = mapCases(store.evalCases('valid'), map).cases.filter((c) => c.truth.length > 0);
+    const valid = dataset.cases('valid').cases.filter((c) => c.truth.length > 0);
     const data = { train, valid, numItems: tree.numItems, itemCategory: tree.items.itemCategory, seed: o.seed, logger };
     let names = o.baselines;
     if (o.skipUnavailableBaselines) {

@@ -2,3 +2,4 @@
 export { LocalRetrievalService, type Query, type RetrievalService } from './retrieval-service.js';
 export { openRetrievalService, defaultWorkers, maxWorkers, OverloadError, WorkerPool, type PoolOptions } from './retrieval-pool.js';
 export { trainParallel, defaultTrainWorkers, inProcessReason } from './train-pool.js';
+export { openModelService, type ModelServiceOptions } from './model-service.js';

@@ -18,12 +18,10 @@ import { ArborError, UsageError, assertNonNegativeInteger, assertPositiveInteger
 import { silentLogger, type Logger } from '../core/log.js';
 import { readModel } from '../model/folder.js';
 import { initBackend, type BackendChoice } from '../scorer/backend.js';
-import { NetworkScorer } from '../scorer/session.js';
-import { BeamSearch } from '../beam/beam.js';
-import { BruteForce } from '../beam/brute.js';
 import type { FromWorker, ToWorker, WireError } from './retrieval-protocol.js';
 import type { RetrievalResult } from '../beam/retriever.js';
 import { LocalRetrievalService, type Query, type RetrievalService } from './retrieval-service.js';
+import { networkSearch } from '../beam/network-search.js';
 
 /** Refused because the pool already holds `maxPending` unanswered queries. */
 export class OverloadError extends ArborError {
@@ -71,8 +69,7 @@ export async function openRetrievalService(modelDir: string, opts: PoolOptions =
   if (workers === 0) {
     await initBackend(opts.backend);
     const model = readModel(modelDir, { requireScorer: true });
-    const scorer = new NetworkScorer(model.network!, model.tree);
-    return new LocalRetrievalService(opts.method === 'brute-force' ? new BruteForce(model.tree, scorer) : new BeamSearch(model.tree, scorer));
+    return new LocalRetrievalService(networkSearch(model.tree, model.network!, opts.method ?? 'beam'));
   }
   return WorkerPool.start(modelDir, { ...opts, workers });
 }

@@ -7,12 +7,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readModel } from '../model/folder.js';
 import { initBackend, type BackendChoice } from '../scorer/backend.js';
-import { NetworkScorer } from '../scorer/session.js';
-import { BeamSearch } from '../beam/beam.js';
-import { BruteForce } from '../beam/brute.js';
 import type { RetrievalResult, Retriever } from '../beam/retriever.js';
 import type { Query } from './retrieval-service.js';
 import type { FromWorker, ToWorker, WireError, WireResult } from './retrieval-protocol.js';
+import { networkSearch } from '../beam/network-search.js';
 
 const port = parentPort!;
 const { modelDir, backend, method } = workerData as { modelDir: string; backend: BackendChoice; method: 'beam' | 'brute-force' };
@@ -30,8 +28,7 @@ async function start(): Promise<Retriever> {
   const started = Date.now();
   const name = await initBackend(backend);
   const model = readModel(modelDir, { requireScorer: true });
-  const scorer = new NetworkScorer(model.network!, model.tree);
-  const search: Retriever = method === 'brute-force' ? new BruteForce(model.tree, scorer) : new BeamSearch(model.tree, scorer);
+  const search: Retriever = networkSearch(model.tree, model.network!, method);
   port.postMessage({ type: 'ready', backend: name, ms: Date.now() - started } satisfies FromWorker);
   return search;
 }

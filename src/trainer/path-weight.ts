@@ -11,12 +11,11 @@
  * the best; ties go to the larger weight. The chosen weight travels with the
  * scorer (ScorerConfig.pathWeight), so retrieval uses it by default.
  */
-import { BeamSearch } from '../beam/beam.js';
 import { PATH_RULE } from '../beam/retriever.js';
 import type { EvalCase } from '../data/types.js';
 import type { ScorerNetwork } from '../scorer/network.js';
-import { NetworkScorer } from '../scorer/session.js';
 import type { Tree } from '../tree/tree.js';
+import { networkSearch } from '../beam/network-search.js';
 
 /** The path weights tried on validation users. */
 export const PATH_WEIGHT_GRID: readonly number[] = [0, 0.25, 0.5, 0.625, 0.75, 0.875, 1];
@@ -48,7 +47,7 @@ const CHUNK = 64;
  */
 export function validationRecall(tree: Tree, network: ScorerNetwork, cases: EvalCase[], k: number, w: number = network.config.pathWeight ?? PATH_RULE): number {
   const kk = Math.min(k, tree.numItems);
-  const search = new BeamSearch(tree, new NetworkScorer(network, tree));
+  const search = networkSearch(tree, network);
   let sum = 0;
   for (const m of VALIDATION_WIDTHS) {
     for (let s = 0; s < cases.length; s += CHUNK) {

@@ -1,12 +1,11 @@
 /** The one place a loaded model's RetrievalService is created (the library's openModel and `arbor serve`). */
-import { BeamSearch } from '../beam/beam.js';
-import { openRetrievalService } from '../runtime/retrieval-pool.js';
-import { LocalRetrievalService, type RetrievalService } from '../runtime/retrieval-service.js';
+import { openRetrievalService } from './retrieval-pool.js';
+import { LocalRetrievalService, type RetrievalService } from './retrieval-service.js';
 import { UsageError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { Model } from '../model/folder.js';
 import type { BackendChoice } from '../scorer/backend.js';
-import { NetworkScorer } from '../scorer/session.js';
+import { networkSearch } from '../beam/network-search.js';
 
 /** How the service should run. */
 export interface ModelServiceOptions {
@@ -31,7 +30,7 @@ export async function openModelService(modelDir: string, model: Model, o: ModelS
   const logger = o.logger ?? silentLogger;
   if (o.workers === 0) {
     logger.info('retrieval on the calling thread (workers 0)');
-    return new LocalRetrievalService(new BeamSearch(model.tree, new NetworkScorer(model.network, model.tree)));
+    return new LocalRetrievalService(networkSearch(model.tree, model.network));
   }
   logger.info(`retrieval on ${o.workers} worker thread${o.workers === 1 ? '' : 's'}`);
   return openRetrievalService(modelDir, { workers: o.workers, ...(o.maxPending !== undefined ? { maxPending: o.maxPending } : {}), backend: o.backend, logger });
