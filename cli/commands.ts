@@ -22,20 +22,22 @@ import { beamWidths, createModelFolder, evaluateModel, learnTreeInFolder, trainM
 import { addItemsToFolder } from '../src/pipeline/add-items.js';
 import { describeBackend, initBackend, type BackendChoice } from '../src/scorer/backend.js';
 import { describeObjectiveChange } from '../src/trainer/pair-scorer.js';
-import { defaultWorkers, maxWorkers, openModelService, openRetrievalService, type RetrievalService } from '../src/runtime/index.js';
-import { MAX_BEAM, MAX_K, asArborLogger, buildApp, serveLogger } from '../src/serve/index.js';
+import { defaultWorkers, openModelService, openRetrievalService, type RetrievalService } from '../src/runtime/index.js';
+import { asArborLogger, buildApp, serveLogger } from '../src/serve/index.js';
 import type { AddressInfo } from 'node:net';
 import { describePathWeight, type RetrievalResult } from '../src/beam/retriever.js';
 import { explainItems, explainUnsupported } from '../src/scorer/explain.js';
-import type { ScorerKindName } from '../src/scorer/kinds.js';
-import type { Resolved } from './program.js';
-import { logger, need, out, withStore } from './common.js';
+import { SCORER_KIND_NAMES } from '../src/scorer/config.js';
+import { BACKEND_CHOICES } from '../src/scorer/backend-choice.js';
+import { OBJECTIVES } from '../src/trainer/defaults.js';
+import type { Options } from './program.js';
+import { logger, out, withStore } from './common.js';
 import { networkSearch } from '../src/beam/network-search.js';
 
 
 /** Starts the tfjs backend and says which one runs (stderr). */
-async function startBackend(o: Resolved): Promise<string> {
-  const name = await initBackend(o.backend as BackendChoice);
+async function startBackend(o: Options): Promise<string> {
+  const name = await initBackend(o.choice('backend', BACKEND_CHOICES));
   process.stderr.write(`arbor: ${describeBackend()}\n`);
   return name;
 }
@@ -45,8 +47,8 @@ async function startBackend(o: Resolved): Promise<string> {
  * model's own, or for training a choice on validation users), path 1, node
  * 0, else a number in [0, 1].
  */
-function pathWeightOption(o: Resolved): { pathWeight?: number } {
-  const v = o.rank as string | undefined;
+function pathWeightOption(o: Options): { pathWeight?: number } {
+  const v = o.optStr('rank');
   if (v === undefined || v === 'auto') return {};
   if (v === 'path') return { pathWeight: 1 };
   if (v === 'node') return { pathWeight: 0 };
@@ -56,57 +58,57 @@ function pathWeightOption(o: Resolved): { pathWeight?: number } {
 }
 
 /** `--behavior-weights` parsed (UsageError naming the bad part); nothing when empty or not an option of the command. */
-function behaviorWeightsOption(o: Resolved): { behaviorWeights?: Record<string, number> } {
-  const spec = o.behaviorWeights as string | undefined;
+function behaviorWeightsOption(o: Options): { behaviorWeights?: Record<string, number> } {
+  const spec = o.optStr('behaviorWeights');
   const weights = spec === undefined ? {} : parseBehaviorWeights(spec);
   return Object.keys(weights).length > 0 ? { behaviorWeights: weights } : {};
 }
 
-function trainOptions(o: Resolved) {
+function trainOptions(o: Options) {
   return {
     train: {
-      epochs: o.epochs as number,
-      batchSize: o.batchSize as number,
-      lr: o.lr as number,
-      negatives: o.negatives as string,
-      objective: o.objective as string,
-      trainBeam: o.trainBeam as number,
+      epochs: o.num('epochs'),
+      batchSize: o.num('batchSize'),
+      lr: o.num('lr'),
+      negatives: o.str('negatives'),
+      objective: o.choice('objective', OBJECTIVES),
+      trainBeam: o.num('trainBeam'),
       ...pathWeightOption(o),
-      patience: o.patience as number,
-      validK: o.validK as number,
-      maxSamplesPerEpoch: o.maxSamples as number,
+      patience: o.num('patience'),
+      validK: o.num('validK'),
+      maxSamplesPerEpoch: o.num('maxSamples'),
       ...behaviorWeightsOption(o),
-      ...(o.workers !== undefined ? { workers: inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY) } : {}),
+      ...(o.has('workers') ? { workers: o.num('workers') } : {}),
     },
-    embDim: o.embDim as number,
-    seed: o.seed as number,
-    hierarchical: o.hierarchical as boolean,
-    scorer: o.scorer as ScorerKindName,
-    categoryEmb: o.categoryEmb as 'auto' | 'on' | 'off',
-    itemVectors: o.itemVectors as string | undefined,
-    ...(o.joint ? { joint: { rounds: o.rounds as number, gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number } } : {}),
+    embDim: o.num('embDim'),
+    seed: o.num('seed'),
+    hierarchical: o.bool('hierarchical'),
+    scorer: o.choice('scorer', SCORER_KIND_NAMES),
+    categoryEmb: o.choice('categoryEmb', ['auto', 'on', 'off'] as const),
+    itemVectors: o.optStr('itemVectors'),
+    ...(o.bool('joint') ? { joint: { rounds: o.num('rounds'), gap: o.num('gap'), maxPairsPerItem: o.num('maxPairsPerItem') } } : {}),
   };
 }
 
 /** `arbor build-tree --db FILE --out DIR [--init category|random] [--branching K]` */
-export async function buildTreeCommand(o: Resolved): Promise<void> {
-  const dir = need(o, 'out', 'out');
+export async function buildTreeCommand(o: Options): Promise<void> {
+  const dir = o.str('out');
   await withStore(o, async (store) => {
-    const init = o.init as 'category' | 'random' | 'kmeans';
+    const init = o.choice('init', ['category', 'random', 'kmeans'] as const);
     if (init === 'kmeans') await startBackend(o);
-    const m = await createModelFolder(store, dir, { init, branching: o.branching as number, seed: o.seed as number, from: o.from as string | undefined }, logger(), { force: Boolean(o.force) });
-    out(o.json ? JSON.stringify(m) : `wrote ${dir}: ${m.tree.numItems} items, branching ${m.tree.branching}, depth ${m.tree.depth}`);
+    const m = await createModelFolder(store, dir, { init, branching: o.num('branching'), seed: o.num('seed'), from: o.optStr('from') }, logger(), { force: o.bool('force') });
+    out(o.bool('json') ? JSON.stringify(m) : `wrote ${dir}: ${m.tree.numItems} items, branching ${m.tree.branching}, depth ${m.tree.depth}`);
   });
 }
 
 /** `arbor train --db FILE --model DIR [...]` */
-export async function trainCommand(o: Resolved): Promise<void> {
-  const dir = need(o, 'model', 'model');
-  const options = { ...trainOptions(o), checkpointEvery: o.checkpointEvery as number, resume: o.resume as boolean, warmStart: o.warmStart as boolean };
+export async function trainCommand(o: Options): Promise<void> {
+  const dir = o.str('model');
+  const options = { ...trainOptions(o), checkpointEvery: o.num('checkpointEvery'), resume: o.bool('resume'), warmStart: o.bool('warmStart') };
   await startBackend(o);
   await withStore(o, async (store) => {
     const { summary } = await trainModelFolder(store, dir, options, logger());
-    if (o.json) out(JSON.stringify(summary));
+    if (o.bool('json')) out(JSON.stringify(summary));
     else {
       const last = summary.epochs[summary.epochs.length - 1];
       out(
@@ -119,23 +121,23 @@ export async function trainCommand(o: Resolved): Promise<void> {
 }
 
 /** `arbor add-items --db FILE --model DIR [--item-vectors FILE] [--embed-from S] [--json]` */
-export async function addItemsCommand(o: Resolved): Promise<void> {
-  const dir = need(o, 'model', 'model');
+export async function addItemsCommand(o: Options): Promise<void> {
+  const dir = o.str('model');
   await startBackend(o);
   await withStore(o, async (store) => {
     const r = await addItemsToFolder(
       store,
       dir,
       {
-        itemVectors: o.itemVectors as string | undefined,
-        embedFrom: o.embedFrom as 'auto' | 'events' | 'vectors' | 'category',
-        placement: o.placement as 'neighbours' | 'centroid' | 'node' | 'random',
-        seed: o.seed as number,
+        itemVectors: o.optStr('itemVectors'),
+        embedFrom: o.choice('embedFrom', ['auto', 'events', 'vectors', 'category'] as const),
+        placement: o.choice('placement', ['neighbours', 'centroid', 'node', 'random'] as const),
+        seed: o.num('seed'),
       },
       logger(),
     );
-    if (o.json) return out(JSON.stringify(r));
-    if (r.added === 0) return out(`${dir} already holds every item of ${o.db}: nothing added`);
+    if (o.bool('json')) return out(JSON.stringify(r));
+    if (r.added === 0) return out(`${dir} already holds every item of ${o.str('db')}: nothing added`);
     const b = r.bySource;
     out(
       `added ${r.added} items to ${dir} (${r.numItems} in all; ${r.withoutEvents} without training events): first embeddings from events ${b.events}, vectors ${b.vectors}, category ${b.category}, mean ${b.mean}; ` +
@@ -150,13 +152,13 @@ function describeWorkers(workers: number | undefined): string {
 }
 
 /** `arbor learn-tree --model DIR --db FILE [--gap D]`: one JTM tree-learning step. */
-export async function learnTreeCommand(o: Resolved): Promise<void> {
-  const dir = need(o, 'model', 'model');
+export async function learnTreeCommand(o: Options): Promise<void> {
+  const dir = o.str('model');
   await startBackend(o);
   await withStore(o, async (store) => {
-    const r = await learnTreeInFolder(store, dir, { gap: o.gap as number, maxPairsPerItem: o.maxPairsPerItem as number, seed: o.seed as number, steps: o.steps as number }, logger());
+    const r = await learnTreeInFolder(store, dir, { gap: o.num('gap'), maxPairsPerItem: o.num('maxPairsPerItem'), seed: o.num('seed'), steps: o.num('steps') }, logger());
     const res = { moved: r.moved, seconds: r.seconds, scoredNodes: r.scoredNodes, objective: r.objective };
-    if (o.json) {
+    if (o.bool('json')) {
       out(JSON.stringify(res));
       return;
     }
@@ -202,26 +204,26 @@ function readQueries(file: string): Query[] {
 }
 
 /** `arbor retrieve --model DIR (--user ID --db FILE | --history I1,I2 | --input FILE) -k K --beam B` */
-export async function retrieveCommand(o: Resolved): Promise<void> {
-  const dir = need(o, 'model', 'model');
-  const sources = ['user', 'history', 'input'].filter((s) => o[s] !== undefined);
+export async function retrieveCommand(o: Options): Promise<void> {
+  const dir = o.str('model');
+  const sources = ['user', 'history', 'input'].filter((s) => o.has(s));
   if (sources.length !== 1) throw new UsageError('give exactly one of --user (with --db), --history or --input');
   // a bad --input file fails before the model is loaded
-  const input = o.input === undefined ? undefined : readQueries(o.input as string);
+  const input = !o.has('input') ? undefined : readQueries(o.str('input'));
   const backendName = await startBackend(o);
   const model = readModel(dir, { requireScorer: true });
   const { tree } = model;
-  const noExplain = o.explain ? explainUnsupported(model.network!) : undefined;
+  const noExplain = o.bool('explain') ? explainUnsupported(model.network!) : undefined;
   if (noExplain) throw new UsageError(`--explain needs a model trained with --scorer attention; ${dir}: ${noExplain}`);
   let queries: { user: string | null; items: Int32Array; skippedHistory: number }[];
-  const store = o.user === undefined ? undefined : Store.open(o.db as string, { mustExist: true });
+  const store = !o.has('user') ? undefined : Store.open(o.str('db'), { mustExist: true });
   const resolver = new QueryResolver(tree, {}, store && TreeDataset.of(store, tree).users());
   try {
     const bodies: { user: string | null; body: QueryBody }[] =
-      o.user !== undefined
-        ? [{ user: o.user as string, body: { user: o.user as string } }]
-        : o.history !== undefined
-          ? [{ user: null, body: { history: o.history as string[] } }]
+      o.has('user')
+        ? [{ user: o.str('user'), body: { user: o.str('user') } }]
+        : o.has('history')
+          ? [{ user: null, body: { history: o.strs('history') } }]
           : input!.map((q) => ({ user: q.user, body: { history: q.history } }));
     queries = bodies.map(({ user, body }) => {
       const h = resolver.history(body, '--');
@@ -230,32 +232,32 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
   } finally {
     store?.close();
   }
-  const opts = { ...resolver.options({ k: o.k as number, beam: o.beam as number | undefined, excludeHistory: !o.includeHistory, categories: o.categories as string[] | undefined }, '--'), ...pathWeightOption(o) };
+  const opts = { ...resolver.options({ k: o.num('k'), beam: o.optNum('beam'), excludeHistory: !o.bool('includeHistory'), categories: o.optStrs('categories') }, '--'), ...pathWeightOption(o) };
   const unknown = queries.reduce((n, q) => n + q.skippedHistory, 0);
   if (unknown > 0) process.stderr.write(`arbor: skipped ${unknown} history item(s) unknown to the model\n`);
   // --explain reads the attention weights on this thread
-  const asked = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY);
-  const workers = o.explain ? 0 : Math.min(asked, queries.length > 1 ? queries.length : 0);
+  const asked = o.optNum('workers') ?? defaultWorkers();
+  const workers = o.bool('explain') ? 0 : Math.min(asked, queries.length > 1 ? queries.length : 0);
   // the resolved configuration, carried by every --json line
   const config = {
     model: dir,
-    k: o.k as number,
+    k: o.num('k'),
     beam: opts.beam,
-    rank: o.rank ?? 'auto',
+    rank: o.str('rank') ?? 'auto',
     excludeHistory: Boolean(opts.excludeHistory),
     categories: opts.categories ? Array.from(opts.categories, (c) => resolver.catalogue.categoryId(c)) : null,
-    explain: Boolean(o.explain),
+    explain: o.bool('explain'),
     workers,
     backend: backendName,
   };
   const print = (q: { user: string | null; items: Int32Array; skippedHistory: number }, r: RetrievalResult) => {
-    const why = o.explain ? explainItems(model.network!, tree, q.items, r.items) : undefined;
+    const why = o.bool('explain') ? explainItems(model.network!, tree, q.items, r.items) : undefined;
     const items = Array.from(r.items, (it, i) => ({
       item: resolver.catalogue.itemId(it),
       score: Number(r.scores[i].toFixed(6)),
       ...(why ? { attention: why[i].map((b) => ({ item: resolver.catalogue.itemId(b.item), historyIndex: b.historyIndex, weight: Number(b.weight.toFixed(4)) })) } : {}),
     }));
-    if (o.json) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored, skippedHistory: q.skippedHistory, config }));
+    if (o.bool('json')) out(JSON.stringify({ user: q.user, items, pairsScored: r.pairsScored, skippedHistory: q.skippedHistory, config }));
     else {
       out(`# ${q.user ?? 'query'}: ${items.length} items, ${r.pairsScored} pairs scored${why ? '; after each item: the history behaviours with the most attention (item@position weight)' : ''}`);
       items.forEach((it, i) => out(`${i + 1}\t${it.item}\t${it.score}${it.attention ? '\t' + it.attention.map((b) => `${b.item}@${b.historyIndex} ${b.weight}`).join(', ') : ''}`));
@@ -270,7 +272,7 @@ export async function retrieveCommand(o: Resolved): Promise<void> {
     return;
   }
   model.network!.dispose();
-  const pool = await openRetrievalService(dir, { workers, backend: o.backend as BackendChoice, logger: logger(), maxPending: 4 * RETRIEVE_CHUNK });
+  const pool = await openRetrievalService(dir, { workers, backend: o.choice('backend', BACKEND_CHOICES), logger: logger(), maxPending: 4 * RETRIEVE_CHUNK });
   try {
     // keep a few chunks in flight so both workers stay busy, print in input order
     const inFlight: Promise<RetrievalResult[]>[] = [];
@@ -344,25 +346,25 @@ function printEval(report: ModelEvalReport, config: Record<string, unknown>, jso
  * largest k); a width below some k is evaluated only at the ks it reaches,
  * and one below every k is a usage error.
  */
-function evalOptions(o: Resolved) {
-  const ks = o.k as number[];
+function evalOptions(o: Options) {
+  const ks = o.nums('k');
   validateKs(ks);
-  const given = o.beam as number[] | undefined;
+  const given = o.optNums('beam');
   const beam = beamWidths(given === undefined || given.length === 0 ? [2 * Math.max(...ks)] : given);
   for (const b of beam) methodKs(ks, b);
-  const baselines = (o.baselines as string[]).filter((b) => b !== '');
-  return { ks, beam, ...pathWeightOption(o), oracle: o.oracle as boolean, baselines, maxUsers: (o.maxUsers as number | undefined) ?? 0, seed: o.seed as number };
+  const baselines = (o.strs('baselines')).filter((b) => b !== '');
+  return { ks, beam, ...pathWeightOption(o), oracle: o.bool('oracle'), baselines, maxUsers: (o.optNum('maxUsers')) ?? 0, seed: o.num('seed') };
 }
 
 /** `arbor eval --db FILE --model DIR -k 10,50,200 --beam B [--no-oracle] [--baselines ...] [--json]` */
-export async function evalCommand(o: Resolved): Promise<void> {
-  const dir = need(o, 'model', 'model');
+export async function evalCommand(o: Options): Promise<void> {
+  const dir = o.str('model');
   const eo = evalOptions(o);
   await startBackend(o);
   const model = readModel(dir, { requireScorer: true });
   await withStore(o, async (store) => {
     const report = evaluateModel(store, model, eo, logger());
-    printEval(report, { ...eo, db: o.db, model: dir, modelConfig: model.manifest.config }, Boolean(o.json));
+    printEval(report, { ...eo, db: o.str('db'), model: dir, modelConfig: model.manifest.config }, o.bool('json'));
   });
 }
 
@@ -372,33 +374,33 @@ export async function evalCommand(o: Resolved): Promise<void> {
  * beam search against every other row, what to try next. With --json, the
  * evaluation as one JSON document and nothing else on stdout.
  */
-export async function demoCommand(o: Resolved): Promise<void> {
+export async function demoCommand(o: Options): Promise<void> {
   const eo = { ...evalOptions(o), maxUsers: 0, perUser: true };
   const log = logger();
   await startBackend(o);
-  const keep = o.keep as string | undefined;
+  const keep = o.optStr('keep');
   const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'arbor-demo-'));
   if (keep) mkdirSync(dir, { recursive: true });
   const started = Date.now();
   const store = Store.open(join(dir, 'demo.db'));
   try {
-    const ds = generateSynthetic({ items: o.items as number, users: o.users as number, seed: o.seed as number });
+    const ds = generateSynthetic({ items: o.num('items'), users: o.num('users'), seed: o.num('seed') });
     const ins = store.insertDataset(ds, 'synthetic');
-    log.info(`demo: ${ins.itemsInserted} items, ${ins.usersInserted} users, ${ins.eventsInserted} events (synthetic, seed ${o.seed}) in ${dir}`);
-    const split = store.split({ testUsers: o.testUsers as number, validUsers: o.validUsers as number, seed: o.seed as number });
+    log.info(`demo: ${ins.itemsInserted} items, ${ins.usersInserted} users, ${ins.eventsInserted} events (synthetic, seed ${o.num('seed')}) in ${dir}`);
+    const split = store.split({ testUsers: o.num('testUsers'), validUsers: o.num('validUsers'), seed: o.num('seed') });
     log.info(`demo: split ${split.trainUsers} train / ${split.validUsers} validation / ${split.testUsers} test users`);
     const modelDir = join(dir, 'model');
-    await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: o.seed as number }, log, { force: true }); // the demo's own folder
+    await createModelFolder(store, modelDir, { init: 'category', branching: 2, seed: o.num('seed') }, log, { force: true }); // the demo's own folder
     const { summary } = await trainModelFolder(store, modelDir, trainOptions(o), log);
     const model = readModel(modelDir, { requireScorer: true });
     const report = evaluateModel(store, model, eo, log);
     const { perUser: _perUser, ...shown } = eo;
-    const config = { demo: { items: o.items, users: o.users, testUsers: o.testUsers, validUsers: o.validUsers }, ...shown, train: summary.options };
+    const config = { demo: { items: o.num('items'), users: o.num('users'), testUsers: o.num('testUsers'), validUsers: o.num('validUsers') }, ...shown, train: summary.options };
     // arbor's row: the widest beam (the one that reaches every k), compared at the largest k
     const beam = report.methods.filter((m) => m.name === 'beam').reduce((a, b) => (b.beam! > a.beam! ? b : a));
     const kk = beam.metrics[beam.metrics.length - 1].k;
-    const vs = versusAll(report, beam, kk, o.seed as number);
-    if (o.json) {
+    const vs = versusAll(report, beam, kk, o.num('seed'));
+    if (o.bool('json')) {
       const methods = report.methods.map(({ userRecall: _u, ...m }) => m);
       out(JSON.stringify({ config, training: summary, ...report, methods, comparison: { method: 'beam', beam: beam.beam, k: kk, versus: vs } }));
       return;
@@ -410,7 +412,7 @@ export async function demoCommand(o: Resolved): Promise<void> {
       trainUsers: split.trainUsers,
       validUsers: split.validUsers,
       testUsers: split.testUsers,
-      seed: o.seed as number,
+      seed: o.num('seed'),
       epochs: summary.epochs.length,
       trainSeconds: summary.seconds,
     };
@@ -423,15 +425,6 @@ export async function demoCommand(o: Resolved): Promise<void> {
   }
 }
 
-/** Rejects a serve option outside [min, max], naming it. */
-function inRange(o: Resolved, key: string, flag: string, min: number, max: number, why = ''): number {
-  const v = o[key] as number;
-  if (!(v >= min && v <= max)) throw new UsageError(`--${flag} must be between ${min} and ${max}${why ? ` (${why})` : ''}, got ${v}`);
-  return v;
-}
-
-const WORKERS_WHY = 'at most twice the CPU cores: each worker holds a copy of the model';
-
 /** Queries in one batch request when --max-batch is not given (or --max-pending, when smaller). */
 const DEFAULT_MAX_BATCH = 256;
 
@@ -441,31 +434,31 @@ const DEFAULT_MAX_BATCH = 256;
  * JSON lines on stderr. SIGTERM or SIGINT stops accepting connections, lets
  * in-flight requests finish, and exits 0.
  */
-export async function serveCommand(o: Resolved): Promise<void> {
-  const dir = need(o, 'model', 'model');
-  const port = inRange(o, 'port', 'port', 0, 65535);
-  const workers = o.workers === undefined ? defaultWorkers() : inRange(o, 'workers', 'workers', 0, maxWorkers(), WORKERS_WHY);
-  const k = inRange(o, 'k', 'k', 1, MAX_K);
-  const beam = o.beam === undefined ? undefined : inRange(o, 'beam', 'beam', k, MAX_BEAM);
-  const bodyLimit = inRange(o, 'bodyLimit', 'body-limit', 64, 1 << 30);
-  const maxPending = inRange(o, 'maxPending', 'max-pending', 1, 1e9);
-  const maxBatch =
-    o.maxBatch === undefined ? Math.min(DEFAULT_MAX_BATCH, maxPending) : inRange(o, 'maxBatch', 'max-batch', 1, maxPending, 'a batch counts all its queries against --max-pending, so a larger one could never be admitted');
-  const maxBatchBeam = inRange(o, 'maxBatchBeam', 'max-batch-beam', 1, Number.MAX_SAFE_INTEGER);
-  const log = serveLogger(o.logLevel as string);
-  const backend = await initBackend(o.backend as BackendChoice);
+export async function serveCommand(o: Options): Promise<void> {
+  const dir = o.str('model');
+  // every range is checked with the option table (cli/options.ts)
+  const port = o.num('port');
+  const workers = o.optNum('workers') ?? defaultWorkers();
+  const k = o.num('k');
+  const beam = o.optNum('beam');
+  const bodyLimit = o.num('bodyLimit');
+  const maxPending = o.num('maxPending');
+  const maxBatch = o.optNum('maxBatch') ?? Math.min(DEFAULT_MAX_BATCH, maxPending);
+  const maxBatchBeam = o.num('maxBatchBeam');
+  const log = serveLogger(o.str('logLevel'));
+  const backend = await initBackend(o.choice('backend', BACKEND_CHOICES));
   log.info({ backend }, describeBackend());
   const model = readModel(dir, { requireScorer: true });
-  const store = o.db === undefined ? undefined : Store.open(o.db as string, { mustExist: true });
+  const store = !o.has('db') ? undefined : Store.open(o.str('db'), { mustExist: true });
   let service: RetrievalService | undefined;
   try {
     // the pool holds at most what the server admits: maxPending before a request, plus one batch
-    service = await openModelService(dir, model, { workers, maxPending: maxPending + maxBatch, backend: o.backend as BackendChoice, logger: asArborLogger(log) });
+    service = await openModelService(dir, model, { workers, maxPending: maxPending + maxBatch, backend: o.choice('backend', BACKEND_CHOICES), logger: asArborLogger(log) });
     const app = buildApp({
       service,
       model,
       users: store && TreeDataset.of(store, model.tree).users(),
-      defaults: { k, beam, excludeHistory: !o.includeHistory },
+      defaults: { k, beam, excludeHistory: !o.bool('includeHistory') },
       bodyLimit,
       maxPending,
       maxBatch,
@@ -473,12 +466,12 @@ export async function serveCommand(o: Resolved): Promise<void> {
       logger: log,
     });
     try {
-      await app.listen({ port, host: o.host as string });
+      await app.listen({ port, host: o.str('host') });
     } catch (e) {
-      throw new ArborError(`cannot listen on ${o.host}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new ArborError(`cannot listen on ${o.str('host')}:${port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     const bound = (app.server.address() as AddressInfo).port;
-    const host = (o.host as string).includes(':') ? `[${o.host}]` : (o.host as string);
+    const host = o.str('host').includes(':') ? `[${o.str('host')}]` : o.str('host');
     out(JSON.stringify({ url: `http://${host}:${bound}`, port: bound, model: dir, items: model.tree.numItems }));
     log.info({ port: bound, model: dir, items: model.tree.numItems, user: Boolean(store) }, 'serving');
     const signal = await new Promise<string>((resolveSignal) => {

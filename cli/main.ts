@@ -6,11 +6,11 @@ import { Command, CommanderError } from 'commander';
 import { ArborError } from '../src/core/errors.js';
 import { fileError } from '../src/core/fs-errors.js';
 import { describeUnexpected } from './unexpected.js';
-import { addCommand, usageLine, type Resolved } from './program.js';
+import { addCommand, usageLine, type Options } from './program.js';
 import * as data from './data-commands.js';
 import type * as Heavy from './commands.js';
 
-type Action = (opts: Resolved, positional: string[]) => Promise<void>;
+type Action = (opts: Options, positional: string[]) => Promise<void>;
 
 /** A command of commands.ts, loaded when it runs: the data commands start without loading tfjs. */
 const later = (name: keyof typeof Heavy): Action => async (opts, positional) => ((await import('./commands.js'))[name] as Action)(opts, positional);

@@ -148,7 +148,7 @@ test('a store locked by another process behind "user" lookups: 503 with Retry-Af
 test('worker counts past twice the cores are usage errors: serve exits 2 at once, the library throws UsageError', async () => {
   const r = spawnSync(process.execPath, [BIN, 'serve', '--model', '/nonexistent', '--workers', '1000'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /^arbor: --workers must be between 0 and \d+ \(at most twice the CPU cores: each worker holds a copy of the model\), got 1000$/m);
+  assert.match(r.stderr, /^arbor: command line: --workers must be between 0 and \d+ \(at most twice the CPU cores: each worker holds a copy of the model\), got 1000$/m);
   await assert.rejects(openRetrievalService('/nonexistent', { workers: 1000 }), UsageError);
   const batch = spawnSync(process.execPath, [BIN, 'serve', '--model', '/nonexistent', '--max-batch', '1000', '--max-pending', '256'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(batch.status, 2);

@@ -5,4 +5,4 @@ export { silentLogger, stderrLogger, type Logger, type Progress } from './log.js
 export { Rng, deriveSeed, DEFAULT_SEED } from './rng.js';
 export { preview } from './preview.js';
 export { threadCpuSeconds } from './thread-cpu.js';
-export { camel, envName, coerce, resolveOptions, optionsMarkdown, type OptionSpec, type OptionType } from './options.js';
+export { camel, envName, coerce, resolveOptions, optionsMarkdown, type OptionBound, type OptionSpec, type OptionType } from './options.js';

@@ -5,8 +5,11 @@
  * (index = SQLite rowid - 1). Categories likewise; -1 means "no category".
  */
 
+/** Every input format `arbor ingest` understands. */
+export const INPUT_FORMATS = ['userbehavior', 'movielens', 'sequence'] as const;
+
 /** Input formats `arbor ingest` understands. */
-export type InputFormat = 'userbehavior' | 'movielens' | 'sequence';
+export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** Role of a user after `arbor split`. */
 export type UserRole = 'train' | 'valid' | 'test';

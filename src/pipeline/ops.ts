@@ -34,7 +34,7 @@ import { objectiveChange, pairScoring, type ObjectiveChange } from '../trainer/p
 import { caseSamples, slidingWindowSamples } from '../trainer/samples.js';
 import type { Tree } from '../tree/tree.js';
 import { resolve } from 'node:path';
-import { CHECKPOINT_EVERY, TRAIN_DEFAULTS } from '../core/defaults.js';
+import { CHECKPOINT_EVERY, TRAIN_DEFAULTS } from '../trainer/defaults.js';
 import { checkBehaviorTypes, checkBehaviorWeights, type BehaviorWeights } from '../data/behavior-weights.js';
 import { networkSearch } from '../beam/network-search.js';
 import { scorerKind, type ScorerKindName } from '../scorer/kinds.js';

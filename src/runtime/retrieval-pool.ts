@@ -14,6 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { defaultWorkers, maxWorkers } from './workers.js';
 import { ArborError, UsageError, assertNonNegativeInteger, assertPositiveInteger } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { readModel } from '../model/folder.js';
@@ -45,19 +46,7 @@ export interface PoolOptions {
   logger?: Logger;
 }
 
-/** Default worker count: the number of CPU cores. */
-export function defaultWorkers(): number {
-  return availableParallelism();
-}
-
-/**
- * Most worker threads a pool may start: twice the CPU cores. Each worker
- * holds its own copy of the model and its own tfjs backend, and beam search
- * is CPU-bound, so more threads than this only add memory and start-up time.
- */
-export function maxWorkers(): number {
-  return 2 * availableParallelism();
-}
+export { defaultWorkers, maxWorkers } from './workers.js';
 
 /** Opens a retrieval service over a trained model folder (see the module doc). */
 export async function openRetrievalService(modelDir: string, opts: PoolOptions = {}): Promise<RetrievalService> {

@@ -13,11 +13,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../core/errors.js';
 
-/** Backends a user can ask for (`ARBOR_BACKEND` or `--backend`). */
-export type BackendChoice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choice.js';
 
-/** Every accepted `--backend` value, `auto` first. */
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+export { BACKEND_CHOICES, type BackendChoice } from './backend-choice.js';
 
 /** The package behind each named backend. */
 export const BACKEND_PACKAGES: Record<Exclude<BackendChoice, 'auto'>, string> = {

@@ -39,11 +39,12 @@ import { BeamAwareProducer } from './beam-producer.js';
 import { LevelwiseProducer } from './levelwise-producer.js';
 import { SiblingProducer } from './sibling-producer.js';
 import type { BatchProducer, ProducerContext } from './batch-types.js';
+import { OBJECTIVES } from './defaults.js';
 
 export type { BatchCapacity, BatchProducer, PairGroup, ProducerContext, ShardBatch } from './batch-types.js';
 
 /** Producers by name: the training objectives (`train --objective`). */
-export const PRODUCERS = {
+export const PRODUCERS: Record<(typeof OBJECTIVES)[number], (ctx: ProducerContext) => BatchProducer> = {
   /** TDM's level-wise samples: every ancestor of the target is a positive, random same-level nodes are negatives. */
   tdm: (ctx: ProducerContext): BatchProducer => new LevelwiseProducer(ctx),
   /** OTM: the current model's beam candidates on every level, labelled with OTM's pseudo targets, plus the uniform negatives. */
@@ -52,13 +53,12 @@ export const PRODUCERS = {
   beam: (ctx: ProducerContext): BatchProducer => new BeamAwareProducer(ctx, { trainBeam: ctx.trainBeam, pathWeight: ctx.pathWeight, pseudoTargets: false }),
   /** Conditional samples: the ancestor against its siblings on every level (a hierarchical softmax under the path rule). */
   sibling: (ctx: ProducerContext): BatchProducer => new SiblingProducer(ctx),
-} as const;
+};
 
 /** Name of a registered producer (a training objective). */
-export type ProducerName = keyof typeof PRODUCERS;
+export type ProducerName = (typeof OBJECTIVES)[number];
 
-/** The objectives, for option choices and messages. */
-export const OBJECTIVES = Object.keys(PRODUCERS) as ProducerName[];
+export { OBJECTIVES };
 
 /** Builds the producer `name` (the default objective is "tdm"). */
 export function makeProducer(name: ProducerName, ctx: ProducerContext): BatchProducer {

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError, assertNonNegativeInteger, assertPositiveInteger } from '../core/errors.js';
-import { TRAIN_DEFAULTS } from '../core/defaults.js';
+import { TRAIN_DEFAULTS } from './defaults.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMAND_OPTIONS } from '../../src/core/options.js';
+import { COMMAND_OPTIONS } from '../../cli/options.js';
 import { arbor, copy, describe, judgeError, sh } from './harness.js';
 import type { Probe } from './probe.js';
 
@@ -31,11 +31,11 @@ export async function optionCases(p: Probe): Promise<void> {
         pattern: new RegExp(`^arbor: command line: ${flag} must be (an integer|a number)`),
         text: `exit 2, "${flag} must be …, got \\"abc\\""`,
       }, { cwd: d });
-      if (spec.min !== undefined) {
+      if (typeof spec.min === 'number') {
         const below = String(spec.min - 1);
         await p.cli(gen(), area, `${command} ${flag} ${below} (below its minimum ${spec.min})`, [...cmd, flag, below], {
           code: 2,
-          pattern: new RegExp(`^arbor: command line: ${flag} must be (>= ${spec.min}|between ${spec.min} and ${spec.max}), got ${below}$`),
+          pattern: new RegExp(`^arbor: command line: ${flag} must be (>= ${spec.min}|between ${spec.min} and \\d+)( \\(.*\\))?, got ${below}$`),
           text: `exit 2, "${flag} must be >= ${spec.min}, got ${below}"`,
         }, { cwd: d });
       }

@@ -1,6 +1,6 @@
 /** The input formats by name. */
 import { UsageError } from '../../core/errors.js';
-import type { InputFormat } from '../types.js';
+import { INPUT_FORMATS, type InputFormat } from '../types.js';
 import type { FormatSpec } from './format.js';
 import { movieLensFormat } from './movielens.js';
 import { sequenceFormat } from './sequence.js';
@@ -9,8 +9,7 @@ import { userBehaviorFormat } from './userbehavior.js';
 export type { ByteRowSink, FormatSpec, ItemInfo, ItemInfoMap, RowSink } from './format.js';
 export { UNTIMED_BEHAVIOR } from './format.js';
 
-/** Every supported input format. */
-export const INPUT_FORMATS: readonly InputFormat[] = ['userbehavior', 'movielens', 'sequence'];
+export { INPUT_FORMATS } from '../types.js';
 
 const SPECS: Record<InputFormat, FormatSpec> = {
   userbehavior: userBehaviorFormat,
