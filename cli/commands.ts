@@ -25,7 +25,7 @@ import { describeObjectiveChange } from '../src/trainer/pair-scorer.js';
 import { defaultWorkers, openModelService, openRetrievalService, type RetrievalService } from '../src/runtime/index.js';
 import { asArborLogger, buildApp, serveLogger } from '../src/serve/index.js';
 import type { AddressInfo } from 'node:net';
-import { describePathWeight, type RetrievalResult } from '../src/beam/retriever.js';
+import { defaultBeam, describePathWeight, type RetrievalResult } from '../src/beam/retriever.js';
 import { explainItems, explainUnsupported } from '../src/scorer/explain.js';
 import { SCORER_KIND_NAMES } from '../src/scorer/config.js';
 import { BACKEND_CHOICES } from '../src/scorer/backend-choice.js';
@@ -350,7 +350,7 @@ function evalOptions(o: Options) {
   const ks = o.nums('k');
   validateKs(ks);
   const given = o.optNums('beam');
-  const beam = beamWidths(given === undefined || given.length === 0 ? [2 * Math.max(...ks)] : given);
+  const beam = beamWidths(given === undefined || given.length === 0 ? [defaultBeam(Math.max(...ks))] : given);
   for (const b of beam) methodKs(ks, b);
   const baselines = (o.strs('baselines')).filter((b) => b !== '');
   return { ks, beam, ...pathWeightOption(o), oracle: o.bool('oracle'), baselines, maxUsers: (o.optNum('maxUsers')) ?? 0, seed: o.num('seed') };

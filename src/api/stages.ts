@@ -18,6 +18,7 @@ import { parseItemsFile } from '../data/items-file.js';
 import type { ItemsInsertReport } from '../data/store.js';
 import { readFileSync } from 'node:fs';
 import { fileError } from '../core/fs-errors.js';
+import { defaultBeam } from '../beam/retriever.js';
 
 /** Runs `fn` on the store at `db` (which must exist unless `create`), closing it afterwards. */
 async function withStore<T>(db: string, create: boolean, fn: (store: Store) => Promise<T> | T): Promise<T> {
@@ -104,7 +105,7 @@ export interface EvaluateStageOptions extends Partial<EvalOptions> {
  */
 export async function evaluate(o: EvaluateStageOptions): Promise<ModelEvalReport> {
   const { db, model, backend, logger, ks = [10, 50, 200], oracle = true, baselines = ['popularity', 'itemcf'], maxUsers = 0, seed = DEFAULT_SEED, ...rest } = o;
-  const beam = rest.beam ?? 2 * Math.max(...ks);
+  const beam = rest.beam ?? defaultBeam(Math.max(...ks));
   await initBackend(backend);
   const m = readModel(model, { requireScorer: true });
   try {
