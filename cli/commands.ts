@@ -37,7 +37,8 @@ import { networkSearch } from '../src/beam/network-search.js';
 
 /** Starts the tfjs backend and says which one runs (stderr). */
 async function startBackend(o: Options): Promise<string> {
-  const name = await initBackend(o.choice('backend', BACKEND_CHOICES));
+  // build-tree has no --backend: its k-means start takes ARBOR_BACKEND or auto
+  const name = await initBackend(o.optChoice('backend', BACKEND_CHOICES));
   process.stderr.write(`arbor: ${describeBackend()}\n`);
   return name;
 }
