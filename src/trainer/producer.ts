@@ -40,6 +40,11 @@ import { LevelwiseProducer } from './levelwise-producer.js';
 import { SiblingProducer } from './sibling-producer.js';
 import type { BatchProducer, ProducerContext } from './batch-types.js';
 import { OBJECTIVES } from './defaults.js';
+import { PATH_RULE } from '../beam/retriever.js';
+import type { ScorerNetwork } from '../scorer/network.js';
+import type { Tree } from '../tree/tree.js';
+import type { TrainOptions } from './epoch-loop.js';
+import type { SampleSet } from './samples.js';
 
 export type { BatchCapacity, BatchProducer, PairGroup, ProducerContext, ShardBatch } from './batch-types.js';
 
@@ -63,4 +68,9 @@ export { OBJECTIVES };
 /** Builds the producer `name` (the default objective is "tdm"). */
 export function makeProducer(name: ProducerName, ctx: ProducerContext): BatchProducer {
   return PRODUCERS[name](ctx);
+}
+
+/** What a batch producer is built from, for a run with options `o` (plain data: a worker rebuilds it). */
+export function producerContext(tree: Tree, network: ScorerNetwork, samples: SampleSet, negatives: number[], o: TrainOptions): ProducerContext {
+  return { tree, network, samples, negatives, seed: o.seed, trainBeam: o.trainBeam, pathWeight: o.pathWeight ?? PATH_RULE };
 }

@@ -13,7 +13,7 @@
 import { PoolingBackprop } from '../scorer/backprop.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
-import type { BatchCapacity, ShardBatch } from './producer.js';
+import type { BatchCapacity, ShardBatch } from './batch-types.js';
 import { flatSize } from './reduce.js';
 import type { RowGradients } from './row-gradients.js';
 

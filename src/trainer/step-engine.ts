@@ -18,7 +18,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { EmbeddingUpdater } from './item-features.js';
-import type { BatchProducer } from './producer.js';
+import type { BatchProducer } from './batch-types.js';
 import { ALL_ROWS, applyFlat, reduceFlat, reduceRows, type RowShare } from './reduce.js';
 import type { RowGradients } from './row-gradients.js';
 import { ShardStep, emptyTiming, type StepTiming } from './shard-step.js';

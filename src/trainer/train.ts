@@ -8,8 +8,8 @@
  * a data-parallel worker runs for its shard (src/runtime/train-pool.ts), so
  * one worker thread gives exactly these weights. Random draws come from
  * streams derived from the seed and the sample's position (streams.ts).
- * The attention scorer has its own step (attention-step.ts) and trains here
- * only.
+ * Each scorer kind trains with its own step (kind-steps.ts); the attention
+ * scorer's trains here only.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError, assertNonNegativeInteger, assertPositiveInteger } from '../core/errors.js';
@@ -17,23 +17,20 @@ import { TRAIN_DEFAULTS } from './defaults.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { Tree } from '../tree/tree.js';
-import { AttentionStepper } from './attention-step.js';
-import { EpochLoop, profileOf, type TrainData, type TrainOptions, type TrainSummary } from './epoch-loop.js';
+import { EpochLoop, type TrainData, type TrainOptions, type TrainSummary } from './epoch-loop.js';
 import type { EmbeddingUpdater } from './item-features.js';
 import { negativesPerLevel } from './negatives.js';
-import { OBJECTIVES, makeProducer, type ProducerName } from './producer.js';
-import { flatSize } from './reduce.js';
-import { RowGradients, rowCapacity } from './row-gradients.js';
-import { slidingWindowSamples, type SampleSet } from './samples.js';
-import type { BatchProducer, ProducerContext } from './producer.js';
-import { PATH_RULE, isPathWeight } from '../beam/retriever.js';
+import { OBJECTIVES, type ProducerName } from './producer.js';
+import { slidingWindowSamples } from './samples.js';
+import { isPathWeight } from '../beam/retriever.js';
 import { SparseAdam } from './sparse-adam.js';
-import { StepEngine } from './step-engine.js';
+import { kindStep } from './kind-steps.js';
 import { epochOrder } from './streams.js';
 import { denseAdamState, restoreDenseAdam } from './adam-state.js';
 import { EpochProgress } from './progress.js';
 import { checkpointDue, liveWeights, type Checkpoints, type TrainState } from './train-state.js';
 
+export { producerContext } from './producer.js';
 export { validationRecall, choosePathWeight, PATH_WEIGHT_GRID, type PathWeightChoice, type PathWeightTrial } from './path-weight.js';
 export { type EpochReport, type StepProfile, type TrainData, type TrainOptions, type TrainSummary } from './epoch-loop.js';
 export { type Checkpoints, type LoopState, type TrainState } from './train-state.js';
@@ -43,11 +40,6 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { ...TRAIN_DEFAULTS };
 
 /** Most worker threads a training run may ask for. */
 export const MAX_WORKERS = 1024;
-
-/** What a batch producer is built from, for a run with options `o` (plain data: a worker rebuilds it). */
-export function producerContext(tree: Tree, network: ScorerNetwork, samples: SampleSet, negatives: number[], o: TrainOptions): ProducerContext {
-  return { tree, network, samples, negatives, seed: o.seed, trainBeam: o.trainBeam, pathWeight: o.pathWeight ?? PATH_RULE };
-}
 
 /** Validates training options, naming the bad one. */
 export function validateTrainOptions(o: TrainOptions): void {
@@ -94,17 +86,9 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     embAdam.loadState(resume.embedding);
   }
   const b = o.batchSize;
-  if (network.attention && samples.weight) throw new UsageError('behaviour weights apply to the pooling scorer: the attention scorer trains without sample weights (leave --behavior-weights out, or give every type the same weight)');
-  const attStep = network.attention ? new AttentionStepper(tree, network, samples, negs, o.seed, b) : undefined;
-  let engine: StepEngine | undefined;
-  let producer: BatchProducer | undefined;
-  if (!attStep) {
-    producer = makeProducer(o.objective as ProducerName, producerContext(tree, network, samples, negs, o));
-    const rowGrad = RowGradients.local(rowCapacity(producer.capacity(b), network.numRows), d, network.numRows);
-    engine = new StepEngine({ tree, network, producer, shardCapacity: b, optimizer, embedding: embAdam, mlpGrad: new Float32Array(flatSize(network.variables())), rowGrad });
-  }
+  const kind = kindStep({ tree, network, samples, negatives: negs, options: o, optimizer, embedding: embAdam });
   const loop = new EpochLoop(tree, network, data, o, logger, resume?.loop);
-  const m = producer ? producer.pairsPerSample : negs.reduce((s, x) => s + x + 1, 0);
+  const m = kind.pairsPerSample;
   const state = (at: Pick<TrainState, 'epoch' | 'step' | 'stepsDone' | 'lossSum' | 'epochSeconds' | 'finished'>): TrainState => ({
     ...at,
     weights: liveWeights(network),
@@ -127,11 +111,11 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
       seconds += Number(t - t0) / 1e9;
       t0 = t;
     };
-    engine?.startEpoch();
+    kind.startEpoch();
     for (let step = from; step < steps; step++) {
       const first = step * b;
       const batch = order.subarray(first, Math.min(order.length, first + b));
-      const loss = attStep ? attStep.step(batch, optimizer, embAdam, { epoch, first }) : engine!.runAlone(batch, epoch, first);
+      const loss = kind.step(batch, epoch, first);
       lossSum += loss * batch.length;
       stepsDone++;
       const done = first + batch.length;
@@ -142,7 +126,7 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
         t0 = process.hrtime.bigint();
       }
     }
-    engine?.endEpoch();
+    kind.endEpoch();
     bar.stop();
     lap();
     const stop = loop.end({ epoch, loss: lossSum / order.length, samples: order.length, seconds });
@@ -150,5 +134,5 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     if (stop) break;
   }
   optimizer.dispose();
-  return loop.finish({ total, pairsPerSample: m, negativesPerLevel: negs, ...(engine ? { profile: [profileOf(engine.timing)] } : {}) });
+  return loop.finish({ total, pairsPerSample: m, negativesPerLevel: negs, ...(kind.profile() ? { profile: kind.profile() } : {}) });
 }
