@@ -61,7 +61,9 @@ addCommand(program, 'train', '', "Train the node scorer for a model folder's tre
   `Trains on the store's training users; validation users (arbor split --valid-users) drive early stopping
 and the best epoch's weights are kept. Without a split every user is a training user.
 --joint (JTM) alternates training and tree learning for --rounds rounds and keeps the round with the best
-validation recall; every round's figures go into manifest.json.
+validation recall; a learned tree that lowers the tree-learning objective of its first levels on the
+validation users' pairs is refused before retraining and ends the rounds (docs/TREE-LEARNING.md); every
+round's figures go into manifest.json.
 Training runs on --workers threads (default: one per CPU core), each step split between them; the same seed
 and worker count give the same weights, and --workers 1 gives those of --workers 0 (the main thread). The
 attention scorer and item side features train on the main thread (a note says so). manifest.json records

@@ -110,7 +110,7 @@ export const COMMAND_OPTIONS: Record<string, OptionSpec[]> = {
       help: 'weight of a training target by its behaviour type, e.g. buy=4,cart=2,fav=2,pv=1 (Taobao types; any type the store holds): each sample weighs what its target event weighs in the loss (scaled to mean 1); types not listed weigh 1; 0 leaves that type out as a target (it stays in histories); recorded in manifest.json (training.options.behaviorWeights). Empty: every event weighs 1. Pooling scorer only',
     },
     { ...rank, help: "path weight the model is trained for (see eval --rank): auto chooses it on the validation users after every epoch from 0, 0.25, 0.5, 0.625, 0.75, 0.875, 1 and stores it with the scorer (without validation users: path); path, node or a number fixes it; the otm and beam objectives' training beam ranks with it" },
-    { name: 'joint', type: 'bool', default: false, help: 'JTM: alternate scorer training and tree learning for --rounds rounds, keep the round with the best validation recall' },
+    { name: 'joint', type: 'bool', default: false, help: 'JTM: alternate scorer training and tree learning for --rounds rounds, keep the round with the best validation recall (a learned tree whose validation objective falls is refused before retraining, and the rounds end)' },
     ...LEARN_OPTIONS,
     {
       name: 'checkpoint-every',
