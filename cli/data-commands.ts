@@ -3,12 +3,11 @@
  * import the data layer alone, so they start in a fraction of the time of
  * the commands that load tfjs (commands.ts).
  */
-import { readFileSync } from 'node:fs';
-import { fileError } from '../src/core/fs-errors.js';
-import { Store, parseItemsFile, writeSyntheticUserBehaviorCsv } from '../src/data/index.js';
+import { Store, writeSyntheticUserBehaviorCsv } from '../src/data/index.js';
 import { INPUT_FORMATS } from '../src/data/types.js';
 import { logger, out, withStore } from './common.js';
 import type { Options } from './program.js';
+import { ingestItems } from '../src/api/stages.js';
 
 /** `arbor ingest FILE --format F [--items FILE] [--db FILE] [--min-rating R]`; FILE `-` is standard input. */
 export async function ingestCommand(o: Options, [file]: string[]): Promise<void> {
@@ -26,19 +25,7 @@ export async function ingestCommand(o: Options, [file]: string[]): Promise<void>
 
 /** `arbor ingest-items FILE [--db FILE]`: items (ITEM or ITEM,CATEGORY a line) join the store, with or without events. */
 export async function ingestItemsCommand(o: Options, [file]: string[]): Promise<void> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw fileError('read', file, e, 'cannot read items file');
-  }
-  const rows = parseItemsFile(file, bytes);
-  const store = Store.open(o.str('db'));
-  try {
-    out(JSON.stringify(store.insertItems(rows, file)));
-  } finally {
-    store.close();
-  }
+  out(JSON.stringify(await ingestItems(file, { db: o.str('db') })));
 }
 
 /** `arbor split --test-users N --valid-users N --seed S` */
