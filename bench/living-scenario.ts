@@ -8,7 +8,11 @@
  *  - the cold store is day 0's plus the new items with their categories
  *    and no events (`Store.insertItems`, as `arbor ingest-items` does);
  *  - a vectors file gives every item a side vector: its planted category's
- *    random centre plus noise (a stand-in for image or text embeddings).
+ *    random centre plus noise (a stand-in for image or text embeddings);
+ *  - with `categoryNoise` P, each item's stored category label is, with
+ *    probability P, a uniformly random one (the synthetic generator's
+ *    seeded label noise): behaviour and side vectors still follow the
+ *    planted category, as with coarse or wrong labels in a real catalogue.
  *
  * Held-out users are chosen on day 0 and keep their role on day 1, so no
  * model ever trains on them; their day-1 histories and truths judge it.
@@ -18,7 +22,7 @@ import { join } from 'node:path';
 import { Rng } from '../src/core/rng.js';
 import { Store, generateSynthetic, type SyntheticDataset } from '../src/data/index.js';
 import type { EvalCase } from '../src/data/types.js';
-import { subsetRecall, type SubsetRecall } from '../src/eval/new-items.js';
+import { subsetRecall, subsetRecallByUser, summarizeSubsetRecall, type SubsetRecall } from '../src/eval/new-items.js';
 import { readModel } from '../src/model/folder.js';
 import { TreeDataset } from '../src/model/dataset.js';
 import { networkSearch } from '../src/beam/network-search.js';
@@ -36,6 +40,8 @@ export interface ScenarioOptions {
   vectorDim?: number;
   /** Noise of the side vectors relative to their category centre (default 0.5). */
   vectorNoise?: number;
+  /** Probability that an item's stored category is replaced by a uniformly random one (default 0). */
+  categoryNoise?: number;
 }
 
 /** The files of a scenario. */
@@ -46,11 +52,13 @@ export interface Scenario {
   vectors: string;
   /** External ids of the new items. */
   newIds: Set<string>;
+  /** Items with events whose stored category differs from the planted one, and the new ones among them. */
+  mislabelled: { items: number; newItems: number };
 }
 
 /** Writes the scenario's stores and vectors file into `dir`. */
 export function makeScenario(dir: string, o: ScenarioOptions): Scenario {
-  const ds = generateSynthetic({ items: o.items, users: o.users, seed: o.seed });
+  const ds = generateSynthetic({ items: o.items, users: o.users, seed: o.seed, categoryNoise: o.categoryNoise ?? 0 });
   const rng = new Rng(o.seed ^ 0x11fe);
   const used = new Set(ds.events.map((e) => e.item));
   const newIds = new Set<string>();
@@ -94,7 +102,9 @@ export function makeScenario(dir: string, o: ScenarioOptions): Scenario {
       return JSON.stringify({ item: it.id, vector: v });
     });
   writeFileSync(vectors, lines.join('\n') + '\n');
-  return { day0, day1, cold, vectors, newIds };
+  const wrong = ds.items.filter((it) => used.has(it.id) && it.category !== it.plantedCategory);
+  const mislabelled = { items: wrong.length, newItems: wrong.filter((it) => newIds.has(it.id)).length };
+  return { day0, day1, cold, vectors, newIds, mislabelled };
 }
 
 /** Test users of `db` in the model's item indices (items the model lacks are misses). */
@@ -108,16 +118,26 @@ export function testCases(db: string, modelDir: string): EvalCase[] {
   }
 }
 
+/** A model's recall on the test users: over all truth items, over the new ones, and the new-item recall of each user it averages. */
+export interface ModelRecall {
+  all: SubsetRecall;
+  added: SubsetRecall;
+  /** Per-user new-item recall by user id (the users `added` averages over). */
+  addedByUser: Map<string, number>;
+}
+
 /** Beam-search recall@k of a model folder on the test users of `db`: over all truth items, and over the new ones. */
-export function measureModel(modelDir: string, db: string, newIds: Set<string>, k: number, beam: number): { all: SubsetRecall; added: SubsetRecall } {
+export function measureModel(modelDir: string, db: string, newIds: Set<string>, k: number, beam: number): ModelRecall {
   const cases = testCases(db, modelDir);
   const model = readModel(modelDir, { requireScorer: true });
   try {
     const ids = model.tree.items.itemIds;
     const search = networkSearch(model.tree, model.network!);
+    const per = subsetRecallByUser(search, cases, k, beam, (t) => t >= 0 && newIds.has(ids[t]));
     return {
       all: subsetRecall(search, cases, k, beam),
-      added: subsetRecall(search, cases, k, beam, (t) => t >= 0 && newIds.has(ids[t])),
+      added: summarizeSubsetRecall(per, k),
+      addedByUser: new Map(per.map((u) => [u.user, u.recall])),
     };
   } finally {
     model.network!.dispose();

@@ -1,19 +1,24 @@
 /**
  * Living catalogue measurements (`node dist/bench/living.js [--items N]
- * [--users N] [--epochs E] [--warm-epochs W] [--out DIR]`), on the seeded
- * scenario of bench/living-scenario.ts:
+ * [--users N] [--epochs E] [--warm-epochs W] [--category-noise P]
+ * [--name NAME] [--out DIR]`), on the seeded scenario of
+ * bench/living-scenario.ts (with `--category-noise P`, each item's stored
+ * category is a uniformly random one with probability P):
  *
  *  1. a model trained on day 0 (category tree, E epochs);
  *  2. add-items on day 1 with every first-embedding source and placement
  *     rule (and on the cold store: the new items without events), each
  *     judged by beam-search recall@k of the new items for the test users
  *     whose truth holds some, against a model retrained from scratch on
- *     day 1 for E epochs (the same tree rule and options);
+ *     day 1 for E epochs (the same tree rule and options), as the ratio
+ *     of the mean new-item recalls with a paired bootstrap 95 % interval
+ *     over those users; the first-embedding sources `vectors` and
+ *     `category` are compared the same way, with and without events;
  *  3. warm start: the add-items model trained on day 1 one epoch at a
  *     time (`train --warm-start --epochs 1`, repeated W times), test
  *     recall@k after each, against the from-scratch model.
  *
- * Prints a table and writes OUT/bench/living.json.
+ * Prints a table and writes OUT/bench/NAME.json (NAME: living).
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -24,8 +29,9 @@ import { Store } from '../src/data/index.js';
 import { addItemsToFolder, type AddItemsOptions } from '../src/pipeline/add-items.js';
 import { createModelFolder, trainModelFolder, type TrainModelOptions } from '../src/pipeline/ops.js';
 import { initBackend } from '../src/scorer/backend.js';
+import { pairedRatio, type PairedRatio } from '../src/eval/paired.js';
 import { writeBenchJson } from './bench-json.js';
-import { makeScenario, measureModel } from './living-scenario.js';
+import { makeScenario, measureModel, type ModelRecall } from './living-scenario.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -39,6 +45,8 @@ const { values: a } = parseArgs({
     workers: { type: 'string', default: '1' },
     out: { type: 'string', default: 'docs' },
     'no-warm': { type: 'boolean', default: false },
+    'category-noise': { type: 'string', default: '0' },
+    name: { type: 'string', default: 'living' },
   },
 });
 const num = (s: string | undefined) => Number(s);
@@ -46,6 +54,22 @@ const k = num(a.k);
 const beam = 2 * k;
 const seed = num(a.seed);
 const log = stderrLogger();
+const categoryNoise = num(a['category-noise']);
+if (!(categoryNoise >= 0 && categoryNoise <= 1)) throw new Error(`--category-noise must be in [0, 1], got ${a['category-noise']}`);
+
+/** mean new-item recall of `x` / that of `y` on y's users, with a paired bootstrap 95 % interval. */
+function ratioOver(x: ModelRecall, y: ModelRecall): PairedRatio {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const [user, r] of y.addedByUser) {
+    const v = x.addedByUser.get(user);
+    if (v === undefined) throw new Error(`paired ratio: user ${user} is missing from one model's new-item recall`);
+    xs.push(v);
+    ys.push(r);
+  }
+  if (x.addedByUser.size !== y.addedByUser.size) throw new Error(`paired ratio: ${x.addedByUser.size} users against ${y.addedByUser.size}`);
+  return pairedRatio(xs, ys, { seed });
+}
 
 async function within<T>(db: string, fn: (s: Store) => Promise<T>): Promise<T> {
   const s = Store.open(db, { mustExist: true });
@@ -60,8 +84,8 @@ await initBackend();
 const dir = mkdtempSync(join(tmpdir(), 'arbor-living-'));
 try {
   const started = Date.now();
-  const sc = makeScenario(dir, { items: num(a.items), users: num(a.users), newShare: num(a['new-share']), testUsers: 300, validUsers: 150, seed });
-  log.info(`scenario: ${sc.newIds.size} new items`);
+  const sc = makeScenario(dir, { items: num(a.items), users: num(a.users), newShare: num(a['new-share']), testUsers: 300, validUsers: 150, seed, categoryNoise });
+  log.info(`scenario: ${sc.newIds.size} new items; category labels not the planted ones: ${sc.mislabelled.items} items, ${sc.mislabelled.newItems} new`);
   const train = (epochs: number, extra: Partial<TrainModelOptions> = {}): TrainModelOptions => ({
     train: { epochs, workers: num(a.workers) },
     embDim: 24,
@@ -91,19 +115,23 @@ try {
     { name: 'events, random leaf', store: 'day1', o: { embedFrom: 'events', placement: 'random' } },
     { name: 'category, neighbours', store: 'day1', o: { embedFrom: 'category', placement: 'neighbours' } },
     { name: 'vectors, neighbours', store: 'day1', o: { embedFrom: 'vectors', placement: 'neighbours', itemVectors: sc.vectors } },
+    { name: 'cold: auto, neighbours (default)', store: 'cold', o: { itemVectors: sc.vectors } },
     { name: 'cold: category, neighbours', store: 'cold', o: { embedFrom: 'category', placement: 'neighbours' } },
     { name: 'cold: category, centroid', store: 'cold', o: { embedFrom: 'category', placement: 'centroid' } },
     { name: 'cold: vectors, neighbours', store: 'cold', o: { embedFrom: 'vectors', placement: 'neighbours', itemVectors: sc.vectors } },
     { name: 'cold: category, random leaf', store: 'cold', o: { embedFrom: 'category', placement: 'random' } },
   ];
   const rows = [];
+  const measured = new Map<string, ModelRecall>();
   for (const v of variants) {
     const m = join(dir, `add-${rows.length}`);
     cpSync(m0, m, { recursive: true });
     const summary = await within(v.store === 'cold' ? sc.cold : sc.day1, (s) => addItemsToFolder(s, m, { ...v.o, seed }, silentLogger));
     const r = measureModel(m, sc.day1, sc.newIds, k, beam);
-    rows.push({ name: v.name, summary, all: r.all, added: r.added, ofScratch: r.added.recall / scratchRecall.added.recall });
-    log.info(`${v.name}: new ${pct(r.added.recall)} (${(r.added.recall / scratchRecall.added.recall).toFixed(2)}× scratch), all ${pct(r.all.recall)}`);
+    measured.set(v.name, r);
+    const ofScratch = ratioOver(r, scratchRecall);
+    rows.push({ name: v.name, summary, all: r.all, added: r.added, ofScratch: ofScratch.ratio, ofScratchInterval: ofScratch });
+    log.info(`${v.name}: new ${pct(r.added.recall)} (${ci(ofScratch)} × scratch), all ${pct(r.all.recall)}`);
   }
 
   const warm = [];
@@ -115,33 +143,50 @@ try {
       t = Date.now();
       await within(sc.day1, (s) => trainModelFolder(s, wm, train(1, { warmStart: true }), silentLogger));
       const r = measureModel(wm, sc.day1, sc.newIds, k, beam);
-      warm.push({ epochs: e, seconds: (Date.now() - t) / 1000, all: r.all, added: r.added });
+      const ofScratch = ratioOver(r, scratchRecall);
+      warm.push({ epochs: e, seconds: (Date.now() - t) / 1000, all: r.all, added: r.added, ofScratch: ofScratch.ratio, ofScratchInterval: ofScratch });
       log.info(`warm start, ${e} epoch(s): all ${pct(r.all.recall)}, new ${pct(r.added.recall)}`);
     }
   }
+  // the first-embedding sources against each other, on the same users
+  const comparisons = [
+    { name: 'vectors / category (new items with events)', a: 'vectors, neighbours', b: 'category, neighbours' },
+    { name: 'vectors / category (cold: no events)', a: 'cold: vectors, neighbours', b: 'cold: category, neighbours' },
+  ].map((c) => ({ ...c, ...ratioOver(measured.get(c.a)!, measured.get(c.b)!) }));
   const result = {
     command: `node dist/bench/living.js ${process.argv.slice(2).join(' ')}`.trim(),
     options: a,
     k,
     beam,
     newItems: sc.newIds.size,
+    categoryNoise,
+    mislabelled: sc.mislabelled,
     day0: { seconds: day0Seconds, onDay1: before },
     scratch: { seconds: scratchSeconds, epochs: scratchSummary.summary.epochs.length, bestEpoch: scratchSummary.summary.bestEpoch, ...scratchRecall },
     addItems: rows,
+    comparisons,
     warmStart: warm,
     loadAverage: loadavg(),
     seconds: (Date.now() - started) / 1000,
   };
-  writeBenchJson(a.out!, 'living', result);
-  console.log(`| variant | new-item recall@${k} | × scratch | all recall@${k} |`);
+  writeBenchJson(a.out!, a.name!, result);
+  console.log(`| variant | new-item recall@${k} | × scratch (95 % CI) | all recall@${k} |`);
   console.log('| :--- | ---: | ---: | ---: |');
   console.log(`| retrained from scratch (${num(a.epochs)} epochs) | ${pct(scratchRecall.added.recall)} | 1.00 | ${pct(scratchRecall.all.recall)} |`);
   console.log(`| day-0 model, items not added | ${pct(before.added.recall)} | 0.00 | ${pct(before.all.recall)} |`);
-  for (const r of rows) console.log(`| add-items ${r.name} | ${pct(r.added.recall)} | ${r.ofScratch.toFixed(2)} | ${pct(r.all.recall)} |`);
-  for (const w of warm) console.log(`| add-items + warm start ${w.epochs} epoch(s) | ${pct(w.added.recall)} | ${(w.added.recall / scratchRecall.added.recall).toFixed(2)} | ${pct(w.all.recall)} |`);
-  console.log(`new-item recall rests on ${scratchRecall.added.users} test users (${scratchRecall.added.truthItems} truth items)`);
+  for (const r of rows) console.log(`| add-items ${r.name} | ${pct(r.added.recall)} | ${ci(r.ofScratchInterval)} | ${pct(r.all.recall)} |`);
+  for (const w of warm) console.log(`| add-items + warm start ${w.epochs} epoch(s) | ${pct(w.added.recall)} | ${ci(w.ofScratchInterval)} | ${pct(w.all.recall)} |`);
+  console.log('');
+  console.log('| first-embedding sources | ratio of new-item recall (95 % CI) |');
+  console.log('| :--- | ---: |');
+  for (const c of comparisons) console.log(`| ${c.name} | ${ci(c)} |`);
+  console.log(`new-item recall rests on ${scratchRecall.added.users} test users (${scratchRecall.added.truthItems} truth items); category noise ${categoryNoise}: ${sc.mislabelled.items} labels not the planted ones (${sc.mislabelled.newItems} of the ${sc.newIds.size} new items)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+function ci(r: PairedRatio): string {
+  return `${r.ratio.toFixed(2)} (${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
 }
 
 function pct(x: number): string {

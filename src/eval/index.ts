@@ -27,4 +27,4 @@ export { BASELINE_NAMES, assertBaselineName, baselineUnavailable, buildBaseline,
 export type { BaselineData } from './baselines.js';
 export { checkBeamCurve } from './beam-curve.js';
 export type { CurveCheck, CurvePoint, CurveStep } from './beam-curve.js';
-export { subsetRecall, type SubsetRecall } from './new-items.js';
+export { subsetRecall, subsetRecallByUser, summarizeSubsetRecall, type SubsetRecall, type UserSubsetRecall } from './new-items.js';

@@ -25,10 +25,36 @@ export interface SubsetRecall {
  * the model does not know, count as misses).
  */
 export function subsetRecall(retriever: Retriever, cases: readonly EvalCase[], k: number, beam: number, inSubset?: (item: number) => boolean): SubsetRecall {
-  assertPositiveInteger('k', k);
+  return summarizeSubsetRecall(subsetRecallByUser(retriever, cases, k, beam, inSubset), k);
+}
+
+/** The {@link SubsetRecall} of per-user terms (mean over users, in their order). */
+export function summarizeSubsetRecall(per: readonly UserSubsetRecall[], k: number): SubsetRecall {
   let sum = 0;
-  let users = 0;
   let truthItems = 0;
+  for (const u of per) {
+    sum += u.recall;
+    truthItems += u.truthItems;
+  }
+  return { k, recall: per.length ? sum / per.length : 0, users: per.length, truthItems };
+}
+
+/** One user's recall on a subset of items. */
+export interface UserSubsetRecall {
+  user: string;
+  recall: number;
+  /** Subset items in the user's truth. */
+  truthItems: number;
+}
+
+/**
+ * The per-user terms of {@link subsetRecall}, in case order: one entry for
+ * each user whose truth holds subset items (for paired comparisons of two
+ * models on the same users).
+ */
+export function subsetRecallByUser(retriever: Retriever, cases: readonly EvalCase[], k: number, beam: number, inSubset?: (item: number) => boolean): UserSubsetRecall[] {
+  assertPositiveInteger('k', k);
+  const out: UserSubsetRecall[] = [];
   for (const c of cases) {
     const want = new Set<number>();
     for (const t of c.truth) if (!inSubset || inSubset(t)) want.add(t);
@@ -36,9 +62,7 @@ export function subsetRecall(retriever: Retriever, cases: readonly EvalCase[], k
     const got = retriever.retrieve(c.history, { k, beam }).items;
     let hits = 0;
     for (const it of got) if (want.has(it)) hits++;
-    sum += hits / want.size;
-    users++;
-    truthItems += want.size;
+    out.push({ user: c.user, recall: hits / want.size, truthItems: want.size });
   }
-  return { k, recall: users ? sum / users : 0, users, truthItems };
+  return out;
 }
