@@ -1,9 +1,10 @@
 /**
  * Living catalogue measurements (`node dist/bench/living.js [--items N]
  * [--users N] [--epochs E] [--warm-epochs W] [--category-noise P]
- * [--name NAME] [--out DIR]`), on the seeded scenario of
- * bench/living-scenario.ts (with `--category-noise P`, each item's stored
- * category is a uniformly random one with probability P):
+ * [--vector-noise S] [--name NAME] [--out DIR]`), on the seeded scenario
+ * of bench/living-scenario.ts (with `--category-noise P`, each item's
+ * stored category is a uniformly random one with probability P; the side
+ * vectors are the planted category's centre plus S times Gaussian noise):
  *
  *  1. a model trained on day 0 (category tree, E epochs);
  *  2. add-items on day 1 with every first-embedding source and placement
@@ -46,6 +47,7 @@ const { values: a } = parseArgs({
     out: { type: 'string', default: 'docs' },
     'no-warm': { type: 'boolean', default: false },
     'category-noise': { type: 'string', default: '0' },
+    'vector-noise': { type: 'string', default: '0.5' },
     name: { type: 'string', default: 'living' },
   },
 });
@@ -56,6 +58,8 @@ const seed = num(a.seed);
 const log = stderrLogger();
 const categoryNoise = num(a['category-noise']);
 if (!(categoryNoise >= 0 && categoryNoise <= 1)) throw new Error(`--category-noise must be in [0, 1], got ${a['category-noise']}`);
+const vectorNoise = num(a['vector-noise']);
+if (!(vectorNoise >= 0 && Number.isFinite(vectorNoise))) throw new Error(`--vector-noise must be a number >= 0, got ${a['vector-noise']}`);
 
 /** mean new-item recall of `x` / that of `y` on y's users, with a paired bootstrap 95 % interval. */
 function ratioOver(x: ModelRecall, y: ModelRecall): PairedRatio {
@@ -84,7 +88,7 @@ await initBackend();
 const dir = mkdtempSync(join(tmpdir(), 'arbor-living-'));
 try {
   const started = Date.now();
-  const sc = makeScenario(dir, { items: num(a.items), users: num(a.users), newShare: num(a['new-share']), testUsers: 300, validUsers: 150, seed, categoryNoise });
+  const sc = makeScenario(dir, { items: num(a.items), users: num(a.users), newShare: num(a['new-share']), testUsers: 300, validUsers: 150, seed, categoryNoise, vectorNoise });
   log.info(`scenario: ${sc.newIds.size} new items; category labels not the planted ones: ${sc.mislabelled.items} items, ${sc.mislabelled.newItems} new`);
   const train = (epochs: number, extra: Partial<TrainModelOptions> = {}): TrainModelOptions => ({
     train: { epochs, workers: num(a.workers) },
@@ -160,9 +164,10 @@ try {
     beam,
     newItems: sc.newIds.size,
     categoryNoise,
+    vectorNoise,
     mislabelled: sc.mislabelled,
-    day0: { seconds: day0Seconds, onDay1: before },
-    scratch: { seconds: scratchSeconds, epochs: scratchSummary.summary.epochs.length, bestEpoch: scratchSummary.summary.bestEpoch, ...scratchRecall },
+    day0: { seconds: day0Seconds, onDay1: { all: before.all, added: before.added } },
+    scratch: { seconds: scratchSeconds, epochs: scratchSummary.summary.epochs.length, bestEpoch: scratchSummary.summary.bestEpoch, all: scratchRecall.all, added: scratchRecall.added },
     addItems: rows,
     comparisons,
     warmStart: warm,
@@ -180,7 +185,7 @@ try {
   console.log('| first-embedding sources | ratio of new-item recall (95 % CI) |');
   console.log('| :--- | ---: |');
   for (const c of comparisons) console.log(`| ${c.name} | ${ci(c)} |`);
-  console.log(`new-item recall rests on ${scratchRecall.added.users} test users (${scratchRecall.added.truthItems} truth items); category noise ${categoryNoise}: ${sc.mislabelled.items} labels not the planted ones (${sc.mislabelled.newItems} of the ${sc.newIds.size} new items)`);
+  console.log(`new-item recall rests on ${scratchRecall.added.users} test users (${scratchRecall.added.truthItems} truth items); vector noise ${vectorNoise}; category noise ${categoryNoise}: ${sc.mislabelled.items} labels not the planted ones (${sc.mislabelled.newItems} of the ${sc.newIds.size} new items)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
