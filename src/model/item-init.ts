@@ -11,14 +11,89 @@
  *    whose side vectors are nearest by cosine;
  *  - `category`: the mean of the rows of the old items of its category;
  *  - `mean`: the mean of all old item rows (no evidence at all).
+ *
+ * Which of `vectors` and `category` `auto` tries first is measured on the
+ * model itself ({@link checkSources}): each source rebuilds the trained
+ * rows of a sample of old items from the other old items, and the one
+ * whose rebuilt rows are closer to the trained ones goes first. On
+ * synthetic data either can be much the better one, depending on how
+ * faithful the labels and the vectors are (docs/LIVING-CATALOGUES.md).
  */
 import { UsageError } from '../core/errors.js';
 
 /** Where a new item's first embedding came from. */
 export type EmbedSource = 'events' | 'vectors' | 'category' | 'mean';
 
-/** Sources in the order `auto` tries them (chosen by measurement: docs/LIVING-CATALOGUES.md). */
+/**
+ * Sources in the order `auto` tries them when {@link checkSources} has no
+ * old item to compare vectors and category on; otherwise events, then the
+ * better of the two by that check (docs/LIVING-CATALOGUES.md).
+ */
 export const AUTO_ORDER: readonly EmbedSource[] = ['events', 'vectors', 'category'];
+
+/** Old items (at most) on which {@link checkSources} compares vectors and category. */
+export const SOURCE_CHECK_ITEMS = 300;
+
+/** How well `vectors` and `category` rebuild the trained rows of the model's own items. */
+export interface SourceCheck {
+  /** Old items compared: each has a side vector and shares its category with another old item. */
+  items: number;
+  /** Mean cosine between an item's trained row and its row rebuilt from its vector neighbours (itself left out). */
+  vectors: number;
+  /** The same for the mean row of the other old items of its category. */
+  category: number;
+  /** The source `auto` tries first after events (vectors on a tie). */
+  first: 'vectors' | 'category';
+}
+
+/**
+ * Rebuilds the trained rows of up to `maxItems` old items (evenly spaced
+ * over those with a side vector and a category shared with another old
+ * item) from each side source, leaving the item itself out, and compares
+ * them with the trained rows by cosine. Undefined when there are no
+ * vectors or no such item. Deterministic (no random draws).
+ */
+export function checkSources(x: InitInputs, maxItems = SOURCE_CHECK_ITEMS): SourceCheck | undefined {
+  const v = x.vectors;
+  if (!v) return undefined;
+  const { dim, oldRows, oldCategory } = x;
+  const members = membersByCategory(oldCategory);
+  const eligible: number[] = [];
+  for (let i = 0; i < oldCategory.length; i++) if (v.oldHas[i] && oldCategory[i] >= 0 && members.get(oldCategory[i])!.length > 1) eligible.push(i);
+  if (eligible.length === 0) return undefined;
+  const sums = new Map<number, Float64Array>();
+  for (const [c, list] of members) {
+    const sum = new Float64Array(dim);
+    for (const o of list) for (let j = 0; j < dim; j++) sum[j] += oldRows[o * dim + j];
+    sums.set(c, sum);
+  }
+  const items = Math.min(maxItems, eligible.length);
+  const rebuilt = new Float64Array(dim);
+  let vectors = 0;
+  let category = 0;
+  for (let t = 0; t < items; t++) {
+    const i = eligible[Math.floor((t * eligible.length) / items)];
+    const row = oldRows.subarray(i * dim, (i + 1) * dim);
+    const c = oldCategory[i];
+    const n = members.get(c)!.length;
+    const sum = sums.get(c)!;
+    for (let j = 0; j < dim; j++) rebuilt[j] = (sum[j] - row[j]) / (n - 1);
+    category += cosine(rebuilt, row);
+    rebuilt.fill(0);
+    const near = nearestByCosine(v.old, v.oldHas, v.dim, v.old.subarray(i * v.dim, (i + 1) * v.dim), VECTOR_NEIGHBOURS, i);
+    for (const o of near) for (let j = 0; j < dim; j++) rebuilt[j] += oldRows[o * dim + j];
+    vectors += near.length > 0 ? cosine(rebuilt, row) : 0;
+  }
+  vectors /= items;
+  category /= items;
+  return { items, vectors, category, first: category > vectors ? 'category' : 'vectors' };
+}
+
+/** The order `auto` tries the sources in, given the model's {@link checkSources} (AUTO_ORDER without one). */
+export function autoOrder(check: SourceCheck | undefined): EmbedSource[] {
+  if (!check) return [...AUTO_ORDER];
+  return check.first === 'category' ? ['events', 'category', 'vectors'] : ['events', 'vectors', 'category'];
+}
 
 /** Positions on either side of a new item whose old items count as co-occurring. */
 export const CO_WINDOW = 5;
@@ -147,7 +222,8 @@ export function initialRows(x: InitInputs, order: readonly EmbedSource[]): InitR
           done = true;
         }
       } else if (s === 'vectors' && x.vectors && x.vectors.newHas[m]) {
-        const near = nearestByCosine(x.vectors, m, VECTOR_NEIGHBOURS);
+        const { dim: vd } = x.vectors;
+        const near = nearestByCosine(x.vectors.old, x.vectors.oldHas, vd, x.vectors.new.subarray(m * vd, (m + 1) * vd), VECTOR_NEIGHBOURS);
         for (const o of near) {
           anchor(o, 1);
           for (let j = 0; j < dim; j++) acc[j] += oldRows[o * dim + j];
@@ -212,23 +288,34 @@ function categoryRowMeans(x: InitInputs): Map<number, Float32Array> {
   return out;
 }
 
-/** The `k` old items whose vectors are nearest to new item m's by cosine (ties: lower index). */
-function nearestByCosine(v: SideVectors, m: number, k: number): number[] {
-  const { dim } = v;
-  const q = v.new.subarray(m * dim, (m + 1) * dim);
+/** Cosine of two rows (0 when either is zero). */
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let j = 0; j < a.length; j++) {
+    dot += a[j] * b[j];
+    na += a[j] * a[j];
+    nb += b[j] * b[j];
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+
+/** The `k` old items (rows of `old` where `has` is 1, other than `skip`) whose vectors are nearest to `q` by cosine (ties: lower index). */
+function nearestByCosine(old: Float32Array, has: Uint8Array, dim: number, q: Float32Array, k: number, skip = -1): number[] {
   let qn = 0;
   for (let j = 0; j < dim; j++) qn += q[j] * q[j];
   qn = Math.sqrt(qn) || 1;
   const best: { i: number; s: number }[] = [];
-  const numOld = v.oldHas.length;
+  const numOld = has.length;
   for (let i = 0; i < numOld; i++) {
-    if (!v.oldHas[i]) continue;
+    if (!has[i] || i === skip) continue;
     let dot = 0;
     let n = 0;
     const o = i * dim;
     for (let j = 0; j < dim; j++) {
-      dot += q[j] * v.old[o + j];
-      n += v.old[o + j] * v.old[o + j];
+      dot += q[j] * old[o + j];
+      n += old[o + j] * old[o + j];
     }
     const s = dot / (qn * (Math.sqrt(n) || 1));
     if (best.length < k || s > best[best.length - 1].s) {

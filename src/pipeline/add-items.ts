@@ -14,7 +14,7 @@ import type { Store } from '../data/store.js';
 import { readItemVectors } from '../data/item-vectors.js';
 import { readModel, writeModel } from '../model/folder.js';
 import { extendModel, type PlacementRule } from '../model/extend.js';
-import { AUTO_ORDER, coOccurrence, initialRows, type EmbedSource, type SideVectors } from '../model/item-init.js';
+import { autoOrder, checkSources, coOccurrence, initialRows, type EmbedSource, type InitInputs, type SideVectors, type SourceCheck } from '../model/item-init.js';
 import type { TreeItems } from '../tree/tree.js';
 import { checkpointFolder, hasCheckpoint } from './checkpoint.js';
 
@@ -22,7 +22,7 @@ import { checkpointFolder, hasCheckpoint } from './checkpoint.js';
 export interface AddItemsOptions {
   /** JSON-lines item vectors (see src/data/item-vectors.ts): the `vectors` source. */
   itemVectors?: string;
-  /** `auto` (events, then vectors, then category), or one source alone (items without its evidence get the catalogue mean). */
+  /** `auto` (events, then vectors and category in the order the model's own items favour: checkSources), or one source alone (items without its evidence get the catalogue mean). */
   embedFrom?: 'auto' | Exclude<EmbedSource, 'mean'>;
   /** How new items find their leaves (default neighbours). */
   placement?: PlacementRule;
@@ -51,6 +51,8 @@ export interface AddItemsSummary {
   numItems: number;
   placement: PlacementRule;
   embedFrom: string;
+  /** Under `auto` with side vectors: how well vectors and category rebuild the model's own items, and which went first (null otherwise). */
+  sourceCheck: SourceCheck | null;
   seconds: number;
 }
 
@@ -87,6 +89,7 @@ export async function addItemsToFolder(store: Store, dir: string, o: AddItemsOpt
       numItems: tree.numItems + added,
       placement,
       embedFrom,
+      sourceCheck: null,
       seconds: (Date.now() - started) / 1000,
       ...extra,
     });
@@ -147,18 +150,20 @@ export async function addItemsToFolder(store: Store, dir: string, o: AddItemsOpt
     }
     const d = network.config.embDim;
     const ni = tree.layout.numInternal;
-    const order: EmbedSource[] = embedFrom === 'auto' ? [...AUTO_ORDER] : [embedFrom];
-    const init = initialRows(
-      {
-        oldRows: network.emb.subarray(ni * d, (ni + n) * d),
-        dim: d,
-        oldCategory: tree.items.itemCategory,
-        newCategory,
-        cooc,
-        vectors,
-      },
-      order,
-    );
+    const inputs: InitInputs = {
+      oldRows: network.emb.subarray(ni * d, (ni + n) * d),
+      dim: d,
+      oldCategory: tree.items.itemCategory,
+      newCategory,
+      cooc,
+      vectors,
+    };
+    const check = embedFrom === 'auto' ? checkSources(inputs) : undefined;
+    if (check) {
+      logger.info(`first embeddings: on ${check.items} of the model's items, side vectors rebuild the trained rows to cosine ${check.vectors.toFixed(3)}, categories to ${check.category.toFixed(3)}: ${check.first} goes first after events`);
+    }
+    const order: EmbedSource[] = embedFrom === 'auto' ? autoOrder(check) : [embedFrom];
+    const init = initialRows(inputs, order);
     const ext = extendModel(tree, network, items, init.rows, placement, o.seed ?? model.manifest.seed, init.anchors);
     try {
       const bySource: Record<EmbedSource, number> = { events: 0, vectors: 0, category: 0, mean: 0 };
@@ -173,6 +178,7 @@ export async function addItemsToFolder(store: Store, dir: string, o: AddItemsOpt
         levelsGrown: ext.levelsGrown,
         depthAfter: ext.tree.layout.depth,
         numItems: ext.tree.numItems,
+        sourceCheck: check ?? null,
       });
       const history = Array.isArray(model.manifest.config.addItems) ? (model.manifest.config.addItems as unknown[]) : [];
       result.seconds = (Date.now() - started) / 1000;
