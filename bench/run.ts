@@ -251,6 +251,8 @@ interface RunOptions {
   trees: boolean;
   rounds: number;
   roundEpochs: number;
+  /** Training worker threads of the default, OTM and k-means models (undefined: train's default, one per core). */
+  workers?: number;
   meta: Record<string, unknown>;
 }
 
@@ -287,7 +289,7 @@ async function runOne(spec: DatasetSpec, o: RunOptions): Promise<Row | undefined
     t = Date.now();
     const manifest = await createModelFolder(store, tdmDir, { init: 'category', branching: 2, seed: 42 }, log);
     const buildSeconds = (Date.now() - t) / 1000;
-    const trainOpts = o.epochs ? { epochs: o.epochs } : {};
+    const trainOpts = { ...(o.epochs ? { epochs: o.epochs } : {}), ...(o.workers !== undefined ? { workers: o.workers } : {}) };
     t = Date.now();
     const { summary } = await trainModelFolder(store, tdmDir, { train: trainOpts, embDim: 24, seed: 42, hierarchical: true }, log);
     const trainSeconds = (Date.now() - t) / 1000;
@@ -727,6 +729,8 @@ docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/ben
   --scale-train-samples N  training samples of the scale bench's slice (default 300000)
   --train-workers-reps N     repetitions of each worker count in train-workers (default 3)
   --train-workers-samples N  training samples per train-workers run (default 16384)
+  --workers N           training worker threads of the default, OTM and k-means models (default: train's,
+                        one per core); two benches run side by side with --workers 1 each use both cores
   --epochs N            most training epochs of the default model, OTM and the k-means rebuild (default: train's)
   --rounds R            JTM tree-learning rounds (default 2)
   --round-epochs N      epochs of training after each tree-learning round (default 3)
@@ -748,6 +752,7 @@ async function main(): Promise<void> {
         datasets: { type: 'string', default: resolve(root, '..', 'shared', 'datasets') },
         only: { type: 'string' },
         epochs: { type: 'string' },
+        workers: { type: 'string' },
         rounds: { type: 'string', default: '2' },
         'round-epochs': { type: 'string', default: '3' },
         out: { type: 'string', default: join(root, 'docs') },
@@ -800,6 +805,7 @@ async function main(): Promise<void> {
         otm: !values['no-otm'],
         trees: !values['no-trees'],
         epochs: values.epochs ? Number(values.epochs) : undefined,
+        workers: values.workers !== undefined ? Number(values.workers) : undefined,
         rounds: Number(values.rounds),
         roundEpochs: Number(values['round-epochs']),
         meta,
