@@ -610,7 +610,7 @@ function markdown(rows: Row[]): string {
       '',
       `Tree: branching ${r.tree.branching}, depth ${r.tree.depth}. Ingest ${r.ingestSeconds.toFixed(1)} s, tree build ${r.buildSeconds.toFixed(2)} s, ` +
         `training ${r.trainSeconds.toFixed(0)} s (${r.training.epochs.length} epochs, kept ${r.training.bestEpoch}; ` +
-        `${Math.round(r.training.samplesPerSecond)} samples/s = ${Math.round(r.training.pairsPerSecond)} (user, node) pairs/s, ${r.training.pairsPerSample} pairs a sample, ${r.training.options.workers ?? 0} worker threads). ` +
+        `${Math.round(r.training.samplesPerSecond)} samples/s = ${Math.round(r.training.pairsPerSecond)} (user, node) pairs/s, ${r.training.pairsPerSample} pairs a sample, ${r.training.options.workers ?? 0} worker thread${r.training.options.workers === 1 ? '' : 's'}). ` +
         `Model folder ${(r.modelBytes / 1e6).toFixed(1)} MB.`,
       '',
       formatMarkdownTable(r.eval),
