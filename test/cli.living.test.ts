@@ -4,14 +4,20 @@
  * train --warm-start, and retrieve accepting the added items.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { BIN, arbor } from './helpers/spawn.js';
+import { arbor, killAtCheckpoint } from './helpers/spawn.js';
 import { tempDir } from './helpers/training.js';
 
 const temp = tempDir('cli-living');
+
+/** Runs `arbor ARGS` and asserts it succeeded. */
+function ok(args: string[]) {
+  const r = arbor(args);
+  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
 after(temp.cleanup);
 
 /** No JavaScript stack, one line naming the problem. */
@@ -27,11 +33,6 @@ test('ingest-items, add-items, retrieve and train --warm-start through the CLI',
   const csv = join(dir, 'synth.csv');
   const db = join(dir, 'a.db');
   const model = join(dir, 'm');
-  const ok = (args: string[]) => {
-    const r = arbor(args);
-    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
   ok(['synth', '--out', csv, '--items', '200', '--users', '80', '--seed', '3']);
   ok(['ingest', csv, '--format', 'userbehavior', '--db', db]);
   ok(['build-tree', '--db', db, '--out', model]);
@@ -98,24 +99,6 @@ test('ingest-items, add-items, retrieve and train --warm-start through the CLI',
   oneLine(e4.stderr, /--warm-start: .*--item-vectors/);
 });
 
-/** Starts `arbor ARGS` and kills it (SIGKILL) once `model`/checkpoint is on disk; resolves true when it was killed so. */
-function killAtCheckpoint(model: string, args: string[]): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
-    let killed = false;
-    const poll = setInterval(() => {
-      if (existsSync(join(model, 'checkpoint', 'manifest.json'))) {
-        killed = child.kill('SIGKILL');
-        clearInterval(poll);
-      }
-    }, 5);
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => {
-      clearInterval(poll);
-      resolve(killed && signal === 'SIGKILL');
-    });
-  });
-}
 
 test('an interrupted warm-started training resumes with --warm-start --resume, to the uninterrupted weights', async () => {
   const dir = join(temp.dir, 'resume');
@@ -123,11 +106,6 @@ test('an interrupted warm-started training resumes with --warm-start --resume, t
   const csv = join(dir, 's.csv');
   const db = join(dir, 'a.db');
   const base = join(dir, 'base');
-  const ok = (args: string[]) => {
-    const r = arbor(args);
-    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
   ok(['synth', '--out', csv, '--items', '300', '--users', '150', '--seed', '3']);
   ok(['ingest', csv, '--format', 'userbehavior', '--db', db]);
   ok(['split', '--db', db, '--test-users', '20', '--valid-users', '15', '--seed', '1']);
@@ -140,7 +118,7 @@ test('an interrupted warm-started training resumes with --warm-start --resume, t
   cpSync(base, cut, { recursive: true });
   const WARM = [...TRAIN, '--warm-start', '--checkpoint-every', '1'];
   ok(['train', '--model', full, ...WARM]);
-  assert.ok(await killAtCheckpoint(cut, ['train', '--model', cut, ...WARM]), 'the warm-started run was killed at a checkpoint');
+  assert.ok((await killAtCheckpoint(cut, ['train', '--model', cut, ...WARM])).killed, 'the warm-started run was killed at a checkpoint');
   // a plain --resume of a warm-started run names the difference
   const plain = arbor(['train', '--model', cut, ...TRAIN, '--checkpoint-every', '1', '--resume']);
   assert.equal(plain.code, 2, plain.stderr);

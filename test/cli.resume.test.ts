@@ -7,10 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, arbor } from './helpers/spawn.js';
+import { arbor, killAtCheckpoint } from './helpers/spawn.js';
 import { tempDir } from './helpers/training.js';
 
 const { dir, cleanup } = tempDir('cli-resume');
@@ -18,26 +17,6 @@ const db = join(dir, 'a.db');
 const TRAIN = ['--db', db, '--epochs', '2', '--batch-size', '100', '--max-samples', '800', '--checkpoint-every', '1', '--workers', '2', '--emb-dim', '8', '--seed', '4'];
 const weights = (model: string) => readFileSync(join(model, 'scorer', 'weights.bin'));
 
-/** Starts `arbor train` on `model` and kills it with SIGKILL once its first checkpoint is on disk; resolves with how it ended. */
-function trainAndKill(model: string): Promise<{ killed: boolean; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'train', '--model', model, ...TRAIN], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    let killed = false;
-    const poll = setInterval(() => {
-      if (existsSync(join(model, 'checkpoint', 'manifest.json'))) {
-        killed = child.kill('SIGKILL');
-        clearInterval(poll);
-      }
-    }, 5);
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => {
-      clearInterval(poll);
-      resolve({ killed: killed && signal === 'SIGKILL', stderr });
-    });
-  });
-}
 
 test('train --resume after a kill -9 ends with the uninterrupted weights', async (t) => {
   t.after(cleanup);
@@ -58,7 +37,7 @@ test('train --resume after a kill -9 ends with the uninterrupted weights', async
   assert.equal(existsSync(join(dir, 'full', 'checkpoint')), false, 'a finished training removes its checkpoint');
 
   const crash = join(dir, 'crash');
-  const killed = await trainAndKill(crash);
+  const killed = await killAtCheckpoint(crash, ['train', '--model', crash, ...TRAIN]);
   assert.ok(killed.killed, `the run was killed before it finished: ${killed.stderr}`);
   assert.ok(existsSync(join(crash, 'checkpoint')));
   assert.equal(existsSync(join(crash, 'scorer', 'weights.bin')), false, 'the killed run wrote no scorer');

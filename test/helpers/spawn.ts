@@ -4,8 +4,8 @@
  * an unprivileged user (so read-only files are read-only even when the
  * suite runs as root).
  */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,30 @@ export function arbor(args: string[], o: { input?: string | Buffer; unprivileged
   const opts: SpawnSyncOptions = { encoding: 'utf8', timeout: 120_000, input: o.input, cwd: o.cwd, ...(o.unprivileged ? unprivileged() : {}) };
   const r = spawnSync(process.execPath, [BIN, ...args], opts);
   return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/**
+ * Starts `arbor ARGS` and kills it with SIGKILL once MODEL/checkpoint is on
+ * disk; resolves with whether it was killed so, and its stderr.
+ */
+export function killAtCheckpoint(model: string, args: string[]): Promise<{ killed: boolean; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    let killed = false;
+    const poll = setInterval(() => {
+      if (existsSync(join(model, 'checkpoint', 'manifest.json'))) {
+        killed = child.kill('SIGKILL');
+        clearInterval(poll);
+      }
+    }, 5);
+    child.on('error', reject);
+    child.on('exit', (_code, signal) => {
+      clearInterval(poll);
+      resolve({ killed: killed && signal === 'SIGKILL', stderr });
+    });
+  });
 }
 
 /** Runs a POSIX shell script; `$ARBOR` runs the CLI. */
