@@ -20,6 +20,8 @@ import { ALL_ROWS, flatSize, reduceFlat, reduceRows } from '../src/trainer/reduc
 import { RowGradients, rowCapacity } from '../src/trainer/row-gradients.js';
 import { slidingWindowSamples } from '../src/trainer/samples.js';
 import { SparseAdam } from '../src/trainer/sparse-adam.js';
+import { FlatAdam } from '../src/trainer/flat-adam.js';
+import { ownsRow, ROW_BLOCK_SHIFT } from '../src/trainer/updater.js';
 import { StepEngine } from '../src/trainer/step-engine.js';
 import { epochOrder } from '../src/trainer/streams.js';
 import { trainScorer, type TrainOptions, type TrainSummary } from '../src/trainer/train.js';
@@ -188,20 +190,21 @@ describe('reduction in shard order', () => {
   it('reduceRows feeds each row\'s gradients shard by shard, only the rows of the thread\'s share', () => {
     const dim = 2;
     const shard = (rows: number[]) => {
-      const g = RowGradients.local(8, dim, 10);
+      const g = RowGradients.local(8, dim, 30);
       rows.forEach((r) => g.add(r, Float32Array.of(r, 10 * r), 0, 1));
       return g;
     };
-    const shards = [shard([3, 4, 1]), shard([4, 6])];
+    // rows 3 and 1 in block 0 (thread 0 of 2), 20 and 22 in block 1 (thread 1)
+    const shards = [shard([3, 20, 1]), shard([20, 22])];
     const calls: string[] = [];
     const rec = { accumulate: (row: number, g: Float32Array, off: number, scale: number) => calls.push(`${row}:${g[off] * scale},${g[off + 1] * scale}`), apply() {} };
     reduceRows(shards, rec, 0.5, ALL_ROWS);
-    assert.deepEqual(calls, ['3:1.5,15', '4:2,20', '1:0.5,5', '4:2,20', '6:3,30']);
-    calls.length = 0;
-    reduceRows(shards, rec, 1, { index: 0, count: 2 });
-    assert.deepEqual(calls, ['4:4,40', '4:4,40', '6:6,60']);
+    assert.deepEqual(calls, ['3:1.5,15', '20:10,100', '1:0.5,5', '20:10,100', '22:11,110']);
     calls.length = 0;
     reduceRows(shards, rec, 1, { index: 1, count: 2 });
+    assert.deepEqual(calls, ['20:20,200', '20:20,200', '22:22,220']);
+    calls.length = 0;
+    reduceRows(shards, rec, 1, { index: 0, count: 2 });
     assert.deepEqual(calls, ['3:3,30', '1:1,10']);
   });
 
@@ -225,7 +228,9 @@ describe('no tensor leaks', () => {
     const samples = slidingWindowSamples(data.sequences);
     const negs = negativesPerLevel(tree, 'auto');
     const producer = makeProducer('tdm', { tree, network: net, samples, negatives: negs, seed: 1, trainBeam: 4, pathWeight: 1 });
-    const optimizer = tf.train.adam(0.01);
+    const size = flatSize(net.variables());
+    const mlpAdam = new FlatAdam(size, 0.01);
+    const mlpWeights = new Float32Array(size);
     const embAdam = new SparseAdam(net.emb, TINY_CONFIG.embDim, 0.01);
     const rows = rowCapacity(producer.capacity(16), net.numRows);
     const engines = [0, 1].map(
@@ -235,9 +240,10 @@ describe('no tensor leaks', () => {
           network: net,
           producer,
           shardCapacity: 16,
-          optimizer,
+          mlpAdam,
+          mlpWeights,
           embedding: embAdam,
-          mlpGrad: new Float32Array(flatSize(net.variables())),
+          mlpGrad: new Float32Array(size),
           rowGrad: RowGradients.local(rows, TINY_CONFIG.embDim, net.numRows),
         }),
     );
@@ -245,14 +251,15 @@ describe('no tensor leaks', () => {
     const step = (s: number) => {
       const r = engines.map((e, i) => e.compute(order.subarray(32 * s + 16 * i, 32 * s + 16 * (i + 1)), 1, 32 * s + 16 * i));
       engines[0].update(engines.map((e) => e.mlpGrad), engines.map((e) => e.rowGrad), r[0].pairs + r[1].pairs);
+      engines[0].syncWeights();
     };
+    engines[0].startEpoch();
     try {
       step(0);
       const start = tf.memory().numTensors;
       for (let s = 1; s < 8; s++) step(s);
       assert.equal(tf.memory().numTensors, start);
     } finally {
-      optimizer.dispose();
       net.dispose();
     }
   });
@@ -312,7 +319,7 @@ describe('Barrier', () => {
 
 it('sparse Adam: applyRows from one shard equals accumulate and apply, bit for bit, whole table or a share of the rows', () => {
   const dim = 3;
-  const rows = 10;
+  const rows = 60;
   const rng = new Rng(4);
   const start = Float32Array.from({ length: rows * dim }, () => rng.normal());
   for (const share of [ALL_ROWS, { index: 1, count: 3 }]) {
@@ -320,7 +327,7 @@ it('sparse Adam: applyRows from one shard equals accumulate and apply, bit for b
     const b = new SparseAdam(new Float32Array(start), dim, 0.05);
     for (let step = 0; step < 4; step++) {
       const g = RowGradients.local(rows, dim, rows);
-      for (const r of [7, 2, 5, 2, 9, 1].slice(step % 2)) g.add(r, Float32Array.from({ length: dim }, () => rng.normal()), 0, 1);
+      for (const r of [7, 2, 21, 2, 40, 17, 1, 55].slice(step % 2)) g.add(r, Float32Array.from({ length: dim }, () => rng.normal()), 0, 1);
       reduceRows([g], a, 0.37, share);
       a.apply();
       b.applyRows(g, 0.37, share);
@@ -328,4 +335,16 @@ it('sparse Adam: applyRows from one shard equals accumulate and apply, bit for b
     }
     assert.notDeepEqual(a.table, start);
   }
+});
+
+it('rows are dealt to threads in blocks of 16: each row to exactly one thread, each thread a whole number of 64-byte lines', () => {
+  for (const count of [1, 2, 3]) {
+    for (let row = 0; row < 200; row++) {
+      const owners = Array.from({ length: count }, (_, index) => index).filter((index) => ownsRow({ index, count }, row));
+      assert.equal(owners.length, 1, `row ${row} of ${count} threads`);
+      assert.equal(owners[0], Math.floor(row / 16) % count, `row ${row}`);
+    }
+  }
+  // a block of 16 rows of any width is a whole number of cache lines
+  for (const dim of [1, 3, 24, 33]) assert.equal(((1 << ROW_BLOCK_SHIFT) * dim * 4) % 64, 0);
 });

@@ -7,10 +7,12 @@
  * Steps are synchronous: a batch of `batchSize` samples is cut into one
  * contiguous shard per worker; each worker produces and differentiates its
  * shard, then, after a barrier, every worker sums all shards' MLP gradients
- * in shard order and applies the same Adam step to its copy (so the copies
- * stay identical), and applies the table's sparse Adam step to its share of
- * the rows (row mod workers = its index: each row updated once per step, by
- * one thread); a second barrier ends the step. Every random draw comes from
+ * in shard order over its slice of the flat MLP weight vector (shared) and
+ * applies Adam to that slice, and applies the table's sparse Adam step to
+ * its share of the rows (blocks of 16 rows dealt round the workers: each
+ * row updated once per step, by one thread, and no cache line written by
+ * two); after a second barrier every worker loads the whole weight vector
+ * into its tfjs copy of the MLP. Every random draw comes from
  * streams derived from the seed, the epoch and the sample's position
  * (src/trainer/streams.ts). So a run depends on the seed and the number of
  * workers only, never on thread timing, and one worker gives exactly the
@@ -224,6 +226,9 @@ function sharedMemory(network: ScorerNetwork, samples: SampleSet, workers: numbe
     weight,
     order: sharedI32(samples.seq.length),
     mlpGrads: sharedF32(workers * mlpSize),
+    mlpWeights: sharedF32(mlpSize),
+    mlpM: sharedF32(mlpSize),
+    mlpV: sharedF32(mlpSize),
     rowGrads: Array.from({ length: workers }, () => new SharedArrayBuffer(RowGradients.bytes(rows, d))),
     stats: new Float64Array(new SharedArrayBuffer(8 * 2 * workers)),
     barrier: Barrier.cells(),

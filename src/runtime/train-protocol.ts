@@ -29,6 +29,10 @@ export interface SharedMemory {
   order: Int32Array;
   /** Flat MLP gradient of each shard, [workers, mlpSize]. */
   mlpGrads: Float32Array;
+  /** The MLP's weights as one flat vector, and their Adam moments: each worker updates its slice, every worker loads all of it after the step's barrier. */
+  mlpWeights: Float32Array;
+  mlpM: Float32Array;
+  mlpV: Float32Array;
   /** One RowGradients buffer per shard. */
   rowGrads: SharedArrayBuffer[];
   /** Per shard: summed loss and pairs of the current step. */

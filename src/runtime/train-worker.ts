@@ -3,12 +3,12 @@
  * backend and copy of the MLP, the embedding table and its optimiser state
  * shared with the other workers. For every step of an epoch it computes its
  * shard (a contiguous slice of the batch), waits at the barrier, reduces all
- * shards' gradients in shard order, applies the MLP update to its copy and
- * the table update to its share of the rows, and waits again. Not part of
+ * shards' gradients in shard order over its slice of the flat MLP vector
+ * and its share of the table's rows, updates them, waits again and loads
+ * the updated MLP into its tfjs variables. Not part of
  * the public API.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../scorer/backend.js';
 import { ScorerNetwork } from '../scorer/network.js';
 import { decodeTree } from '../tree/io.js';
@@ -19,7 +19,7 @@ import { SparseAdam } from '../trainer/sparse-adam.js';
 import { StepEngine } from '../trainer/step-engine.js';
 import { Barrier, BarrierAborted } from './barrier.js';
 import { EPOCH, FINISHED, type FromTrainWorker, type StepRange, type ToTrainWorker, type WorkerInit } from './train-protocol.js';
-import { denseAdamState, restoreDenseAdam } from '../trainer/adam-state.js';
+import { FlatAdam, flatShare } from '../trainer/flat-adam.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -30,7 +30,7 @@ const post = (m: FromTrainWorker) => port.postMessage(m);
 interface State {
   engine: StepEngine;
   network: ScorerNetwork;
-  optimizer: tf.Optimizer;
+  mlpAdam: FlatAdam;
   barrier: Barrier;
   mlpGrads: Float32Array[];
   rowGrads: RowGradients[];
@@ -46,9 +46,9 @@ async function start(): Promise<State> {
   const producer = makeProducer(init.producer, { tree, network, samples, negatives: init.negatives, seed: init.seed, trainBeam: init.trainBeam, pathWeight: init.pathWeight });
   const d = init.config.embDim;
   const embAdam = new SparseAdam(shared.table, d, init.lr, { state: { m: shared.adamM, v: shared.adamV } });
-  const optimizer = tf.train.adam(init.lr);
+  const mlpAdam = new FlatAdam(init.mlpSize, init.lr, { moments: { m: shared.mlpM, v: shared.mlpV } });
   if (init.resume) {
-    restoreDenseAdam(optimizer, init.resume.mlpAdam);
+    mlpAdam.restore(init.resume.mlpAdam, flatShare(init.mlpSize, index, workers));
     embAdam.loadState({ arrays: { m: shared.adamM, v: shared.adamV }, counts: { step: init.resume.embStep } });
   }
   const mlpGrads = Array.from({ length: workers }, (_, j) => shared.mlpGrads.subarray(j * init.mlpSize, (j + 1) * init.mlpSize));
@@ -58,14 +58,15 @@ async function start(): Promise<State> {
     network,
     producer,
     shardCapacity: Math.ceil(init.batchSize / workers),
-    optimizer,
+    mlpAdam,
+    mlpWeights: shared.mlpWeights,
     embedding: embAdam,
     mlpGrad: mlpGrads[index],
     rowGrad: rowGrads[index],
     share: { index, count: workers },
   });
   post({ type: 'ready', index, backend });
-  return { engine, network, optimizer, barrier: new Barrier(shared.barrier, workers), mlpGrads, rowGrads };
+  return { engine, network, mlpAdam, barrier: new Barrier(shared.barrier, workers), mlpGrads, rowGrads };
 }
 
 const now = () => process.hrtime.bigint();
@@ -103,6 +104,7 @@ function runEpoch(s: State, epoch: number, count: number, range: StepRange): num
     t = now();
     barrier.wait();
     timing.wait += Number(now() - t);
+    engine.syncWeights();
     lossSum += (loss / pairs) * nb;
     if (index === 0 && (step === range.to - 1 || step === steps - 1 || Number(now() - lastProgress) > 1e8)) {
       post({ type: 'progress', done: first + nb, loss: lossSum / (first + nb) });
@@ -128,7 +130,7 @@ start().then(
       try {
         const loss = runEpoch(s, msg.epoch, msg.count, msg.steps);
         Atomics.add(shared.control, FINISHED, 1);
-        const first = index === 0 ? { weights: s.network.variableArrays(), ...(msg.steps.snapshot ? { mlpAdam: denseAdamState(s.optimizer) } : {}) } : {};
+        const first = index === 0 ? { weights: s.network.variableArrays(), ...(msg.steps.snapshot ? { mlpAdam: s.mlpAdam.state(s.network.variables()) } : {}) } : {};
         post({ type: 'epoch-done', index, loss, timing: { ...s.engine.timing }, ...first });
       } catch (e) {
         const aborted = e instanceof BarrierAborted;

@@ -5,7 +5,7 @@
  * differentiable step (attention-step.ts). The training loop asks here and
  * never branches on the kind.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../core/errors.js';
 import type { ScorerKindName } from '../scorer/config.js';
 import type { ScorerNetwork } from '../scorer/network.js';
@@ -13,6 +13,8 @@ import type { Tree } from '../tree/tree.js';
 import { AttentionStepper } from './attention-step.js';
 import { profileOf, type StepProfile, type TrainOptions } from './epoch-loop.js';
 import { makeProducer, producerContext, type ProducerName } from './producer.js';
+import { denseAdamState, restoreDenseAdam, type DenseAdamState } from './adam-state.js';
+import { FlatAdam } from './flat-adam.js';
 import { flatSize } from './reduce.js';
 import { RowGradients, rowCapacity } from './row-gradients.js';
 import type { SampleSet } from './samples.js';
@@ -27,7 +29,8 @@ export interface StepContext {
   /** Negatives per level 1..depth. */
   negatives: number[];
   options: TrainOptions;
-  optimizer: tf.Optimizer;
+  /** The MLP optimiser's state to continue from (a resumed run). */
+  mlpAdam?: DenseAdamState;
   embedding: EmbeddingUpdater;
 }
 
@@ -41,6 +44,10 @@ export interface KindStep {
   step(batch: Int32Array, epoch: number, first: number): number;
   /** Seconds per phase, when the step measures them. */
   profile(): StepProfile[] | undefined;
+  /** The MLP optimiser's state (for a checkpoint). */
+  mlpAdamState(): DenseAdamState;
+  /** Frees what the step holds in tfjs. */
+  dispose(): void;
 }
 
 /** The pooling kind: the objective's producer through the StepEngine with one shard. */
@@ -49,13 +56,18 @@ function poolingStep(c: StepContext): KindStep {
   const b = o.batchSize;
   const producer = makeProducer(o.objective as ProducerName, producerContext(tree, network, samples, negatives, o));
   const rowGrad = RowGradients.local(rowCapacity(producer.capacity(b), network.numRows), network.config.embDim, network.numRows);
-  const engine = new StepEngine({ tree, network, producer, shardCapacity: b, optimizer: c.optimizer, embedding: c.embedding, mlpGrad: new Float32Array(flatSize(network.variables())), rowGrad });
+  const size = flatSize(network.variables());
+  const mlpAdam = new FlatAdam(size, o.lr);
+  if (c.mlpAdam) mlpAdam.restore(c.mlpAdam);
+  const engine = new StepEngine({ tree, network, producer, shardCapacity: b, mlpAdam, mlpWeights: new Float32Array(size), embedding: c.embedding, mlpGrad: new Float32Array(size), rowGrad });
   return {
     pairsPerSample: producer.pairsPerSample,
     startEpoch: () => engine.startEpoch(),
     endEpoch: () => engine.endEpoch(),
     step: (batch, epoch, first) => engine.runAlone(batch, epoch, first),
     profile: () => [profileOf(engine.timing)],
+    mlpAdamState: () => mlpAdam.state(network.variables()),
+    dispose: () => {},
   };
 }
 
@@ -63,12 +75,16 @@ function poolingStep(c: StepContext): KindStep {
 function attentionStep(c: StepContext): KindStep {
   if (c.samples.weight) throw new UsageError('behaviour weights apply to the pooling scorer: the attention scorer trains without sample weights (leave --behavior-weights out, or give every type the same weight)');
   const stepper = new AttentionStepper(c.tree, c.network, c.samples, c.negatives, c.options.seed, c.options.batchSize);
+  const optimizer = tf.train.adam(c.options.lr);
+  if (c.mlpAdam) restoreDenseAdam(optimizer, c.mlpAdam);
   return {
     pairsPerSample: c.negatives.reduce((s, x) => s + x + 1, 0),
     startEpoch: () => {},
     endEpoch: () => {},
-    step: (batch, epoch, first) => stepper.step(batch, c.optimizer, c.embedding, { epoch, first }),
+    step: (batch, epoch, first) => stepper.step(batch, optimizer, c.embedding, { epoch, first }),
     profile: () => undefined,
+    mlpAdamState: () => denseAdamState(optimizer),
+    dispose: () => optimizer.dispose(),
   };
 }
 

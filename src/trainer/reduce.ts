@@ -7,25 +7,25 @@
  *
  *  - MLP: every shard's gradient is one flat float32 vector (the variables
  *    of `ScorerNetwork.variables()` in order); their sum times the step's
- *    scale (1 / pairs) goes to the tfjs optimiser.
+ *    scale (1 / pairs) goes to the flat Adam (flat-adam.ts). With several
+ *    workers each one sums and updates only its slice of the vector.
  *  - Embedding table: every shard's RowGradients; a row's gradients are fed
  *    to the sparse optimiser shard by shard. With several workers each one
- *    updates only its share of the rows (row mod count = index), so every
+ *    updates only its share of the rows (blocks of 16 rows, see ownsRow), so every
  *    row is updated exactly once per step, by one thread.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EmbeddingUpdater, RowShare } from './updater.js';
+import { ownsRow, type EmbeddingUpdater, type RowShare } from './updater.js';
 import type { RowGradients } from './row-gradients.js';
 
-/** Writes `scale · (shards[0] + shards[1] + ...)` (summed left to right) into `out`; returns `out`. */
-export function reduceFlat(shards: Float32Array[], scale: number, out: Float32Array): Float32Array {
-  const n = out.length;
-  out.set(shards[0].subarray(0, n));
+/** Writes `scale · (shards[0] + shards[1] + ...)` (summed left to right) into `out[lo, hi)`; returns `out`. */
+export function reduceFlat(shards: Float32Array[], scale: number, out: Float32Array, lo = 0, hi = out.length): Float32Array {
+  out.set(shards[0].subarray(lo, hi), lo);
   for (let j = 1; j < shards.length; j++) {
     const g = shards[j];
-    for (let i = 0; i < n; i++) out[i] += g[i];
+    for (let i = lo; i < hi; i++) out[i] += g[i];
   }
-  for (let i = 0; i < n; i++) out[i] *= scale;
+  for (let i = lo; i < hi; i++) out[i] *= scale;
   return out;
 }
 
@@ -44,7 +44,7 @@ export function reduceRows(shards: RowGradients[], updater: Pick<EmbeddingUpdate
     if (share.count === 1) {
       for (let k = 0; k < n; k++) updater.accumulate(rows[k], values, k * dim, scale);
     } else {
-      for (let k = 0; k < n; k++) if (rows[k] % share.count === share.index) updater.accumulate(rows[k], values, k * dim, scale);
+      for (let k = 0; k < n; k++) if (ownsRow(share, rows[k])) updater.accumulate(rows[k], values, k * dim, scale);
     }
   }
 }
@@ -54,14 +54,25 @@ export function flatSize(vars: [string, tf.Variable][]): number {
   return vars.reduce((s, [, v]) => s + v.size, 0);
 }
 
-/** One optimiser step of the tfjs variables with the flat gradient `flat`. */
-export function applyFlat(optimizer: tf.Optimizer, vars: [string, tf.Variable][], flat: Float32Array): void {
-  const named: tf.NamedTensorMap = {};
+/** The variables' values as one flat vector (written into `out[lo, hi)`, all of it by default). */
+export function readFlat(vars: [string, tf.Variable][], out: Float32Array, lo = 0, hi = out.length): Float32Array {
   let o = 0;
   for (const [, v] of vars) {
-    named[v.name] = tf.tensor(flat.subarray(o, o + v.size), v.shape);
+    const a = Math.max(lo, o);
+    const b = Math.min(hi, o + v.size);
+    if (a < b) out.set((v.dataSync() as Float32Array).subarray(a - o, b - o), a);
     o += v.size;
   }
-  optimizer.applyGradients(named as unknown as tf.NamedTensorMap & Record<string, tf.Variable>);
-  tf.dispose(Object.values(named));
+  return out;
+}
+
+/** Sets the variables to the values of the flat vector `flat` (copied: a backend may keep the array it is given, and `flat` changes at the next step). */
+export function assignFlat(vars: [string, tf.Variable][], flat: Float32Array): void {
+  let o = 0;
+  for (const [, v] of vars) {
+    const t = tf.tensor(flat.slice(o, o + v.size), v.shape);
+    v.assign(t);
+    t.dispose();
+    o += v.size;
+  }
 }

@@ -10,7 +10,7 @@
  * a table-sized gradient would cost two more cache misses per touched row
  * (and the memory of another table).
  */
-import type { RowShare, UpdaterState } from './updater.js';
+import { ownsRow, type RowShare, type UpdaterState } from './updater.js';
 import type { RowGradients } from './row-gradients.js';
 
 /** First and second moments, each as long as the table. */
@@ -117,7 +117,7 @@ export class SparseAdam {
     const all = share.count === 1;
     for (let k = 0; k < n; k++) {
       const row = rows[k];
-      if (!all && row % share.count !== share.index) continue;
+      if (!all && !ownsRow(share, row)) continue;
       const o = row * dim;
       const go = k * dim - o;
       for (let t = o; t < o + dim; t++) {

@@ -6,20 +6,21 @@
  *     forward/backward and leaves the shard's flat MLP gradient and its
  *     RowGradients in this engine's buffers (shared memory on workers);
  *  2. (workers: a barrier, after which every shard's gradients are readable)
- *  3. `update`: the shards' gradients are reduced in shard order; the MLP
- *     update is applied by every thread to its own copy (identical inputs,
- *     identical results), the table update by each thread for its share of
- *     the rows only;
- *  4. (workers: a barrier before the next step reads the table).
+ *  3. `update`: the shards' gradients are reduced in shard order; each
+ *     thread sums and Adam-updates only its slice of the flat MLP weight
+ *     vector (shared memory on workers) and its share of the table's rows;
+ *  4. (workers: a barrier before the next step reads the table and weights);
+ *  5. `syncWeights`: the thread loads the whole flat weight vector into its
+ *     tfjs variables.
  *
  * With one shard this is exactly the in-process trainer, so `--workers 1`
  * gives the weights of `--workers 0` bit for bit.
  */
-import type * as tf from '@tensorflow/tfjs';
 import type { ScorerNetwork } from '../scorer/network.js';
 import type { EmbeddingUpdater } from './item-features.js';
 import type { BatchProducer } from './batch-types.js';
-import { ALL_ROWS, applyFlat, reduceFlat, reduceRows, type RowShare } from './reduce.js';
+import { ALL_ROWS, assignFlat, readFlat, reduceFlat, reduceRows, type RowShare } from './reduce.js';
+import { flatShare, type FlatAdam, type FlatRange } from './flat-adam.js';
 import type { RowGradients } from './row-gradients.js';
 import { ShardStep, emptyTiming, type StepTiming } from './shard-step.js';
 import type { Tree } from '../tree/tree.js';
@@ -39,15 +40,17 @@ export interface StepEngineParts {
   producer: BatchProducer;
   /** Most samples in one shard. */
   shardCapacity: number;
-  /** tfjs optimiser of the MLP (this thread's copy). */
-  optimizer: tf.Optimizer;
+  /** Adam of the MLP (its moments shared with the other workers, each updating its slice). */
+  mlpAdam: FlatAdam;
+  /** The MLP's weights as one flat vector (on workers, shared memory: each thread updates its slice, every thread loads all of it). */
+  mlpWeights: Float32Array;
   /** Sparse optimiser of the table (updates only this thread's share of the rows). */
   embedding: EmbeddingUpdater;
   /** Receives this shard's flat MLP gradient (on workers, a view on shared memory the others read after the barrier). */
   mlpGrad: Float32Array;
   /** Receives this shard's table gradient (likewise). */
   rowGrad: RowGradients;
-  /** Rows this thread updates (default: all). */
+  /** Rows, and slice of the MLP vector, this thread updates (default: all). */
   share?: RowShare;
   /** Record StepTiming (default true). */
   timed?: boolean;
@@ -62,7 +65,9 @@ export class StepEngine {
   readonly rowGrad: RowGradients;
   private readonly network: ScorerNetwork;
   private readonly producer: BatchProducer;
-  private readonly optimizer: tf.Optimizer;
+  private readonly mlpAdam: FlatAdam;
+  private readonly mlpWeights: Float32Array;
+  private readonly mlpRange: FlatRange;
   private readonly embedding: EmbeddingUpdater;
   private readonly share: RowShare;
   private readonly timed: boolean;
@@ -72,7 +77,8 @@ export class StepEngine {
   constructor(p: StepEngineParts) {
     this.network = p.network;
     this.producer = p.producer;
-    this.optimizer = p.optimizer;
+    this.mlpAdam = p.mlpAdam;
+    this.mlpWeights = p.mlpWeights;
     this.embedding = p.embedding;
     this.mlpGrad = p.mlpGrad;
     this.rowGrad = p.rowGrad;
@@ -80,6 +86,8 @@ export class StepEngine {
     this.timed = p.timed ?? true;
     this.step = new ShardStep(p.tree, p.network, p.producer.capacity(p.shardCapacity));
     this.reduced = new Float32Array(this.step.mlpSize);
+    if (p.mlpWeights.length !== this.step.mlpSize || p.mlpAdam.size !== this.step.mlpSize) throw new Error(`StepEngine: the flat MLP vector must hold the network's ${this.step.mlpSize} weights`);
+    this.mlpRange = flatShare(this.step.mlpSize, this.share.index, this.share.count);
   }
 
   /** Length of the flat MLP gradient. */
@@ -106,9 +114,11 @@ export class StepEngine {
       this.timing[key] += Number(t2 - t);
       t = t2;
     };
-    reduceFlat(mlpGrads, scale, this.reduced);
+    const { lo, hi } = this.mlpRange;
+    reduceFlat(mlpGrads, scale, this.reduced, lo, hi);
     mark('reduce');
-    applyFlat(this.optimizer, this.network.variables(), this.reduced);
+    this.mlpAdam.apply(this.mlpWeights, this.reduced, lo, hi);
+    this.mlpAdam.advance();
     mark('adam');
     if (rowGrads.length === 1 && this.embedding.applyRows) {
       // one shard: nothing to sum, the update reads the shard's gradient directly
@@ -122,8 +132,21 @@ export class StepEngine {
     this.timing.steps++;
   }
 
-  /** Marks the start of an epoch's steps (for the wall and CPU time in `timing`). */
+  /** Phase 5 (after the barrier on workers): the tfjs variables take the flat weights every thread's update left. */
+  syncWeights(): void {
+    const t = this.timed ? now() : 0n;
+    assignFlat(this.network.variables(), this.mlpWeights);
+    if (this.timed) this.timing.adam += Number(now() - t);
+  }
+
+  /**
+   * Marks the start of an epoch's steps (for the wall and CPU time in
+   * `timing`) and writes this thread's slice of the flat weights from its
+   * tfjs variables, which the caller may have set between epochs.
+   */
   startEpoch(): void {
+    const { lo, hi } = this.mlpRange;
+    readFlat(this.network.variables(), this.mlpWeights, lo, hi);
     this.epochStart = [now(), threadCpuSeconds() ?? 0];
   }
 
@@ -139,6 +162,7 @@ export class StepEngine {
   runAlone(samples: Int32Array, epoch: number, first: number): number {
     const r = this.compute(samples, epoch, first);
     this.update([this.mlpGrad], [this.rowGrad], r.pairs);
+    this.syncWeights();
     return r.loss / r.pairs;
   }
 }

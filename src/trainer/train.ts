@@ -11,7 +11,6 @@
  * Each scorer kind trains with its own step (kind-steps.ts); the attention
  * scorer's trains here only.
  */
-import * as tf from '@tensorflow/tfjs';
 import { UsageError, assertNonNegativeInteger, assertPositiveInteger } from '../core/errors.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
 import { silentLogger, type Logger } from '../core/log.js';
@@ -26,7 +25,6 @@ import { isPathWeight } from '../beam/retriever.js';
 import { SparseAdam } from './sparse-adam.js';
 import { kindStep } from './kind-steps.js';
 import { epochOrder } from './streams.js';
-import { denseAdamState, restoreDenseAdam } from './adam-state.js';
 import { EpochProgress } from './progress.js';
 import { checkpointDue, liveWeights, type Checkpoints, type TrainState } from './train-state.js';
 
@@ -75,24 +73,20 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
   const total = samples.seq.length;
   if (total === 0) throw new UsageError('no training samples: the training users need at least two behaviours each');
   const negs = negativesPerLevel(tree, o.negatives);
-  const optimizer = tf.train.adam(o.lr);
   const resume = checkpoints?.resume;
   if (resume) network.restore(resume.weights);
   data.features?.rebase(network.emb);
   const d = network.config.embDim;
   const embAdam: EmbeddingUpdater = data.features ? data.features.updater(network.emb, o.lr) : new SparseAdam(network.emb, d, o.lr);
-  if (resume) {
-    restoreDenseAdam(optimizer, resume.mlpAdam);
-    embAdam.loadState(resume.embedding);
-  }
+  if (resume) embAdam.loadState(resume.embedding);
   const b = o.batchSize;
-  const kind = kindStep({ tree, network, samples, negatives: negs, options: o, optimizer, embedding: embAdam });
+  const kind = kindStep({ tree, network, samples, negatives: negs, options: o, ...(resume ? { mlpAdam: resume.mlpAdam } : {}), embedding: embAdam });
   const loop = new EpochLoop(tree, network, data, o, logger, resume?.loop);
   const m = kind.pairsPerSample;
   const state = (at: Pick<TrainState, 'epoch' | 'step' | 'stepsDone' | 'lossSum' | 'epochSeconds' | 'finished'>): TrainState => ({
     ...at,
     weights: liveWeights(network),
-    mlpAdam: denseAdamState(optimizer),
+    mlpAdam: kind.mlpAdamState(),
     embedding: embAdam.saveState(),
     loop: loop.state(),
   });
@@ -133,6 +127,6 @@ export function trainScorer(tree: Tree, network: ScorerNetwork, data: TrainData,
     checkpoints?.save(state({ epoch: epoch + 1, step: 0, stepsDone, lossSum: 0, epochSeconds: 0, finished: stop || epoch === o.epochs }));
     if (stop) break;
   }
-  optimizer.dispose();
+  kind.dispose();
   return loop.finish({ total, pairsPerSample: m, negativesPerLevel: negs, ...(kind.profile() ? { profile: kind.profile() } : {}) });
 }

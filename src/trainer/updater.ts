@@ -1,10 +1,24 @@
 /** The embedding optimiser's interface: per-row gradient accumulation, one step, its saved state, and which rows a thread owns. */
 import type { RowGradients } from './row-gradients.js';
 
-/** Which rows a thread updates: those with row mod count = index. */
+/** Which rows a thread updates: those in its blocks (see ownsRow). */
 export interface RowShare {
   index: number;
   count: number;
+}
+
+/** Rows go to threads in blocks of 2^ROW_BLOCK_SHIFT = 16 consecutive rows. */
+export const ROW_BLOCK_SHIFT = 4;
+
+/**
+ * Whether `share` updates `row`: block ⌊row / 16⌋ mod count = index. Sixteen
+ * rows of any width are a multiple of 64 bytes, so two threads never write
+ * the same cache line of the table or of its moments (with row mod count,
+ * neighbouring rows of different threads shared lines, and every write
+ * pulled the line away from the other core).
+ */
+export function ownsRow(share: RowShare, row: number): boolean {
+  return share.count === 1 || (row >>> ROW_BLOCK_SHIFT) % share.count === share.index;
 }
 
 /** An embedding optimiser's state between steps: named arrays and counters (see EmbeddingUpdater.saveState). */
