@@ -184,6 +184,8 @@ function userRecall(e: ModelEvalReport, name: string, k: number): { mean: number
 
 interface Row {
   dataset: string;
+  /** The run's tag (--tag), when it is a variant kept beside the set's main run. */
+  tag?: string;
   title: string;
   note: string;
   meta: Record<string, unknown>;
@@ -692,12 +694,20 @@ function scaleSection(file: string): string {
 function writeReport(outDir: string): void {
   const dir = join(outDir, 'bench');
   const order = DATASETS.map((d) => d.name);
-  // a data set's row is docs/bench/<name>.json; other benches' files live beside them under other names
+  // a data set's row is docs/bench/<name>.json, each tagged run of it (--tag T) docs/bench/<name>@T.json;
+  // other benches' files live beside them under other names
   // the page describes each set as its spec does now (the data are the same; a row's title and note
   // are those of the run that wrote it, which may predate a rewording)
-  const rows: Row[] = DATASETS.filter((d) => existsSync(join(dir, `${d.name}.json`))).map((d) => {
-    const row = JSON.parse(readFileSync(join(dir, `${d.name}.json`), 'utf8')) as Row;
-    return { ...row, title: d.title, note: d.note };
+  const files = existsSync(dir) ? readdirSync(dir) : [];
+  const rows: Row[] = DATASETS.flatMap((d) => {
+    const tagged = files.filter((f) => f.startsWith(`${d.name}@`) && f.endsWith('.json')).sort();
+    return [`${d.name}.json`, ...tagged]
+      .filter((f) => existsSync(join(dir, f)))
+      .map((f) => {
+        const row = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Row;
+        const tag = f.includes('@') ? f.slice(f.indexOf('@') + 1, -'.json'.length) : undefined;
+        return { ...row, ...(tag ? { tag } : {}), title: tag ? `${d.title} [${tag}]` : d.title, note: d.note };
+      });
   });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
@@ -736,6 +746,8 @@ docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/ben
   --round-epochs N      epochs of training after each tree-learning round (default 3)
   --no-otm              skip the OTM objective (trained with the default model's budget, compared with it)
   --no-trees            skip the learned trees (the k-means rebuild and the JTM rounds)
+  --tag T               keep this run beside the set's main one: docs/bench/<name>@T.json, a row of its own
+                        on the page (e.g. --tag defaults for a run with train's defaults, without --epochs)
   --out DIR             where the page and JSON go (default docs)
   --report              only rebuild the page from docs/bench/*.json
   --ablation            run the scorer ablation instead (--ablation-samples N per epoch, default 12000;
@@ -759,6 +771,7 @@ async function main(): Promise<void> {
         report: { type: 'boolean', default: false },
         'no-otm': { type: 'boolean', default: false },
         'no-trees': { type: 'boolean', default: false },
+        tag: { type: 'string' },
         ablation: { type: 'boolean', default: false },
         'ablation-samples': { type: 'string', default: '12000' },
         'ablation-epochs': { type: 'string', default: '8' },
@@ -780,6 +793,11 @@ async function main(): Promise<void> {
     return;
   }
   const outDir = values.out!;
+  const tag = values.tag;
+  if (tag !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(tag)) {
+    process.stderr.write(`arbor bench: --tag must be lower-case letters, digits and '-', got '${tag}'\n`);
+    process.exit(2);
+  }
   if (!values.report) {
     const backend = await initBackend();
     process.stderr.write(`arbor bench: tfjs backend ${backend}\n`);
@@ -810,7 +828,7 @@ async function main(): Promise<void> {
         roundEpochs: Number(values['round-epochs']),
         meta,
       });
-      if (row) writeFileSync(join(outDir, 'bench', `${spec.name}.json`), JSON.stringify(row, null, 2) + '\n');
+      if (row) writeFileSync(join(outDir, 'bench', `${spec.name}${tag ? '@' + tag : ''}.json`), JSON.stringify(tag ? { ...row, tag } : row, null, 2) + '\n');
     }
     // retrieval cost (bench/retrieval.ts), in its own process: `--only retrieval` runs just this
     if (!values.ablation && (!only || only.has('retrieval'))) {
