@@ -317,23 +317,31 @@ describe('Barrier', () => {
   });
 });
 
-it('sparse Adam: applyRows from one shard equals accumulate and apply, bit for bit, whole table or a share of the rows', () => {
+it('sparse Adam: applyShards equals reduceRows then apply, bit for bit, with one or three shards, whole table or a share of the rows', () => {
   const dim = 3;
   const rows = 60;
   const rng = new Rng(4);
   const start = Float32Array.from({ length: rows * dim }, () => rng.normal());
-  for (const share of [ALL_ROWS, { index: 1, count: 3 }]) {
-    const a = new SparseAdam(new Float32Array(start), dim, 0.05);
-    const b = new SparseAdam(new Float32Array(start), dim, 0.05);
-    for (let step = 0; step < 4; step++) {
-      const g = RowGradients.local(rows, dim, rows);
-      for (const r of [7, 2, 21, 2, 40, 17, 1, 55].slice(step % 2)) g.add(r, Float32Array.from({ length: dim }, () => rng.normal()), 0, 1);
-      reduceRows([g], a, 0.37, share);
-      a.apply();
-      b.applyRows(g, 0.37, share);
-      assert.deepEqual(b.table, a.table);
+  // rows 2 and 17 in two shards, 21 in all three; 7, 40, 1, 55, 33 in one
+  const touched = [[7, 2, 21, 2, 40, 17, 1, 55], [21, 17, 33], [2, 21]];
+  for (const shardCount of [1, 3]) {
+    for (const share of [ALL_ROWS, { index: 1, count: 3 }, { index: 0, count: 2 }]) {
+      const a = new SparseAdam(new Float32Array(start), dim, 0.05);
+      const b = new SparseAdam(new Float32Array(start), dim, 0.05);
+      for (let step = 0; step < 4; step++) {
+        const shards = touched.slice(0, shardCount).map((list) => {
+          const g = RowGradients.local(rows, dim, rows);
+          for (const r of list.slice(step % 2)) g.add(r, Float32Array.from({ length: dim }, () => rng.normal()), 0, 1);
+          return g;
+        });
+        reduceRows(shards, a, 0.37, share);
+        a.apply();
+        b.applyShards(shards, 0.37, share);
+        assert.deepEqual(b.table, a.table, `${shardCount} shard(s), share ${share.index}/${share.count}, step ${step}`);
+        assert.deepEqual(b.saveState().arrays, a.saveState().arrays);
+      }
+      assert.notDeepEqual(a.table, start);
     }
-    assert.notDeepEqual(a.table, start);
   }
 });
 

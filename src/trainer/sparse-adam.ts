@@ -44,6 +44,12 @@ export class SparseAdam {
   private grad: Float32Array;
   private count = 0;
   private step = 0;
+  /** applyShards: each row's place in the touched list below, −1 when untouched. */
+  private readonly seen: Int32Array;
+  /** applyShards: the rows of this step in first-touch order, with the shard and slot of their first touch (shard −1: summed in the accumulator). */
+  private touchedRow = new Int32Array(64);
+  private touchedShard = new Int32Array(64);
+  private touchedSlot = new Int32Array(64);
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -69,6 +75,7 @@ export class SparseAdam {
     this.m = st?.m ?? touched(new Float32Array(table.length));
     this.v = st?.v ?? touched(new Float32Array(table.length));
     this.slotOf = new Int32Array(table.length / dim).fill(-1);
+    this.seen = new Int32Array(table.length / dim).fill(-1);
     this.grad = new Float32Array(64 * dim);
   }
 
@@ -98,28 +105,57 @@ export class SparseAdam {
   }
 
   /**
-   * One Adam step from a single shard's gradient: the rows of `g` in
-   * `share`, each gradient times `scale`. Exactly what `accumulate` of each
-   * of those rows and then `apply()` give (the gradient is rounded to float32
-   * as the accumulator would), without the copy into the accumulator: a step
-   * with one shard (one worker, or the in-process trainer) takes this path.
+   * One Adam step from the shards' gradients of a step, the rows in
+   * `share`: exactly what `accumulate` of every such row of every shard (in
+   * shard order, each times `scale`) and then `apply()` give, bit for bit.
+   * A row that only one shard touched (with one shard, every row) is read
+   * in place rather than copied into the accumulator; only rows that
+   * several shards touched are summed there, in shard order.
    */
-  applyRows(g: RowGradients, scale: number, share: RowShare): void {
-    if (this.count > 0) throw new Error('sparse Adam: applyRows with gradients already accumulated');
+  applyShards(shards: readonly RowGradients[], scale: number, share: RowShare): void {
+    if (this.count > 0) throw new Error('sparse Adam: applyShards with gradients already accumulated');
     this.step++;
-    const { m, v, table, dim, beta1, beta2, eps } = this;
+    const { m, v, table, dim, beta1, beta2, eps, seen } = this;
+    const all = share.count === 1;
+    // pass 1: each owned row once, in first-touch order; a second touch moves it to the accumulator
+    let n = 0;
+    for (let j = 0; j < shards.length; j++) {
+      const g = shards[j];
+      const rows = g.rows;
+      for (let k = 0, count = g.count; k < count; k++) {
+        const row = rows[k];
+        if (!all && !ownsRow(share, row)) continue;
+        const i = seen[row];
+        if (i < 0) {
+          if (n >= this.touchedRow.length) this.growTouched();
+          seen[row] = n;
+          this.touchedRow[n] = row;
+          this.touchedShard[n] = j;
+          this.touchedSlot[n] = k;
+          n++;
+        } else {
+          const first = this.touchedShard[i];
+          if (first >= 0) {
+            this.accumulate(row, shards[first].values, this.touchedSlot[i] * dim, scale);
+            this.touchedShard[i] = -1;
+          }
+          this.accumulate(row, g.values, k * dim, scale);
+        }
+      }
+    }
+    // pass 2: rows of one shard, straight from its gradient
     const c1 = 1 - Math.pow(beta1, this.step);
     const c2 = 1 - Math.pow(beta2, this.step);
     const lrT = (this.lr * Math.sqrt(c2)) / c1;
-    const n = g.count;
-    const rows = g.rows;
-    const values = g.values;
-    const all = share.count === 1;
-    for (let k = 0; k < n; k++) {
-      const row = rows[k];
-      if (!all && !ownsRow(share, row)) continue;
+    const { touchedRow, touchedShard, touchedSlot } = this;
+    for (let i = 0; i < n; i++) {
+      const row = touchedRow[i];
+      seen[row] = -1;
+      const j = touchedShard[i];
+      if (j < 0) continue;
+      const values = shards[j].values;
       const o = row * dim;
-      const go = k * dim - o;
+      const go = touchedSlot[i] * dim - o;
       for (let t = o; t < o + dim; t++) {
         const gt = Math.fround(scale * values[go + t]);
         m[t] = beta1 * m[t] + (1 - beta1) * gt;
@@ -127,15 +163,32 @@ export class SparseAdam {
         table[t] -= (lrT * m[t]) / (Math.sqrt(v[t]) + eps);
       }
     }
+    // pass 3: rows several shards touched, from the accumulator
+    this.applyAccumulated(lrT);
+  }
+
+  private growTouched(): void {
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.touchedRow = grow(this.touchedRow);
+    this.touchedShard = grow(this.touchedShard);
+    this.touchedSlot = grow(this.touchedSlot);
   }
 
   /** Applies one Adam step to every touched row (in first-touch order; each row's update is independent of the others') and clears the gradients. */
   apply(): void {
     this.step++;
+    const c1 = 1 - Math.pow(this.beta1, this.step);
+    const c2 = 1 - Math.pow(this.beta2, this.step);
+    this.applyAccumulated((this.lr * Math.sqrt(c2)) / c1);
+  }
+
+  /** The update of the accumulated rows with the step's `lrT` (lr · √(1 − β2^t) / (1 − β1^t)); clears them. */
+  private applyAccumulated(lrT: number): void {
     const { m, v, grad, table, dim, beta1, beta2, eps, rows, slotOf } = this;
-    const c1 = 1 - Math.pow(beta1, this.step);
-    const c2 = 1 - Math.pow(beta2, this.step);
-    const lrT = (this.lr * Math.sqrt(c2)) / c1;
     for (let k = 0; k < this.count; k++) {
       const row = rows[k];
       const o = row * dim;

@@ -120,9 +120,9 @@ export class StepEngine {
     this.mlpAdam.apply(this.mlpWeights, this.reduced, lo, hi);
     this.mlpAdam.advance();
     mark('adam');
-    if (rowGrads.length === 1 && this.embedding.applyRows) {
-      // one shard: nothing to sum, the update reads the shard's gradient directly
-      this.embedding.applyRows(rowGrads[0], scale, this.share);
+    if (this.embedding.applyShards) {
+      // rows of one shard are read in place, only rows of several are summed first
+      this.embedding.applyShards(rowGrads, scale, this.share);
     } else {
       reduceRows(rowGrads, this.embedding, scale, this.share);
       mark('reduce');

@@ -32,11 +32,12 @@ export interface EmbeddingUpdater {
   accumulate(row: number, g: Float32Array, gOffset: number, scale: number): void;
   apply(): void;
   /**
-   * Optional shortcut when a step has one shard: the step `accumulate` of
-   * every row of `g` in `share` (times `scale`) then `apply()` would make,
-   * with the same result, without copying the gradient.
+   * Optional shortcut: the step that `accumulate` of every row of every
+   * shard in `share` (in shard order, times `scale`) and then `apply()`
+   * would make, with the same result, without copying the gradients of rows
+   * that only one shard touched.
    */
-  applyRows?(g: RowGradients, scale: number, share: RowShare): void;
+  applyShards?(shards: readonly RowGradients[], scale: number, share: RowShare): void;
   /** Everything the updater carries from step to step (arrays may be live views: write them out before the next step). */
   saveState(): UpdaterState;
   /** Puts back what saveState gave. */
