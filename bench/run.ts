@@ -591,7 +591,7 @@ function markdown(rows: Row[]): string {
         const peer = r.peers?.find((p) => p.k === k);
         const otmRatio = r.otm?.ratios.find((x) => x.k === k);
         const node = r.nodeCurve ?? (r.curve?.pathWeight === 0 ? r.curve : undefined);
-        return `| ${r.dataset} | ${k} | ${r.training.pathWeight ?? r.curve?.pathWeight ?? 'n/a'} | ${at(r.eval, 'beam')} | ${at(r.eval, 'brute-force')} | ${prop ? (prop.holds ? 'yes' : '**no**') : 'n/a'} | ${curveAt(node, beamWidth)} (${curveAt(node, undefined)}) | ${at(r.eval, 'popularity')} | ${at(r.eval, 'itemcf')} | ${at(r.eval, 'ease')} | ${at(r.eval, 'two-tower')} | ${peer ? `${ratioCell(peer.ratio)} vs ${peer.best}` : 'n/a'} | ${r.otm ? at(r.otm.eval, 'beam') : 'n/a'} | ${otmRatio ? ratioCell(otmRatio.ratio) : 'n/a'} |`;
+        return `| ${r.dataset}${r.tag ? ` [${r.tag}]` : ''} | ${k} | ${r.training.pathWeight ?? r.curve?.pathWeight ?? 'n/a'} | ${at(r.eval, 'beam')} | ${at(r.eval, 'brute-force')} | ${prop ? (prop.holds ? 'yes' : '**no**') : 'n/a'} | ${curveAt(node, beamWidth)} (${curveAt(node, undefined)}) | ${at(r.eval, 'popularity')} | ${at(r.eval, 'itemcf')} | ${at(r.eval, 'ease')} | ${at(r.eval, 'two-tower')} | ${peer ? `${ratioCell(peer.ratio)} vs ${peer.best}` : 'n/a'} | ${r.otm ? at(r.otm.eval, 'beam') : 'n/a'} | ${otmRatio ? ratioCell(otmRatio.ratio) : 'n/a'} |`;
       }),
     ),
     '',
