@@ -738,7 +738,8 @@ docs/bench/<name>.json per data set and rebuilds docs/BENCHMARKS.md and docs/ben
   --scale-events N      events of the scale bench's generated set (default 10000000; items N / 10)
   --scale-train-samples N  training samples of the scale bench's slice (default 300000)
   --train-workers-reps N     repetitions of each worker count in train-workers (default 3)
-  --train-workers-samples N  training samples per train-workers run (default 16384)
+  --train-workers-samples N  training samples per train-workers run (default 65536: 256 steps, so the
+                             workers' start-up and first steps weigh little)
   --workers N           training worker threads of the default, OTM and k-means models (default: train's,
                         one per core); two benches run side by side with --workers 1 each use both cores
   --epochs N            most training epochs of the default model, OTM and the k-means rebuild (default: train's)
@@ -776,7 +777,7 @@ async function main(): Promise<void> {
         'ablation-samples': { type: 'string', default: '12000' },
         'ablation-epochs': { type: 'string', default: '8' },
         'train-workers-reps': { type: 'string', default: '3' },
-        'train-workers-samples': { type: 'string', default: '16384' },
+        'train-workers-samples': { type: 'string', default: '65536' },
         'ingest-events': { type: 'string', default: '2000000' },
         'ingest-reps': { type: 'string', default: '5' },
         'scale-events': { type: 'string', default: '10000000' },

@@ -320,7 +320,7 @@ async function main(): Promise<void> {
     options: {
       out: { type: 'string', default: join(resolve(here, '..', '..'), 'docs') },
       reps: { type: 'string', default: '3' },
-      samples: { type: 'string', default: '16384' },
+      samples: { type: 'string', default: '65536' },
       items: { type: 'string', default: '30000' },
       users: { type: 'string', default: '3000' },
     },
