@@ -184,7 +184,7 @@ function userRecall(e: ModelEvalReport, name: string, k: number): { mean: number
 
 interface Row {
   dataset: string;
-  /** The run's tag (--tag), when it is a variant kept beside the set's main run. */
+  /** The run's tag (--tag), taken from its file name (<name>@<tag>.json) when the page is built. */
   tag?: string;
   title: string;
   note: string;
@@ -700,14 +700,11 @@ function writeReport(outDir: string): void {
   // are those of the run that wrote it, which may predate a rewording)
   const files = existsSync(dir) ? readdirSync(dir) : [];
   const rows: Row[] = DATASETS.flatMap((d) => {
-    const tagged = files.filter((f) => f.startsWith(`${d.name}@`) && f.endsWith('.json')).sort();
-    return [`${d.name}.json`, ...tagged]
-      .filter((f) => existsSync(join(dir, f)))
-      .map((f) => {
-        const row = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Row;
-        const tag = f.includes('@') ? f.slice(f.indexOf('@') + 1, -'.json'.length) : undefined;
-        return { ...row, ...(tag ? { tag } : {}), title: tag ? `${d.title} [${tag}]` : d.title, note: d.note };
-      });
+    const tags = files.filter((f) => f.startsWith(`${d.name}@`) && f.endsWith('.json')).map((f) => f.slice(d.name.length + 1, -'.json'.length));
+    return [...(files.includes(`${d.name}.json`) ? [undefined] : []), ...tags.sort()].map((tag) => {
+      const row = JSON.parse(readFileSync(join(dir, `${d.name}${tag ? '@' + tag : ''}.json`), 'utf8')) as Row;
+      return { ...row, ...(tag ? { tag } : {}), title: tag ? `${d.title} [${tag}]` : d.title, note: d.note };
+    });
   });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'benchmarks.json'), JSON.stringify(rows, null, 2) + '\n');
@@ -829,7 +826,7 @@ async function main(): Promise<void> {
         roundEpochs: Number(values['round-epochs']),
         meta,
       });
-      if (row) writeFileSync(join(outDir, 'bench', `${spec.name}${tag ? '@' + tag : ''}.json`), JSON.stringify(tag ? { ...row, tag } : row, null, 2) + '\n');
+      if (row) writeFileSync(join(outDir, 'bench', `${spec.name}${tag ? '@' + tag : ''}.json`), JSON.stringify(row, null, 2) + '\n');
     }
     // retrieval cost (bench/retrieval.ts), in its own process: `--only retrieval` runs just this
     if (!values.ablation && (!only || only.has('retrieval'))) {

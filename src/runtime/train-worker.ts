@@ -30,7 +30,6 @@ const post = (m: FromTrainWorker) => port.postMessage(m);
 interface State {
   engine: StepEngine;
   network: ScorerNetwork;
-  mlpAdam: FlatAdam;
   barrier: Barrier;
   mlpGrads: Float32Array[];
   rowGrads: RowGradients[];
@@ -66,7 +65,7 @@ async function start(): Promise<State> {
     share: { index, count: workers },
   });
   post({ type: 'ready', index, backend });
-  return { engine, network, mlpAdam, barrier: new Barrier(shared.barrier, workers), mlpGrads, rowGrads };
+  return { engine, network, barrier: new Barrier(shared.barrier, workers), mlpGrads, rowGrads };
 }
 
 const now = () => process.hrtime.bigint();
@@ -130,7 +129,7 @@ start().then(
       try {
         const loss = runEpoch(s, msg.epoch, msg.count, msg.steps);
         Atomics.add(shared.control, FINISHED, 1);
-        const first = index === 0 ? { weights: s.network.variableArrays(), ...(msg.steps.snapshot ? { mlpAdam: s.mlpAdam.state(s.network.variables()) } : {}) } : {};
+        const first = index === 0 ? { weights: s.network.variableArrays(), ...(msg.steps.snapshot ? { mlpAdam: s.engine.mlpAdamState() } : {}) } : {};
         post({ type: 'epoch-done', index, loss, timing: { ...s.engine.timing }, ...first });
       } catch (e) {
         const aborted = e instanceof BarrierAborted;

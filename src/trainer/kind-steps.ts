@@ -66,7 +66,7 @@ function poolingStep(c: StepContext): KindStep {
     endEpoch: () => engine.endEpoch(),
     step: (batch, epoch, first) => engine.runAlone(batch, epoch, first),
     profile: () => [profileOf(engine.timing)],
-    mlpAdamState: () => mlpAdam.state(network.variables()),
+    mlpAdamState: () => engine.mlpAdamState(),
     dispose: () => {},
   };
 }

@@ -41,11 +41,7 @@ export function reduceRows(shards: RowGradients[], updater: Pick<EmbeddingUpdate
     const rows = g.rows;
     const values = g.values;
     const dim = g.dim;
-    if (share.count === 1) {
-      for (let k = 0; k < n; k++) updater.accumulate(rows[k], values, k * dim, scale);
-    } else {
-      for (let k = 0; k < n; k++) if (ownsRow(share, rows[k])) updater.accumulate(rows[k], values, k * dim, scale);
-    }
+    for (let k = 0; k < n; k++) if (ownsRow(share, rows[k])) updater.accumulate(rows[k], values, k * dim, scale);
   }
 }
 

@@ -115,8 +115,7 @@ export class SparseAdam {
   applyShards(shards: readonly RowGradients[], scale: number, share: RowShare): void {
     if (this.count > 0) throw new Error('sparse Adam: applyShards with gradients already accumulated');
     this.step++;
-    const { m, v, table, dim, beta1, beta2, eps, seen } = this;
-    const all = share.count === 1;
+    const { dim, seen } = this;
     // pass 1: each owned row once, in first-touch order; a second touch moves it to the accumulator
     let n = 0;
     for (let j = 0; j < shards.length; j++) {
@@ -124,7 +123,7 @@ export class SparseAdam {
       const rows = g.rows;
       for (let k = 0, count = g.count; k < count; k++) {
         const row = rows[k];
-        if (!all && !ownsRow(share, row)) continue;
+        if (!ownsRow(share, row)) continue;
         const i = seen[row];
         if (i < 0) {
           if (n >= this.touchedRow.length) this.growTouched();
@@ -144,24 +143,13 @@ export class SparseAdam {
       }
     }
     // pass 2: rows of one shard, straight from its gradient
-    const c1 = 1 - Math.pow(beta1, this.step);
-    const c2 = 1 - Math.pow(beta2, this.step);
-    const lrT = (this.lr * Math.sqrt(c2)) / c1;
+    const lrT = this.stepRate();
     const { touchedRow, touchedShard, touchedSlot } = this;
     for (let i = 0; i < n; i++) {
       const row = touchedRow[i];
       seen[row] = -1;
       const j = touchedShard[i];
-      if (j < 0) continue;
-      const values = shards[j].values;
-      const o = row * dim;
-      const go = touchedSlot[i] * dim - o;
-      for (let t = o; t < o + dim; t++) {
-        const gt = Math.fround(scale * values[go + t]);
-        m[t] = beta1 * m[t] + (1 - beta1) * gt;
-        v[t] = beta2 * v[t] + (1 - beta2) * gt * gt;
-        table[t] -= (lrT * m[t]) / (Math.sqrt(v[t]) + eps);
-      }
+      if (j >= 0) this.updateRow(row, shards[j].values, touchedSlot[i] * dim, scale, lrT);
     }
     // pass 3: rows several shards touched, from the accumulator
     this.applyAccumulated(lrT);
@@ -181,24 +169,35 @@ export class SparseAdam {
   /** Applies one Adam step to every touched row (in first-touch order; each row's update is independent of the others') and clears the gradients. */
   apply(): void {
     this.step++;
-    const c1 = 1 - Math.pow(this.beta1, this.step);
-    const c2 = 1 - Math.pow(this.beta2, this.step);
-    this.applyAccumulated((this.lr * Math.sqrt(c2)) / c1);
+    this.applyAccumulated(this.stepRate());
   }
 
-  /** The update of the accumulated rows with the step's `lrT` (lr · √(1 − β2^t) / (1 − β1^t)); clears them. */
+  /** The current step's rate lr · √(1 − β2^t) / (1 − β1^t). */
+  private stepRate(): number {
+    const c1 = 1 - Math.pow(this.beta1, this.step);
+    const c2 = 1 - Math.pow(this.beta2, this.step);
+    return (this.lr * Math.sqrt(c2)) / c1;
+  }
+
+  /** Adam on `row` with the gradient `scale · src[offset .. offset+dim)` rounded to float32 (as the accumulator stores it). */
+  private updateRow(row: number, src: Float32Array, offset: number, scale: number, lrT: number): void {
+    const { m, v, table, dim, beta1, beta2, eps } = this;
+    const o = row * dim;
+    const go = offset - o;
+    for (let t = o; t < o + dim; t++) {
+      const g = Math.fround(scale * src[go + t]);
+      m[t] = beta1 * m[t] + (1 - beta1) * g;
+      v[t] = beta2 * v[t] + (1 - beta2) * g * g;
+      table[t] -= (lrT * m[t]) / (Math.sqrt(v[t]) + eps);
+    }
+  }
+
+  /** The update of the accumulated rows (their sums are float32 already, so scale 1 leaves them as they are); clears them. */
   private applyAccumulated(lrT: number): void {
-    const { m, v, grad, table, dim, beta1, beta2, eps, rows, slotOf } = this;
+    const { grad, dim, rows, slotOf } = this;
     for (let k = 0; k < this.count; k++) {
       const row = rows[k];
-      const o = row * dim;
-      const go = k * dim - o;
-      for (let t = o; t < o + dim; t++) {
-        const g = grad[go + t];
-        m[t] = beta1 * m[t] + (1 - beta1) * g;
-        v[t] = beta2 * v[t] + (1 - beta2) * g * g;
-        table[t] -= (lrT * m[t]) / (Math.sqrt(v[t]) + eps);
-      }
+      this.updateRow(row, grad, k * dim, 1, lrT);
       slotOf[row] = -1;
     }
     this.count = 0;

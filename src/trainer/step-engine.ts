@@ -21,6 +21,7 @@ import type { EmbeddingUpdater } from './item-features.js';
 import type { BatchProducer } from './batch-types.js';
 import { ALL_ROWS, assignFlat, readFlat, reduceFlat, reduceRows, type RowShare } from './reduce.js';
 import { flatShare, type FlatAdam, type FlatRange } from './flat-adam.js';
+import type { DenseAdamState } from './adam-state.js';
 import type { RowGradients } from './row-gradients.js';
 import { ShardStep, emptyTiming, type StepTiming } from './shard-step.js';
 import type { Tree } from '../tree/tree.js';
@@ -130,6 +131,11 @@ export class StepEngine {
     }
     mark('adam');
     this.timing.steps++;
+  }
+
+  /** The MLP optimiser's state, as checkpoints store it (on workers: after the step's barrier, when every slice is updated). */
+  mlpAdamState(): DenseAdamState {
+    return this.mlpAdam.state(this.network.variables());
   }
 
   /** Phase 5 (after the barrier on workers): the tfjs variables take the flat weights every thread's update left. */
